@@ -1,0 +1,24 @@
+#pragma once
+
+// The hidden non-linearity g1 and its derivative. The derivative is computed from the
+// activation A1 = g1(Z1) rather than from Z1, so the forward need not keep Z1 for backward.
+
+#include <ATen/ATen.h>
+#include <c10/util/string_view.h>
+
+namespace twolayer {
+
+enum class Activation { Tanh, Relu, Sigmoid, LeakyRelu };
+
+// Throws "twolayer: unknown activation ..." for anything but the four names.
+Activation parse_activation(c10::string_view name);
+
+// Slope of leaky_relu for negative inputs, as torch.nn.functional.leaky_relu's default.
+constexpr double kLeakyReluSlope = 0.01;
+
+at::Tensor activate(const at::Tensor& Z1, Activation activation);
+
+// g1'(Z1) expressed through A1. At Z1 = 0 it follows PyTorch: relu' = 0, leaky_relu' = 0.01.
+at::Tensor activation_derivative_from_output(const at::Tensor& A1, Activation activation);
+
+}  // namespace twolayer

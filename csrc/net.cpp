@@ -1,0 +1,57 @@
+#include "twolayer/net.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/types.h>
+
+#include "math/activation.h"
+#include "twolayer/ops.h"
+
+namespace twolayer {
+
+TwoLayerNetImpl::TwoLayerNetImpl(TwoLayerNetOptions options_) : options(std::move(options_)) {
+  reset();
+}
+
+void TwoLayerNetImpl::reset() {
+  const int64_t n0 = options.n0(), n1 = options.n1(), n2 = options.n2();
+  TORCH_CHECK(n0 >= 1 && n1 >= 1 && n2 >= 1,
+              "twolayer: TwoLayerNet needs n0, n1, n2 >= 1, but got n0 = ", n0, ", n1 = ", n1,
+              ", n2 = ", n2);
+  TORCH_CHECK(options.dtype() == at::kFloat || options.dtype() == at::kDouble,
+              "twolayer: TwoLayerNet dtype must be float32 or float64");
+  parse_activation(options.activation());
+
+  // The lecture's initialisation: random weights break the symmetry between hidden units, and
+  // small ones keep tanh and sigmoid away from their flat tails. Drawn in float32 whatever the
+  // dtype, so that C++ and Python draw the same numbers from the same seed.
+  c10::optional<at::Generator> generator;
+  if (options.seed().has_value()) generator = at::detail::createCPUGenerator(*options.seed());
+  auto small_random = [&](int64_t rows, int64_t cols) {
+    return (torch::randn({rows, cols}, generator, torch::kFloat) * options.init_scale())
+        .to(options.dtype());
+  };
+  W1 = register_parameter("W1", small_random(n1, n0));
+  b1 = register_parameter("b1", torch::zeros({n1}, options.dtype()));
+  W2 = register_parameter("W2", small_random(n2, n1));
+  b2 = register_parameter("b2", torch::zeros({n2}, options.dtype()));
+}
+
+at::Tensor TwoLayerNetImpl::forward(const at::Tensor& X) {
+  return twolayer::forward(X, W1, b1, W2, b2, options.activation());
+}
+
+at::Tensor TwoLayerNetImpl::loss(const at::Tensor& X, const at::Tensor& Y) {
+  return twolayer::loss(X, Y, W1, b1, W2, b2, options.activation());
+}
+
+at::Tensor TwoLayerNetImpl::predict(const at::Tensor& X) {
+  torch::NoGradGuard no_grad;
+  return (forward(X) > 0.5).to(X.scalar_type());
+}
+
+void TwoLayerNetImpl::pretty_print(std::ostream& stream) const {
+  stream << "twolayer::TwoLayerNet(n0=" << options.n0() << ", n1=" << options.n1()
+         << ", n2=" << options.n2() << ", activation=" << options.activation() << ")";
+}
+
+}  // namespace twolayer

@@ -1,0 +1,71 @@
+// Kernels for every backend, from ATen operators (the reference path in math/six_equations).
+// Registered as CompositeExplicitAutograd: they serve CPU and CUDA alike, while autograd is
+// handled by our own kernels on the Autograd key (autograd_kernels.cpp).
+
+#include <torch/library.h>
+
+#include "math/checks.h"
+#include "math/six_equations.h"
+#include "ops/op_handles.h"
+
+namespace twolayer {
+namespace {
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache(
+    const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1, const at::Tensor& b1,
+    const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation) {
+  check_network_inputs(X, Y, W1, b1, W2, b2);
+  ForwardCache cache = forward_cache(X, W1, b1, W2, b2, parse_activation(activation));
+  at::Tensor J = cost_from_logits(cache.Z2, Y);
+  return {std::move(J), std::move(cache.A1), std::move(cache.Z2)};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> loss_backward(
+    const at::Tensor& grad_J, const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
+    const at::Tensor& W2, const at::Tensor& A1, const at::Tensor& Z2, c10::string_view activation,
+    std::array<bool, 6> mask) {
+  LossGradients g = loss_gradients(grad_J, X, Y, W1, W2, A1, Z2, parse_activation(activation), mask);
+  return {g[0], g[1], g[2], g[3], g[4], g[5]};
+}
+
+std::tuple<at::Tensor, at::Tensor> forward_with_cache(const at::Tensor& X, const at::Tensor& W1,
+                                                      const at::Tensor& b1, const at::Tensor& W2,
+                                                      const at::Tensor& b2,
+                                                      c10::string_view activation) {
+  check_network_inputs(X, at::Tensor(), W1, b1, W2, b2);
+  ForwardCache cache = forward_cache(X, W1, b1, W2, b2, parse_activation(activation));
+  return {at::sigmoid(cache.Z2), std::move(cache.A1)};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> forward_backward(
+    const at::Tensor& grad_A2, const at::Tensor& X, const at::Tensor& W1, const at::Tensor& W2,
+    const at::Tensor& A1, const at::Tensor& A2, c10::string_view activation,
+    std::array<bool, 5> mask) {
+  ForwardGradients g =
+      forward_gradients(grad_A2, X, W1, W2, A1, A2, parse_activation(activation), mask);
+  return {g[0], g[1], g[2], g[3], g[4]};
+}
+
+// The public operators without autograd: the cached pieces, dispatched, minus the cache.
+at::Tensor loss(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
+                const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
+                c10::string_view activation) {
+  return std::get<0>(ops::loss_with_cache().call(X, Y, W1, b1, W2, b2, activation));
+}
+
+at::Tensor forward(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
+                   const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation) {
+  return std::get<0>(ops::forward_with_cache().call(X, W1, b1, W2, b2, activation));
+}
+
+}  // namespace
+}  // namespace twolayer
+
+TORCH_LIBRARY_IMPL(twolayer, CompositeExplicitAutograd, m) {
+  m.impl("loss", &twolayer::loss);
+  m.impl("forward", &twolayer::forward);
+  m.impl("_loss_with_cache", &twolayer::loss_with_cache);
+  m.impl("_loss_backward", &twolayer::loss_backward);
+  m.impl("_forward_with_cache", &twolayer::forward_with_cache);
+  m.impl("_forward_backward", &twolayer::forward_backward);
+}

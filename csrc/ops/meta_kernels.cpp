@@ -1,0 +1,68 @@
+// Meta kernels: the same checks as the real kernels and outputs of the right shape and dtype,
+// without data. They let torch.compile, FakeTensor and shape inference trace the operators.
+
+#include <torch/library.h>
+
+#include "math/activation.h"
+#include "math/checks.h"
+
+namespace twolayer {
+namespace {
+
+at::Tensor empty_if(bool wanted, const at::Tensor& like) {
+  return wanted ? at::empty_like(like) : at::Tensor();
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache_meta(
+    const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1, const at::Tensor& b1,
+    const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation) {
+  const NetworkShape s = check_network_inputs(X, Y, W1, b1, W2, b2);
+  parse_activation(activation);
+  return {at::empty({}, X.options()), at::empty({s.m, s.n1}, X.options()),
+          at::empty({s.m, s.n2}, X.options())};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>
+loss_backward_meta(const at::Tensor& /*grad_J*/, const at::Tensor& X, const at::Tensor& Y,
+                   const at::Tensor& W1, const at::Tensor& W2, const at::Tensor& /*A1*/,
+                   const at::Tensor& /*Z2*/, c10::string_view /*activation*/,
+                   std::array<bool, 6> mask) {
+  return {empty_if(mask[0], X),
+          empty_if(mask[1], Y),
+          empty_if(mask[2], W1),
+          mask[3] ? at::empty({W1.size(0)}, W1.options()) : at::Tensor(),
+          empty_if(mask[4], W2),
+          mask[5] ? at::empty({W2.size(0)}, W2.options()) : at::Tensor()};
+}
+
+std::tuple<at::Tensor, at::Tensor> forward_with_cache_meta(const at::Tensor& X,
+                                                           const at::Tensor& W1,
+                                                           const at::Tensor& b1,
+                                                           const at::Tensor& W2,
+                                                           const at::Tensor& b2,
+                                                           c10::string_view activation) {
+  const NetworkShape s = check_network_inputs(X, at::Tensor(), W1, b1, W2, b2);
+  parse_activation(activation);
+  return {at::empty({s.m, s.n2}, X.options()), at::empty({s.m, s.n1}, X.options())};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> forward_backward_meta(
+    const at::Tensor& /*grad_A2*/, const at::Tensor& X, const at::Tensor& W1,
+    const at::Tensor& W2, const at::Tensor& /*A1*/, const at::Tensor& /*A2*/,
+    c10::string_view /*activation*/, std::array<bool, 5> mask) {
+  return {empty_if(mask[0], X),
+          empty_if(mask[1], W1),
+          mask[2] ? at::empty({W1.size(0)}, W1.options()) : at::Tensor(),
+          empty_if(mask[3], W2),
+          mask[4] ? at::empty({W2.size(0)}, W2.options()) : at::Tensor()};
+}
+
+}  // namespace
+}  // namespace twolayer
+
+TORCH_LIBRARY_IMPL(twolayer, Meta, m) {
+  m.impl("_loss_with_cache", &twolayer::loss_with_cache_meta);
+  m.impl("_loss_backward", &twolayer::loss_backward_meta);
+  m.impl("_forward_with_cache", &twolayer::forward_with_cache_meta);
+  m.impl("_forward_backward", &twolayer::forward_backward_meta);
+}

@@ -1,0 +1,56 @@
+#pragma once
+
+// Typed handles of the twolayer operators, looked up once, for calling them through the
+// dispatcher from C++ (the public API and the autograd Functions).
+
+#include <array>
+#include <tuple>
+
+#include <ATen/core/dispatch/Dispatcher.h>
+
+namespace twolayer {
+namespace ops {
+
+using LossSignature = at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                                 const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                                 c10::string_view);
+using ForwardSignature = at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                                    const at::Tensor&, const at::Tensor&, c10::string_view);
+using LossWithCacheSignature = std::tuple<at::Tensor, at::Tensor, at::Tensor>(
+    const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+    const at::Tensor&, const at::Tensor&, c10::string_view);
+using LossBackwardSignature =
+    std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>(
+        const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+        const at::Tensor&, const at::Tensor&, const at::Tensor&, c10::string_view,
+        std::array<bool, 6>);
+using ForwardWithCacheSignature = std::tuple<at::Tensor, at::Tensor>(
+    const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+    const at::Tensor&, c10::string_view);
+using ForwardBackwardSignature =
+    std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>(
+        const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+        const at::Tensor&, const at::Tensor&, c10::string_view, std::array<bool, 5>);
+
+template <typename Signature>
+c10::TypedOperatorHandle<Signature> find(const char* name) {
+  return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Signature>();
+}
+
+#define TWOLAYER_OP_HANDLE(function, op_name, Signature)                  \
+  inline const c10::TypedOperatorHandle<Signature>& function() {          \
+    static const auto handle = find<Signature>(op_name);                  \
+    return handle;                                                        \
+  }
+
+TWOLAYER_OP_HANDLE(loss, "twolayer::loss", LossSignature)
+TWOLAYER_OP_HANDLE(forward, "twolayer::forward", ForwardSignature)
+TWOLAYER_OP_HANDLE(loss_with_cache, "twolayer::_loss_with_cache", LossWithCacheSignature)
+TWOLAYER_OP_HANDLE(loss_backward, "twolayer::_loss_backward", LossBackwardSignature)
+TWOLAYER_OP_HANDLE(forward_with_cache, "twolayer::_forward_with_cache", ForwardWithCacheSignature)
+TWOLAYER_OP_HANDLE(forward_backward, "twolayer::_forward_backward", ForwardBackwardSignature)
+
+#undef TWOLAYER_OP_HANDLE
+
+}  // namespace ops
+}  // namespace twolayer

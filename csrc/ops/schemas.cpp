@@ -1,0 +1,33 @@
+// The operator schemas of the namespace twolayer. The public ones are what Python, TorchScript
+// and C++ programs call; the underscored ones are the pieces the autograd Functions dispatch to,
+// so that every backend (CPU, CUDA, Meta) can provide its own kernel for them.
+
+#include <torch/library.h>
+
+TORCH_LIBRARY(twolayer, m) {
+  m.def(
+      "loss(Tensor X, Tensor Y, Tensor W1, Tensor b1, Tensor W2, Tensor b2, "
+      "str activation=\"tanh\") -> Tensor");
+  m.def(
+      "forward(Tensor X, Tensor W1, Tensor b1, Tensor W2, Tensor b2, "
+      "str activation=\"tanh\") -> Tensor");
+
+  // The cost together with what backward needs: (J, A1, Z2).
+  m.def(
+      "_loss_with_cache(Tensor X, Tensor Y, Tensor W1, Tensor b1, Tensor W2, Tensor b2, "
+      "str activation) -> (Tensor, Tensor, Tensor)");
+  // (dX, dY, dW1, db1, dW2, db2); those not in output_mask come back undefined.
+  m.def(
+      "_loss_backward(Tensor grad_J, Tensor X, Tensor Y, Tensor W1, Tensor W2, Tensor A1, "
+      "Tensor Z2, str activation, bool[6] output_mask) "
+      "-> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
+  // The probabilities together with what backward needs: (A2, A1).
+  m.def(
+      "_forward_with_cache(Tensor X, Tensor W1, Tensor b1, Tensor W2, Tensor b2, "
+      "str activation) -> (Tensor, Tensor)");
+  // (dX, dW1, db1, dW2, db2); those not in output_mask come back undefined.
+  m.def(
+      "_forward_backward(Tensor grad_A2, Tensor X, Tensor W1, Tensor W2, Tensor A1, "
+      "Tensor A2, str activation, bool[5] output_mask) "
+      "-> (Tensor, Tensor, Tensor, Tensor, Tensor)");
+}

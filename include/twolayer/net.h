@@ -1,0 +1,56 @@
+#pragma once
+
+// A torch::nn::Module holding the parameters W1, b1, W2, b2 of the two-layer network,
+// initialised as in the lecture: small random weights (init_scale * N(0, 1)) and zero biases.
+// Parameter names match the Python twolayer.TwoLayerNet, so state dicts and checkpoints carry
+// over between the two languages.
+
+#include <cstdint>
+#include <string>
+
+#include <c10/util/Optional.h>
+#include <torch/nn/cloneable.h>
+#include <torch/nn/pimpl.h>
+
+#include "twolayer/export.h"
+
+namespace twolayer {
+
+struct TWOLAYER_API TwoLayerNetOptions {
+  TwoLayerNetOptions(int64_t n0, int64_t n1, int64_t n2) : n0_(n0), n1_(n1), n2_(n2) {}
+  TORCH_ARG(int64_t, n0);  // input features
+  TORCH_ARG(int64_t, n1);  // hidden units
+  TORCH_ARG(int64_t, n2);  // output units
+  TORCH_ARG(std::string, activation) = "tanh";
+  TORCH_ARG(double, init_scale) = 0.01;
+  // With a seed the weights are drawn from a private generator seeded with it (the same numbers
+  // as Python's TwoLayerNet(seed=...)); without one, from the global generator (torch::manual_seed).
+  TORCH_ARG(c10::optional<uint64_t>, seed) = c10::nullopt;
+  TORCH_ARG(at::ScalarType, dtype) = at::kFloat;
+};
+
+class TWOLAYER_API TwoLayerNetImpl : public torch::nn::Cloneable<TwoLayerNetImpl> {
+ public:
+  TwoLayerNetImpl(int64_t n0, int64_t n1, int64_t n2)
+      : TwoLayerNetImpl(TwoLayerNetOptions(n0, n1, n2)) {}
+  explicit TwoLayerNetImpl(TwoLayerNetOptions options);
+
+  // Draws new weights and zeroes the biases.
+  void reset() override;
+
+  // Probabilities A2, shape (m, n2).
+  at::Tensor forward(const at::Tensor& X);
+  // The cost J for labels Y, shape (m, n2).
+  at::Tensor loss(const at::Tensor& X, const at::Tensor& Y);
+  // Hard labels: 1 where A2 > 0.5, else 0 (dtype of X).
+  at::Tensor predict(const at::Tensor& X);
+
+  void pretty_print(std::ostream& stream) const override;
+
+  TwoLayerNetOptions options;
+  at::Tensor W1, b1, W2, b2;
+};
+
+TORCH_MODULE(TwoLayerNet);
+
+}  // namespace twolayer

@@ -1,0 +1,38 @@
+#pragma once
+
+// The operators of the two-layer network, called through the PyTorch dispatcher so that C++
+// callers get exactly what Python and TorchScript callers get: the same checks and the same
+// hand-written backward (TwoLayerFunction) whenever an input requires grad.
+//
+// Shapes (batch-first, like torch::nn::Linear):
+//   X (m, n0), Y (m, n2) with values in [0, 1], W1 (n1, n0), b1 (n1), W2 (n2, n1), b2 (n2).
+// activation is the hidden non-linearity g1: "tanh", "relu", "sigmoid" or "leaky_relu" (0.01).
+
+#include <ATen/ATen.h>
+#include <c10/util/string_view.h>
+
+#include "twolayer/export.h"
+
+namespace twolayer {
+
+// The cost J = (1/m) * sum over examples and output units of the cross-entropy
+// -[Y log A2 + (1 - Y) log(1 - A2)], computed stably from the logits Z2. Returns a 0-dim tensor.
+TWOLAYER_API at::Tensor loss(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
+                             const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
+                             c10::string_view activation = "tanh");
+
+// The probabilities A2 = sigmoid(g1(X W1^T + b1) W2^T + b2), shape (m, n2).
+TWOLAYER_API at::Tensor forward(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
+                                const at::Tensor& W2, const at::Tensor& b2,
+                                c10::string_view activation = "tanh");
+
+// The TorchScript operators are registered when libtwolayer is loaded. An application that
+// only runs a TorchScript model never names a symbol of ours, and a linker using --as-needed
+// would then drop the library and its registrations; every file that includes this header
+// references it (the CMake package also links it with --no-as-needed).
+TWOLAYER_API int64_t library_version();
+namespace detail {
+inline const int64_t keep_library_linked = library_version();
+}  // namespace detail
+
+}  // namespace twolayer

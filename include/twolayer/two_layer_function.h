@@ -1,0 +1,40 @@
+#pragma once
+
+// The autograd Functions behind twolayer::loss and twolayer::forward. Their backward is the
+// lecture's six equations written by hand; autograd derives none of the first derivatives.
+//
+// Use them directly for TwoLayerFunction::apply(X, Y, W1, b1, W2, b2, "tanh"); the operators in
+// ops.h call them for you and skip them when nothing requires grad.
+//
+// Double backward (create_graph=True) is supported: the backward then recomputes the forward
+// from the saved inputs and evaluates the same six equations with differentiable ATen ops, so
+// autograd can differentiate the hand-written first derivatives.
+
+#include <c10/util/string_view.h>
+#include <torch/autograd.h>
+
+#include "twolayer/export.h"
+
+namespace twolayer {
+
+// Returns the cost J. Gradients: dX, dY, dW1, db1, dW2, db2 (each only where required).
+struct TWOLAYER_API TwoLayerFunction : public torch::autograd::Function<TwoLayerFunction> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& X,
+                            const at::Tensor& Y, const at::Tensor& W1, const at::Tensor& b1,
+                            const at::Tensor& W2, const at::Tensor& b2,
+                            c10::string_view activation);
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs);
+};
+
+// Returns the probabilities A2. Gradients: dX, dW1, db1, dW2, db2 from an incoming dA2.
+struct TWOLAYER_API TwoLayerForwardFunction
+    : public torch::autograd::Function<TwoLayerForwardFunction> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& X,
+                            const at::Tensor& W1, const at::Tensor& b1, const at::Tensor& W2,
+                            const at::Tensor& b2, c10::string_view activation);
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs);
+};
+
+}  // namespace twolayer
