@@ -1,0 +1,84 @@
+# Sourced by scripts/demo.sh and scripts/test.sh: installs what is missing, finds LibTorch, and
+# builds the C++ tree (build/cmake) and the Python package (build/venv).
+#
+# On Debian as root, missing system packages come from apt. Elsewhere an existing torch is used as
+# is: set TWOLAYER_PYTHON to an interpreter that can `import torch` (a venv's python is used
+# directly; a system python gets a build/venv with --system-site-packages).
+
+set -euo pipefail
+
+TWOLAYER_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR="$TWOLAYER_ROOT/build"
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+log() { printf '\n== %s\n' "$*"; }
+
+# Debian 12 packages: LibTorch and Python torch, a fast BLAS (the reference one is ~30x slower),
+# the build tools, and the Python pieces the tests and the demo use.
+DEBIAN_PACKAGES=(
+  libtorch-dev python3-torch libopenblas0-pthread pybind11-dev
+  cmake g++ make ninja-build libgtest-dev
+  python3-venv python3-pip python3-setuptools python3-wheel python3-pytest python3-matplotlib
+)
+
+install_missing_debian_packages() {
+  command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 || return 0
+  local missing=()
+  for pkg in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "twolayer: missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
+    return 0
+  fi
+  log "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The interpreter that can import torch (on Debian only /usr/bin/python3 can: the first python3
+# on PATH may be another one).
+find_torch_python() {
+  local candidates=("${TWOLAYER_PYTHON:-}" /usr/bin/python3 python3 python)
+  for py in "${candidates[@]}"; do
+    [ -n "$py" ] || continue
+    if "$py" -c "import torch" >/dev/null 2>&1; then
+      command -v "$py"
+      return 0
+    fi
+  done
+  echo "twolayer: no Python interpreter can import torch; set TWOLAYER_PYTHON" >&2
+  return 1
+}
+
+setup_environment() {
+  install_missing_debian_packages
+  TORCH_PYTHON=$(find_torch_python)
+  TORCH_CMAKE_PREFIX=$("$TORCH_PYTHON" -c "import torch; print(torch.utils.cmake_prefix_path)")
+  export TORCH_PYTHON TORCH_CMAKE_PREFIX
+}
+
+# The Python package, built with torch.utils.cpp_extension. Debian's system Python refuses pip
+# outside a venv, so it goes into build/venv, which still sees the system torch.
+install_python_package() {
+  if "$TORCH_PYTHON" -c "import sys; sys.exit(sys.prefix == sys.base_prefix)"; then
+    PACKAGE_PYTHON=$TORCH_PYTHON  # already a venv: install into it
+  else
+    PACKAGE_PYTHON="$BUILD_DIR/venv/bin/python"
+    [ -x "$PACKAGE_PYTHON" ] || "$TORCH_PYTHON" -m venv --system-site-packages "$BUILD_DIR/venv"
+  fi
+  log "pip install the twolayer Python package"
+  (cd "$TWOLAYER_ROOT" && MAX_JOBS=$JOBS "$PACKAGE_PYTHON" -m pip install -q --no-index \
+    --no-deps --no-build-isolation --disable-pip-version-check .)
+  export PACKAGE_PYTHON
+}
+
+# The C++ library, its tests and examples.
+build_cpp() {
+  log "cmake build (build/cmake)"
+  cmake -S "$TWOLAYER_ROOT" -B "$BUILD_DIR/cmake" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$TORCH_CMAKE_PREFIX" -DTWOLAYER_PYTHON="${PACKAGE_PYTHON:-}" "$@" >/dev/null
+  cmake --build "$BUILD_DIR/cmake" -j"$JOBS"
+}
