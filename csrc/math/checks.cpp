@@ -1,6 +1,6 @@
 #include "math/checks.h"
 
-#include <sstream>
+#include <string>
 
 namespace twolayer {
 
@@ -35,6 +35,33 @@ void check_like_X(const at::Tensor& t, const char* name, const at::Tensor& X) {
               X.device(), "), but got ", t.device());
 }
 
+// A layer's weight (units, inputs): its rows set the layer's width (returned), its columns must
+// match the layer below, described in `below` for the message.
+struct Layer {
+  const char* weight;  // "W1"
+  const char* bias;    // "b1"
+  const char* units;   // "n1"
+  const char* inputs;  // "n0"
+  const char* kind;    // "hidden unit"
+};
+
+int64_t check_layer(const Layer& layer, const at::Tensor& W, const at::Tensor& b,
+                    const at::Tensor& X, int64_t inputs, const std::string& below) {
+  const std::string dims = std::string("(") + layer.units + ", " + layer.inputs + ")";
+  check_rank(W, layer.weight, dims.c_str());
+  check_like_X(W, layer.weight, X);
+  const int64_t units = W.size(0);
+  TORCH_CHECK(units >= 1, "twolayer: ", layer.weight, " must have at least one ", layer.kind, " (",
+              layer.units, " >= 1), but got shape ", W.sizes());
+  TORCH_CHECK(W.size(1) == inputs, "twolayer: ", layer.weight, " must have shape ", dims, " = (",
+              units, ", ", inputs, ") to match ", below, ", but got ", W.sizes());
+  check_like_X(b, layer.bias, X);
+  TORCH_CHECK(b.dim() == 1 && b.size(0) == units, "twolayer: ", layer.bias, " must have shape (",
+              layer.units, ") = (", units, ") to match ", layer.weight, " with ", layer.units,
+              " = ", units, " ", layer.kind, "s, but got ", b.sizes());
+  return units;
+}
+
 }  // namespace
 
 NetworkShape check_network_inputs(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
@@ -53,29 +80,10 @@ NetworkShape check_network_inputs(const at::Tensor& X, const at::Tensor& Y, cons
   TORCH_CHECK(n0 >= 1, "twolayer: X must have at least one feature (n0 >= 1), but got shape ",
               X.sizes());
 
-  check_rank(W1, "W1", "(n1, n0)");
-  check_like_X(W1, "W1", X);
-  const int64_t n1 = W1.size(0);
-  TORCH_CHECK(n1 >= 1, "twolayer: W1 must have at least one hidden unit (n1 >= 1), but got shape ",
-              W1.sizes());
-  TORCH_CHECK(W1.size(1) == n0, "twolayer: W1 must have shape (n1, n0) = (", n1, ", ", n0,
-              ") to match X with n0 = ", n0, " features, but got ", W1.sizes());
-
-  check_like_X(b1, "b1", X);
-  TORCH_CHECK(b1.dim() == 1 && b1.size(0) == n1, "twolayer: b1 must have shape (n1) = (", n1,
-              ") to match W1 with n1 = ", n1, " hidden units, but got ", b1.sizes());
-
-  check_rank(W2, "W2", "(n2, n1)");
-  check_like_X(W2, "W2", X);
-  const int64_t n2 = W2.size(0);
-  TORCH_CHECK(n2 >= 1, "twolayer: W2 must have at least one output unit (n2 >= 1), but got shape ",
-              W2.sizes());
-  TORCH_CHECK(W2.size(1) == n1, "twolayer: W2 must have shape (n2, n1) = (", n2, ", ", n1,
-              ") to match W1 with n1 = ", n1, " hidden units, but got ", W2.sizes());
-
-  check_like_X(b2, "b2", X);
-  TORCH_CHECK(b2.dim() == 1 && b2.size(0) == n2, "twolayer: b2 must have shape (n2) = (", n2,
-              ") to match W2 with n2 = ", n2, " output units, but got ", b2.sizes());
+  const int64_t n1 = check_layer({"W1", "b1", "n1", "n0", "hidden unit"}, W1, b1, X, n0,
+                                 "X with n0 = " + std::to_string(n0) + " features");
+  const int64_t n2 = check_layer({"W2", "b2", "n2", "n1", "output unit"}, W2, b2, X, n1,
+                                 "W1 with n1 = " + std::to_string(n1) + " hidden units");
 
   if (Y.defined()) {
     check_like_X(Y, "Y", X);
