@@ -21,19 +21,31 @@ void TwoLayerNetImpl::reset() {
               "twolayer: TwoLayerNet dtype must be float32 or float64");
   parse_activation(options.activation());
 
+  // Registering twice throws, and clone() calls reset() on a copy whose registry is empty.
+  if (!named_parameters(/*recurse=*/false).contains("W1")) {
+    const auto dtype = torch::dtype(options.dtype());
+    W1 = register_parameter("W1", torch::empty({n1, n0}, dtype));
+    b1 = register_parameter("b1", torch::empty({n1}, dtype));
+    W2 = register_parameter("W2", torch::empty({n2, n1}, dtype));
+    b2 = register_parameter("b2", torch::empty({n2}, dtype));
+  }
+  reset_parameters();
+}
+
+void TwoLayerNetImpl::reset_parameters() {
   // The lecture's initialisation: random weights break the symmetry between hidden units, and
   // small ones keep tanh and sigmoid away from their flat tails. Drawn in float32 whatever the
   // dtype, so that C++ and Python draw the same numbers from the same seed.
   c10::optional<at::Generator> generator;
   if (options.seed().has_value()) generator = at::detail::createCPUGenerator(*options.seed());
-  auto small_random = [&](int64_t rows, int64_t cols) {
-    return (torch::randn({rows, cols}, generator, torch::kFloat) * options.init_scale())
-        .to(options.dtype());
+  auto small_random = [&](const at::Tensor& like) {
+    return torch::randn(like.sizes(), generator, torch::kFloat) * options.init_scale();
   };
-  W1 = register_parameter("W1", small_random(n1, n0));
-  b1 = register_parameter("b1", torch::zeros({n1}, options.dtype()));
-  W2 = register_parameter("W2", small_random(n2, n1));
-  b2 = register_parameter("b2", torch::zeros({n2}, options.dtype()));
+  torch::NoGradGuard no_grad;
+  W1.copy_(small_random(W1));
+  W2.copy_(small_random(W2));
+  b1.zero_();
+  b2.zero_();
 }
 
 at::Tensor TwoLayerNetImpl::forward(const at::Tensor& X) {

@@ -35,8 +35,11 @@ class TWOLAYER_API TwoLayerNetImpl : public torch::nn::Cloneable<TwoLayerNetImpl
       : TwoLayerNetImpl(TwoLayerNetOptions(n0, n1, n2)) {}
   explicit TwoLayerNetImpl(TwoLayerNetOptions options);
 
-  // Draws new weights and zeroes the biases.
+  // Registers W1, b1, W2, b2 if they are not yet (construction, clone()), then
+  // reset_parameters().
   void reset() override;
+  // Draws new weights in place (the same ones again for a seeded net) and zeroes the biases.
+  void reset_parameters();
 
   // Probabilities A2, shape (m, n2).
   at::Tensor forward(const at::Tensor& X);

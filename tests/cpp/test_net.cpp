@@ -122,10 +122,8 @@ TEST(TwoLayerNet, UnseededInitDrawsFromGlobalGenerator) {
   EXPECT_FALSE(torch::equal(a->W1, b->W1));
 }
 
-// DISABLED: reset() of a constructed net throws "Parameter 'W1' already defined" (it
-// registers the parameters again), although the spec says net->reset() redraws. Remove the
-// prefix once the core is fixed.
-TEST(TwoLayerNet, DISABLED_ResetRedrawsTheInitialisation) {
+// reset() on a constructed net must redraw in place, not register the parameters a second time.
+TEST(TwoLayerNet, ResetRedrawsTheInitialisation) {
   TwoLayerNet net(TwoLayerNetOptions(3, 4, 2).seed(42));
   {
     torch::NoGradGuard no_grad;
