@@ -3,6 +3,9 @@
 
 #include "twolayer/ops.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "ops/op_handles.h"
 #include "twolayer/version.h"
 
@@ -17,6 +20,28 @@ at::Tensor loss(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
 at::Tensor forward(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
                    const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation) {
   return ops::forward().call(X, W1, b1, W2, b2, activation);
+}
+
+at::Tensor fit_(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
+               const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
+               double learning_rate, c10::string_view activation, const FitProgress& progress,
+               int64_t progress_every) {
+  if (!progress) {
+    return ops::fit().call(W1, b1, W2, b2, X, Y, iterations, learning_rate, activation);
+  }
+  TORCH_CHECK(progress_every >= 1, "twolayer: progress_every must be >= 1, but got ",
+              progress_every);
+  // The loop runs in C++ between reports; only the reports come back to the caller.
+  std::vector<at::Tensor> costs;
+  for (int64_t done = 0; done < iterations; done += progress_every) {
+    const int64_t steps = std::min(progress_every, iterations - done);
+    costs.push_back(ops::fit().call(W1, b1, W2, b2, X, Y, steps, learning_rate, activation));
+    progress(done, costs.back()[0].item<double>());
+  }
+  if (costs.empty()) {
+    return ops::fit().call(W1, b1, W2, b2, X, Y, 0, learning_rate, activation);
+  }
+  return at::cat(costs);
 }
 
 int64_t library_version() {

@@ -56,6 +56,13 @@ at::Tensor TwoLayerNetImpl::loss(const at::Tensor& X, const at::Tensor& Y) {
   return twolayer::loss(X, Y, W1, b1, W2, b2, options.activation());
 }
 
+at::Tensor TwoLayerNetImpl::fit(const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
+                                double learning_rate, const FitProgress& progress,
+                                int64_t progress_every) {
+  return twolayer::fit_(W1, b1, W2, b2, X, Y, iterations, learning_rate, options.activation(),
+                        progress, progress_every);
+}
+
 at::Tensor TwoLayerNetImpl::predict(const at::Tensor& X) {
   torch::NoGradGuard no_grad;
   return (forward(X) > 0.5).to(X.scalar_type());

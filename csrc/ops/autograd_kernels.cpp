@@ -1,6 +1,6 @@
-// Kernels on the Autograd key: they route the public operators through the hand-written
-// backward of TwoLayerFunction / TwoLayerForwardFunction, but only when a gradient can be asked
-// for; otherwise they go straight to the backend kernels and save nothing.
+// Kernels on the Autograd key: they route loss and forward through the hand-written backward
+// of TwoLayerFunction / TwoLayerForwardFunction, but only when a gradient can be asked for;
+// otherwise they go straight to the backend kernels and save nothing.
 
 #include <torch/library.h>
 
@@ -38,10 +38,26 @@ at::Tensor forward_autograd(const at::Tensor& X, const at::Tensor& W1, const at:
   return ops::forward().call(X, W1, b1, W2, b2, activation);
 }
 
+// fit_ is an optimiser, not a differentiable function: like torch.optim's step it updates the
+// parameters outside the graph, and bumps their versions so that a graph which saved them
+// refuses to backward through the stale values.
+at::Tensor fit_autograd(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
+                        const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
+                        double learning_rate, c10::string_view activation) {
+  at::Tensor costs;
+  {
+    at::AutoDispatchBelowADInplaceOrView below_autograd;
+    costs = ops::fit().call(W1, b1, W2, b2, X, Y, iterations, learning_rate, activation);
+  }
+  for (at::Tensor* p : {&W1, &b1, &W2, &b2}) p->unsafeGetTensorImpl()->bump_version();
+  return costs;
+}
+
 }  // namespace
 }  // namespace twolayer
 
 TORCH_LIBRARY_IMPL(twolayer, Autograd, m) {
+  m.impl("fit_", &twolayer::fit_autograd);
   m.impl("loss", &twolayer::loss_autograd);
   m.impl("forward", &twolayer::forward_autograd);
 }

@@ -5,6 +5,7 @@
 #include <torch/library.h>
 
 #include "math/checks.h"
+#include "math/fit.h"
 #include "math/six_equations.h"
 #include "ops/op_handles.h"
 
@@ -58,10 +59,19 @@ at::Tensor forward(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& 
   return std::get<0>(ops::forward_with_cache().call(X, W1, b1, W2, b2, activation));
 }
 
+at::Tensor fit(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2, const at::Tensor& X,
+               const at::Tensor& Y, int64_t iterations, double learning_rate,
+               c10::string_view activation) {
+  check_fit_arguments(W1, b1, W2, b2, X, Y, iterations, learning_rate);
+  return reference_fit(W1, b1, W2, b2, X, Y, iterations, learning_rate,
+                       parse_activation(activation));
+}
+
 }  // namespace
 }  // namespace twolayer
 
 TORCH_LIBRARY_IMPL(twolayer, CompositeExplicitAutograd, m) {
+  m.impl("fit_", &twolayer::fit);
   m.impl("loss", &twolayer::loss);
   m.impl("forward", &twolayer::forward);
   m.impl("_loss_with_cache", &twolayer::loss_with_cache);

@@ -5,6 +5,7 @@
 
 #include "math/activation.h"
 #include "math/checks.h"
+#include "math/fit.h"
 
 namespace twolayer {
 namespace {
@@ -57,10 +58,19 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> forward_b
           mask[4] ? at::empty({W2.size(0)}, W2.options()) : at::Tensor()};
 }
 
+at::Tensor fit_meta(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
+                    const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
+                    double learning_rate, c10::string_view activation) {
+  check_fit_arguments(W1, b1, W2, b2, X, Y, iterations, learning_rate);
+  parse_activation(activation);
+  return at::empty({iterations}, X.options());
+}
+
 }  // namespace
 }  // namespace twolayer
 
 TORCH_LIBRARY_IMPL(twolayer, Meta, m) {
+  m.impl("fit_", &twolayer::fit_meta);
   m.impl("_loss_with_cache", &twolayer::loss_with_cache_meta);
   m.impl("_loss_backward", &twolayer::loss_backward_meta);
   m.impl("_forward_with_cache", &twolayer::forward_with_cache_meta);

@@ -32,6 +32,10 @@ using ForwardBackwardSignature =
         const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
         const at::Tensor&, const at::Tensor&, c10::string_view, std::array<bool, 5>);
 
+using FitSignature = at::Tensor(at::Tensor&, at::Tensor&, at::Tensor&, at::Tensor&,
+                                const at::Tensor&, const at::Tensor&, int64_t, double,
+                                c10::string_view);
+
 template <typename Signature>
 c10::TypedOperatorHandle<Signature> find(const char* name) {
   return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Signature>();
@@ -49,6 +53,7 @@ TWOLAYER_OP_HANDLE(loss_with_cache, "twolayer::_loss_with_cache", LossWithCacheS
 TWOLAYER_OP_HANDLE(loss_backward, "twolayer::_loss_backward", LossBackwardSignature)
 TWOLAYER_OP_HANDLE(forward_with_cache, "twolayer::_forward_with_cache", ForwardWithCacheSignature)
 TWOLAYER_OP_HANDLE(forward_backward, "twolayer::_forward_backward", ForwardBackwardSignature)
+TWOLAYER_OP_HANDLE(fit, "twolayer::fit_", FitSignature)
 
 #undef TWOLAYER_OP_HANDLE
 

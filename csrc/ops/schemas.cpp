@@ -12,6 +12,12 @@ TORCH_LIBRARY(twolayer, m) {
       "forward(Tensor X, Tensor W1, Tensor b1, Tensor W2, Tensor b2, "
       "str activation=\"tanh\") -> Tensor");
 
+  // Full-batch gradient descent in place, the lecture's W := W - alpha dW loop, without leaving
+  // C++. Returns the cost of every iteration (computed before that iteration's update).
+  m.def(
+      "fit_(Tensor(a!) W1, Tensor(b!) b1, Tensor(c!) W2, Tensor(d!) b2, Tensor X, Tensor Y, "
+      "int iterations, float learning_rate, str activation=\"tanh\") -> Tensor");
+
   // The cost together with what backward needs: (J, A1, Z2).
   m.def(
       "_loss_with_cache(Tensor X, Tensor Y, Tensor W1, Tensor b1, Tensor W2, Tensor b2, "

@@ -1,7 +1,7 @@
 // Trains the lecture's network on the planar "flower" data set with plain gradient descent:
 // 2 inputs, 4 tanh hidden units, 1 sigmoid output, learning rate 1.2, 10 000 iterations.
-// Each step is the lecture's: forward, cost, the six backward equations (twolayer's
-// TwoLayerFunction), then W := W - alpha * dW.
+// Each step is the lecture's: forward, cost, the six backward equations, then W := W - alpha dW,
+// all inside twolayer's fit_ (the same steps as loss() + backward() + a manual update).
 //
 // Usage: planar_flower [--iterations N] [--learning-rate A] [--hidden N1] [--seed S]
 //                      [--min-accuracy PERCENT]
@@ -58,19 +58,12 @@ int main(int argc, char** argv) {
   std::cout << net << " on " << X.size(0) << " points, learning rate " << settings.learning_rate
             << ", " << settings.iterations << " iterations\n";
 
-  for (int64_t i = 0; i < settings.iterations; ++i) {
-    torch::Tensor cost = net->loss(X, Y);
-    net->zero_grad();
-    cost.backward();
-    {
-      torch::NoGradGuard no_grad;
-      for (torch::Tensor& p : net->parameters()) p.sub_(settings.learning_rate * p.grad());
-    }
-    if (i % 1000 == 0) {
-      std::cout << "Cost after iteration " << i << ": " << std::fixed << std::setprecision(6)
-                << cost.item<double>() << "\n";
-    }
-  }
+  // The lecture's loop, run by twolayer::fit_ inside C++: cost, the six backward equations, then
+  // W := W - alpha * dW, reporting every 1 000 iterations.
+  net->fit(X, Y, settings.iterations, settings.learning_rate, [](int64_t i, double cost) {
+    std::cout << "Cost after iteration " << i << ": " << std::fixed << std::setprecision(6)
+              << cost << "\n";
+  });
 
   const double accuracy = 100.0 * net->predict(X).eq(Y).to(torch::kFloat64).mean().item<double>();
   std::cout << "Training accuracy: " << std::setprecision(2) << accuracy << " %\n";

@@ -3,7 +3,8 @@
 
 2 inputs, 4 tanh hidden units, 1 sigmoid output, learning rate 1.2, 10 000 iterations of
 gradient descent: forward, cost, the six backward equations (twolayer's hand-written backward),
-then W := W - alpha * dW. planar_flower.cpp does the same on the same points.
+then W := W - alpha * dW, all inside TwoLayerNet.fit (torch.ops.twolayer.fit_).
+planar_flower.cpp does the same on the same points.
 """
 import argparse
 import sys
@@ -25,18 +26,6 @@ def flower(seed, points_per_class=200, petal_length=4.0):
         xs.append(torch.stack([r * torch.sin(t), r * torch.cos(t)], dim=1))
         ys.append(torch.full((points_per_class, 1), float(label), dtype=torch.float64))
     return torch.cat(xs), torch.cat(ys)
-
-
-def train(net, X, Y, iterations, learning_rate):
-    for i in range(iterations):
-        cost = net.loss(X, Y)
-        net.zero_grad()
-        cost.backward()
-        with torch.no_grad():
-            for p in net.parameters():
-                p -= learning_rate * p.grad
-        if i % 1000 == 0:
-            print(f"Cost after iteration {i}: {cost.item():.6f}")
 
 
 def plot_decision_boundary(net, X, Y, path):
@@ -77,7 +66,8 @@ def main(argv=None):
     net = twolayer.TwoLayerNet(2, args.hidden, 1, seed=args.seed)
     print(f"{net} on {X.shape[0]} points, learning rate {args.learning_rate}, "
           f"{args.iterations} iterations")
-    train(net, X, Y, args.iterations, args.learning_rate)
+    # The lecture's loop (cost, the six backward equations, W := W - alpha dW) runs in C++.
+    net.fit(X, Y, args.iterations, args.learning_rate, progress=True, every=1000)
 
     accuracy = 100.0 * (net.predict(X) == Y).double().mean().item()
     print(f"Training accuracy: {accuracy:.2f} %")

@@ -13,6 +13,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "twolayer/export.h"
+#include "twolayer/ops.h"
 
 namespace twolayer {
 
@@ -45,6 +46,10 @@ class TWOLAYER_API TwoLayerNetImpl : public torch::nn::Cloneable<TwoLayerNetImpl
   at::Tensor forward(const at::Tensor& X);
   // The cost J for labels Y, shape (m, n2).
   at::Tensor loss(const at::Tensor& X, const at::Tensor& Y);
+  // Gradient descent on the parameters in place, as twolayer::fit_ (ops.h); returns the costs.
+  at::Tensor fit(const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
+                 double learning_rate, const FitProgress& progress = nullptr,
+                 int64_t progress_every = 1000);
   // Hard labels: 1 where A2 > 0.5, else 0 (dtype of X).
   at::Tensor predict(const at::Tensor& X);
 

@@ -8,6 +8,8 @@
 //   X (m, n0), Y (m, n2) with values in [0, 1], W1 (n1, n0), b1 (n1), W2 (n2, n1), b2 (n2).
 // activation is the hidden non-linearity g1: "tanh", "relu", "sigmoid" or "leaky_relu" (0.01).
 
+#include <functional>
+
 #include <ATen/ATen.h>
 #include <c10/util/string_view.h>
 
@@ -25,6 +27,19 @@ TWOLAYER_API at::Tensor loss(const at::Tensor& X, const at::Tensor& Y, const at:
 TWOLAYER_API at::Tensor forward(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
                                 const at::Tensor& W2, const at::Tensor& b2,
                                 c10::string_view activation = "tanh");
+
+// Called as progress(iteration, cost) with the cost computed at that iteration.
+using FitProgress = std::function<void(int64_t iteration, double cost)>;
+
+// The lecture's gradient descent without leaving C++: `iterations` full-batch steps of
+// W := W - learning_rate * dW on W1, b1, W2, b2, in place. Returns the cost of every iteration
+// (1-D, taken before that iteration's update). Gives the same parameters, to rounding, as the same number of
+// loss() + backward() + manual updates. Like an optimizer step it is not differentiable.
+// With `progress`, it reports every `progress_every` iterations (0, progress_every, ...).
+TWOLAYER_API at::Tensor fit_(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
+                             const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
+                             double learning_rate, c10::string_view activation = "tanh",
+                             const FitProgress& progress = nullptr, int64_t progress_every = 1000);
 
 // The TorchScript operators are registered when libtwolayer is loaded. An application that
 // only runs a TorchScript model never names a symbol of ours, and a linker using --as-needed

@@ -11,7 +11,7 @@ import torch
 
 from ._net import TwoLayerNet
 
-__all__ = ["ACTIVATIONS", "TwoLayerNet", "forward", "library_path", "loss"]
+__all__ = ["ACTIVATIONS", "TwoLayerNet", "fit_", "forward", "library_path", "loss"]
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
 
@@ -40,3 +40,12 @@ def loss(X, Y, W1, b1, W2, b2, activation: str = "tanh"):
 def forward(X, W1, b1, W2, b2, activation: str = "tanh"):
     """The probabilities A2 = sigmoid(g1(X W1^T + b1) W2^T + b2), shape (m, n2)."""
     return torch.ops.twolayer.forward(X, W1, b1, W2, b2, activation)
+
+
+def fit_(W1, b1, W2, b2, X, Y, iterations: int, learning_rate: float, activation: str = "tanh"):
+    """The lecture's gradient descent in C++: `iterations` steps of W := W - learning_rate * dW.
+
+    Updates W1, b1, W2, b2 in place and returns the cost of every iteration (taken before that
+    iteration's update). Like an optimizer step it is not differentiable.
+    """
+    return torch.ops.twolayer.fit_(W1, b1, W2, b2, X, Y, iterations, learning_rate, activation)

@@ -1,5 +1,5 @@
 """TwoLayerNet: the parameters of the network as a torch.nn.Module."""
-from typing import Optional
+from typing import Callable, Optional, Union
 
 import torch
 
@@ -44,6 +44,32 @@ class TwoLayerNet(torch.nn.Module):
     def loss(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
         """The cost J for labels Y of shape (m, n2)."""
         return torch.ops.twolayer.loss(X, Y, self.W1, self.b1, self.W2, self.b2, self.activation)
+
+    @torch.jit.ignore
+    def fit(self, X: torch.Tensor, Y: torch.Tensor, iterations: int, learning_rate: float,
+            progress: Union[bool, Callable[[int, float], None]] = False,
+            every: int = 1000) -> torch.Tensor:
+        """Gradient descent on the parameters, in C++ (torch.ops.twolayer.fit_); returns the costs.
+
+        progress: True prints the cost every `every` iterations as the lecture does; a callable
+        is called as progress(iteration, cost) instead. Between reports the loop stays in C++.
+        """
+        if progress is False or progress is None:
+            return self._fit_steps(X, Y, iterations, learning_rate)
+        if every < 1:
+            raise ValueError(f"twolayer: every must be >= 1, but got {every}")
+        report = progress if callable(progress) else (
+            lambda i, cost: print(f"Cost after iteration {i}: {cost:.6f}", flush=True))
+        costs = []
+        for done in range(0, iterations, every):
+            costs.append(self._fit_steps(X, Y, min(every, iterations - done), learning_rate))
+            report(done, costs[-1][0].item())
+        return torch.cat(costs) if costs else self._fit_steps(X, Y, 0, learning_rate)
+
+    def _fit_steps(self, X, Y, iterations, learning_rate):
+        with torch.no_grad():
+            return torch.ops.twolayer.fit_(self.W1, self.b1, self.W2, self.b2, X, Y, iterations,
+                                           learning_rate, self.activation)
 
     @torch.jit.export
     def predict(self, X: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,23 @@
+#pragma once
+
+// fit_: the lecture's full-batch gradient descent, W := W - alpha dW, for `iterations` steps.
+// Here: the checks every kernel shares, and the reference loop in ATen ops (any device).
+
+#include <ATen/ATen.h>
+
+#include "math/activation.h"
+#include "math/checks.h"
+
+namespace twolayer {
+
+// Checks the network as the loss does, plus the loop's own arguments.
+NetworkShape check_fit_arguments(const at::Tensor& W1, const at::Tensor& b1, const at::Tensor& W2,
+                                 const at::Tensor& b2, const at::Tensor& X, const at::Tensor& Y,
+                                 int64_t iterations, double learning_rate);
+
+// Updates the parameters in place; returns the cost of every iteration, taken before its update.
+at::Tensor reference_fit(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
+                         const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
+                         double learning_rate, Activation activation);
+
+}  // namespace twolayer

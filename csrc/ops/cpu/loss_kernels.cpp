@@ -1,0 +1,44 @@
+// CPU kernels of the cost's operators and of fit_: the fused implementation of loss_cpu.h.
+// Other backends keep the ATen reference kernels (composite_kernels.cpp).
+
+#include <torch/library.h>
+
+#include "math/fit.h"
+#include "ops/cpu/loss_cpu.h"
+
+namespace twolayer {
+namespace {
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache_cpu(
+    const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1, const at::Tensor& b1,
+    const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation) {
+  const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2);
+  return cpu::loss_with_cache(X, Y, W1, b1, W2, b2, shape, parse_activation(activation));
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>
+loss_backward_cpu(const at::Tensor& grad_J, const at::Tensor& X, const at::Tensor& Y,
+                  const at::Tensor& W1, const at::Tensor& W2, const at::Tensor& A1,
+                  const at::Tensor& Z2, c10::string_view activation, std::array<bool, 6> mask) {
+  LossGradients g =
+      cpu::loss_backward(grad_J.item<double>(), X, Y, W1, W2, A1, Z2, parse_activation(activation), mask);
+  return {g[0], g[1], g[2], g[3], g[4], g[5]};
+}
+
+at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
+                   const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
+                   double learning_rate, c10::string_view activation) {
+  const NetworkShape shape =
+      check_fit_arguments(W1, b1, W2, b2, X, Y, iterations, learning_rate);
+  return cpu::fit(W1, b1, W2, b2, X, Y, shape, iterations, learning_rate,
+                  parse_activation(activation));
+}
+
+}  // namespace
+}  // namespace twolayer
+
+TORCH_LIBRARY_IMPL(twolayer, CPU, m) {
+  m.impl("fit_", &twolayer::fit_cpu);
+  m.impl("_loss_with_cache", &twolayer::loss_with_cache_cpu);
+  m.impl("_loss_backward", &twolayer::loss_backward_cpu);
+}

@@ -1,0 +1,129 @@
+"""fit_: the lecture's gradient descent inside C++ must take exactly the steps of loss() +
+backward() + a manual update, on both CPU paths (direct loops for small networks, BLAS above)."""
+import pytest
+import torch
+
+import twolayer
+from conftest import ACTIVATIONS, make_inputs, rel_err, reference_loss
+
+# (m, n0, n1, n2): the lecture's 2-4-1 and a multi-output small net take the direct loops; the
+# others are large enough for the BLAS path (n1 * (n0 + n2) > 64), one with many outputs.
+SHAPES = [(40, 2, 4, 1), (33, 5, 1, 3), (64, 10, 16, 1), (50, 6, 12, 20)]
+
+
+def _params(inputs):
+    return [inputs[k].clone() for k in ("W1", "b1", "W2", "b2")]
+
+
+def _manual_descent(loss_fn, X, Y, params, activation, steps, lr):
+    params = [p.clone().requires_grad_(True) for p in params]
+    costs = []
+    for _ in range(steps):
+        J = loss_fn(X, Y, *params, activation)
+        costs.append(J.detach())
+        grads = torch.autograd.grad(J, params)
+        with torch.no_grad():
+            for p, g in zip(params, grads):
+                p -= lr * g
+    return [p.detach() for p in params], torch.stack(costs)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_fit_takes_the_steps_of_the_manual_loop(shape, activation):
+    inputs = make_inputs(*shape, seed=hash(shape) % 1000)
+    X, Y = inputs["X"], inputs["Y"]
+    params = _params(inputs)
+    start = [p.clone() for p in params]
+    costs = twolayer.fit_(*params, X, Y, 25, 0.3, activation)
+    # Against plain PyTorch autograd, so the check does not lean on twolayer's own backward.
+    expected, expected_costs = _manual_descent(reference_loss, X, Y, start, activation, 25, 0.3)
+    assert costs.shape == (25,) and costs.dtype == X.dtype
+    assert rel_err(costs, expected_costs) <= 1e-12
+    for name, p, e, s in zip(("W1", "b1", "W2", "b2"), params, expected, start):
+        assert rel_err(p, e) <= 1e-12, name
+        assert not torch.equal(p, s) or name.startswith("b"), name + " did not move"
+
+
+def test_fit_float32_close_to_the_float64_run():
+    inputs = make_inputs(40, 2, 4, 1, seed=3)
+    p64 = _params(inputs)
+    p32 = [p.float() for p in p64]
+    c64 = twolayer.fit_(*p64, inputs["X"], inputs["Y"], 50, 1.2)
+    c32 = twolayer.fit_(*p32, inputs["X"].float(), inputs["Y"].float(), 50, 1.2)
+    assert c32.dtype == torch.float32
+    assert rel_err(c32, c64.float()) <= 1e-4
+    for a, b in zip(p32, p64):
+        assert rel_err(a, b.float()) <= 1e-4
+
+
+def test_zero_iterations_change_nothing():
+    inputs = make_inputs(10, 3, 4, 1)
+    params = _params(inputs)
+    before = [p.clone() for p in params]
+    costs = twolayer.fit_(*params, inputs["X"], inputs["Y"], 0, 1.0)
+    assert costs.shape == (0,)
+    assert all(torch.equal(a, b) for a, b in zip(params, before))
+
+
+@pytest.mark.parametrize("iterations, lr, message", [
+    (-1, 0.1, "twolayer: iterations must be >= 0, but got -1"),
+    (3, float("nan"), "twolayer: learning_rate must be finite, but got nan"),
+])
+def test_bad_loop_arguments(iterations, lr, message):
+    inputs = make_inputs(10, 3, 4, 1)
+    params = _params(inputs)
+    before = [p.clone() for p in params]
+    with pytest.raises(RuntimeError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
+        twolayer.fit_(*params, inputs["X"], inputs["Y"], iterations, lr)
+    assert all(torch.equal(a, b) for a, b in zip(params, before))
+
+
+def test_bad_shapes_are_refused_before_any_update():
+    inputs = make_inputs(10, 3, 4, 1)
+    params = _params(inputs)
+    before = [p.clone() for p in params]
+    with pytest.raises(RuntimeError, match=r"^twolayer: Y must have shape \(m, n2\) = \(10, 1\)"):
+        twolayer.fit_(*params, inputs["X"], inputs["Y"][:, 0], 5, 0.1)
+    assert all(torch.equal(a, b) for a, b in zip(params, before))
+
+
+def test_fit_on_parameters_invalidates_graphs_that_saved_them():
+    # An optimizer step: allowed on leaves that require grad, but a graph built before it must
+    # not silently backpropagate through the old values.
+    inputs = make_inputs(10, 3, 4, 1)
+    params = [p.requires_grad_() for p in _params(inputs)]
+    J = reference_loss(inputs["X"], inputs["Y"], *params)
+    twolayer.fit_(*params, inputs["X"], inputs["Y"], 1, 0.1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        J.backward()
+
+
+def test_fit_on_meta_gives_the_costs_shape():
+    inputs = {k: v.to("meta") for k, v in make_inputs(10, 3, 4, 1).items()}
+    costs = twolayer.fit_(*_params(inputs), inputs["X"], inputs["Y"], 7, 0.1)
+    assert costs.shape == (7,) and costs.device.type == "meta"
+
+
+def test_net_fit_reports_progress_and_matches_the_functional_op():
+    inputs = make_inputs(40, 2, 4, 1, seed=11, dtype=torch.float32)
+    X, Y = inputs["X"], inputs["Y"]
+    net = twolayer.TwoLayerNet(2, 4, 1, seed=5, init_scale=0.5)
+    params = [p.detach().clone() for p in net.parameters()]
+    reports = []
+    costs = net.fit(X, Y, 25, 0.5, progress=lambda i, c: reports.append((i, c)), every=10)
+    expected_costs = twolayer.fit_(*params, X, Y, 25, 0.5)
+    assert torch.equal(costs, expected_costs)
+    assert [i for i, _ in reports] == [0, 10, 20]
+    assert [c for _, c in reports] == [costs[i].item() for i in (0, 10, 20)]
+    for p, e in zip(net.parameters(), params):
+        assert torch.equal(p.detach(), e)
+
+
+def test_net_fit_prints_the_lecture_lines(capsys):
+    inputs = make_inputs(20, 2, 4, 1, seed=12, dtype=torch.float32)
+    net = twolayer.TwoLayerNet(2, 4, 1, seed=5)
+    costs = net.fit(inputs["X"], inputs["Y"], 3, 0.5, progress=True, every=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"Cost after iteration 0: {costs[0].item():.6f}",
+                     f"Cost after iteration 2: {costs[2].item():.6f}"]
