@@ -1,0 +1,108 @@
+"""The peers of the forward+backward step: each is a zero-argument callable doing one full step
+(cost J and the four parameter gradients) on one problem, built outside the timed region."""
+import numpy as np
+import torch
+
+from common import (numpy_step, reference_loss, scripted_reference_loss, to_lecture_layout,
+                    twolayer_loss)
+
+PEERS = ("twolayer", "eager", "jit", "numpy", "mm_floor")
+# Two ways of issuing the floor's products; the faster one is reported as mm_floor.
+FLOOR_VARIANTS = ("mm_floor_out", "mm_floor_alloc")
+TIMED = PEERS[:-1] + FLOOR_VARIANTS
+
+# float32 results of differently ordered sums over up to 8192 x 784 terms
+CHECK_RTOL = 2e-3
+
+
+def _autograd_step(loss_fn, X, Y, params):
+    leaves = [p.detach().clone().requires_grad_() for p in params]
+
+    def step():
+        for p in leaves:
+            p.grad = None  # what optimizer.zero_grad(set_to_none=True) does between steps
+        loss_fn(X, Y, *leaves).backward()
+
+    def result():
+        for p in leaves:
+            p.grad = None
+        J = loss_fn(X, Y, *leaves)
+        J.backward()
+        return J.item(), [p.grad.clone() for p in leaves]
+
+    return step, result
+
+
+def _numpy_step(X, Y, params):
+    Xc, Yc, P = to_lecture_layout(X, Y, params)
+
+    def step():
+        numpy_step(Xc, Yc, *P)
+
+    def result():
+        cost, (dW1, db1, dW2, db2) = numpy_step(Xc, Yc, *P)
+        grads = [dW1, db1.reshape(-1), dW2, db2.reshape(-1)]
+        return float(cost), [torch.from_numpy(np.ascontiguousarray(g)) for g in grads]
+
+    return step, result
+
+
+def _mm_floor_step(X, params, preallocated):
+    """The five products of a step, on operands of the step's shapes and layouts: forward
+    X·W1ᵀ and A1·W2ᵀ, backward dZ2ᵀ·A1 (dW2), dZ2·W2 (dA1) and dZ1ᵀ·X (dW1)."""
+    W1, _, W2, _ = (p.detach() for p in params)
+    m, n0 = X.shape
+    n1, n2 = W1.shape[0], W2.shape[0]
+    g = torch.Generator().manual_seed(1)
+    A1 = torch.rand(m, n1, generator=g) * 2 - 1
+    dZ2 = torch.rand(m, n2, generator=g) - 0.5
+    dZ1 = torch.rand(m, n1, generator=g) - 0.5
+    # The transposed views are made once: the floor is the products alone.
+    W1t, W2t, dZ2t, dZ1t = W1.t(), W2.t(), dZ2.t(), dZ1.t()
+    if preallocated:
+        Z1, Z2 = torch.empty(m, n1), torch.empty(m, n2)
+        dW2, dA1, dW1 = torch.empty(n2, n1), torch.empty(m, n1), torch.empty(n1, n0)
+
+        def step():
+            torch.mm(X, W1t, out=Z1)
+            torch.mm(A1, W2t, out=Z2)
+            torch.mm(dZ2t, A1, out=dW2)
+            torch.mm(dZ2, W2, out=dA1)
+            torch.mm(dZ1t, X, out=dW1)
+    else:
+        def step():
+            torch.mm(X, W1t)
+            torch.mm(A1, W2t)
+            torch.mm(dZ2t, A1)
+            torch.mm(dZ2, W2)
+            torch.mm(dZ1t, X)
+    return step, None
+
+
+def build(peer, X, Y, params):
+    """(step, result): step() does one step; result() returns (J, [dW1, db1, dW2, db2]) in
+    the batch-first layout for the cross-check, or is None for the floor, which computes no step."""
+    if peer == "twolayer":
+        return _autograd_step(twolayer_loss, X, Y, params)
+    if peer == "eager":
+        return _autograd_step(reference_loss, X, Y, params)
+    if peer == "jit":
+        return _autograd_step(scripted_reference_loss(), X, Y, params)
+    if peer == "numpy":
+        return _numpy_step(X, Y, params)
+    if peer == "mm_floor_out":
+        return _mm_floor_step(X, params, preallocated=True)
+    if peer == "mm_floor_alloc":
+        return _mm_floor_step(X, params, preallocated=False)
+    raise ValueError(f"unknown peer {peer!r}")
+
+
+def relative_error(result, reference):
+    """The largest error of J and of every gradient, each relative to the largest entry of the
+    reference (a gradient entry near 0 would make an entrywise relative error meaningless)."""
+    (J, grads), (J_ref, grads_ref) = result, reference
+    worst = abs(J - J_ref) / max(abs(J_ref), 1e-12)
+    for g, r in zip(grads, grads_ref):
+        scale = max(r.abs().max().item(), 1e-12)
+        worst = max(worst, (g.to(r.dtype) - r).abs().max().item() / scale)
+    return worst

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The benchmark suite (issue 3) in one command:
+#
+#   bash scripts/bench.sh            # the full suite, several minutes
+#   bash scripts/bench.sh --quick    # a smoke run: S and M only, few repetitions
+#
+# Builds the Python package and the C++ tree (-DTWOLAYER_BUILD_BENCHMARKS=ON), then runs, at the
+# default thread count and at 2 threads, benchmarks/bench_step.py (the step against eager
+# autograd, TorchScript, NumPy and the bare matrix products; bytes saved for backward; gradient
+# descent with fit_) and the C++ Google Benchmark twolayer_bench_step, and prints their tables.
+# JSON goes to build/benchmarks/: results.json (Python), cpp_results.json (C++ medians and
+# ratios) and cpp_threads<N>.json (Google Benchmark's own output).
+source "$(dirname "$0")/common.sh"
+
+quick=()
+if [ "${1:-}" = "--quick" ]; then quick=(--quick); fi
+
+# Only the benchmarks need Google Benchmark, so only they ask apt for it.
+DEBIAN_PACKAGES+=(libbenchmark-dev)
+setup_environment
+install_python_package
+build_cpp -DTWOLAYER_BUILD_BENCHMARKS=ON
+
+OUT="$BUILD_DIR/benchmarks"
+mkdir -p "$OUT"
+
+log "Python: benchmarks/bench_step.py ${quick[*]}"
+"$PACKAGE_PYTHON" "$TWOLAYER_ROOT/benchmarks/bench_step.py" "${quick[@]}" --json "$OUT/results.json"
+
+BENCH="$BUILD_DIR/cmake/benchmarks/twolayer_bench_step"
+if [ ! -x "$BENCH" ]; then
+  # A root CMakeLists.txt without the benchmarks option: build them against the installed
+  # package instead, as any LibTorch application would.
+  log "C++: building benchmarks/ against the installed TwoLayer package"
+  cmake --install "$BUILD_DIR/cmake" --prefix "$OUT/prefix" >/dev/null
+  cmake -S "$TWOLAYER_ROOT/benchmarks" -B "$OUT/cmake" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$OUT/prefix;$TORCH_CMAKE_PREFIX" >/dev/null
+  cmake --build "$OUT/cmake" -j"$JOBS"
+  BENCH="$OUT/cmake/twolayer_bench_step"
+fi
+if [ ! -x "$BENCH" ]; then
+  log "C++: twolayer_bench_step was not built (is Google Benchmark installed?); skipped"
+  exit 0
+fi
+
+if [ ${#quick[@]} -gt 0 ]; then
+  gbench_args=(--benchmark_filter='/n0:(2|64)/' --benchmark_repetitions=3 --benchmark_min_time=0.02)
+else
+  gbench_args=(--benchmark_repetitions=5 --benchmark_min_time=0.2)
+fi
+
+# The thread settings the Python run resolved ("default" is what torch picks here), so that the
+# two languages' tables are taken at the same settings.
+mapfile -t settings < <("$PACKAGE_PYTHON" -c '
+import json, sys
+for s in json.load(open(sys.argv[1]))["settings"]:
+    print("%s\t%s" % ("env" if s["threads"] is None else s["threads"], s["label"]))
+' "$OUT/results.json")
+
+runs=()
+for setting in "${settings[@]}"; do
+  threads=${setting%%$'\t'*}
+  label=${setting#*$'\t'}
+  json="$OUT/cpp_threads$threads.json"
+  log "C++: twolayer_bench_step, $label"
+  thread_env=()
+  if [ "$threads" != env ]; then
+    thread_env=(OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads")
+  fi
+  env "${thread_env[@]}" "$BENCH" "${gbench_args[@]}" --benchmark_report_aggregates_only=true \
+    --benchmark_min_warmup_time=0.1 --benchmark_out="$json" --benchmark_out_format=json
+  runs+=("$label=$json")
+done
+
+log "C++: medians and ratios"
+"$PACKAGE_PYTHON" "$TWOLAYER_ROOT/benchmarks/summarize_cpp.py" "${runs[@]}" \
+  --json "$OUT/cpp_results.json"
