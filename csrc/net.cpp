@@ -68,6 +68,21 @@ at::Tensor TwoLayerNetImpl::predict(const at::Tensor& X) {
   return (forward(X) > 0.5).to(X.scalar_type());
 }
 
+void TwoLayerNetImpl::load(torch::serialize::InputArchive& archive) {
+  // The default load swaps in the saved tensors as they are: another shape or dtype would then
+  // sit in this net unchecked. Read each into a fresh tensor, check it, copy it.
+  torch::NoGradGuard no_grad;
+  for (auto& parameter : named_parameters(/*recurse=*/false)) {
+    at::Tensor saved;
+    archive.read(parameter.key(), saved);
+    at::Tensor& mine = parameter.value();
+    TORCH_CHECK(saved.sizes() == mine.sizes(), "twolayer: the checkpoint's ", parameter.key(),
+                " has shape ", saved.sizes(), ", but this TwoLayerNet's ", parameter.key(),
+                " has shape ", mine.sizes());
+    mine.copy_(saved);
+  }
+}
+
 void TwoLayerNetImpl::pretty_print(std::ostream& stream) const {
   stream << "twolayer::TwoLayerNet(n0=" << options.n0() << ", n1=" << options.n1()
          << ", n2=" << options.n2() << ", activation=" << options.activation() << ")";

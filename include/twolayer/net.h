@@ -11,6 +11,7 @@
 #include <c10/util/Optional.h>
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
+#include <torch/serialize/input-archive.h>
 
 #include "twolayer/export.h"
 #include "twolayer/ops.h"
@@ -52,6 +53,10 @@ class TWOLAYER_API TwoLayerNetImpl : public torch::nn::Cloneable<TwoLayerNetImpl
                  int64_t progress_every = 1000);
   // Hard labels: 1 where A2 > 0.5, else 0 (dtype of X).
   at::Tensor predict(const at::Tensor& X);
+
+  // torch::load(net, path): like Python's load_state_dict, values are copied into the existing
+  // parameters (converted to their dtype), and a checkpoint of another shape is refused.
+  void load(torch::serialize::InputArchive& archive) override;
 
   void pretty_print(std::ostream& stream) const override;
 

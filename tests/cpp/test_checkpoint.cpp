@@ -313,7 +313,7 @@ TEST(CheckpointErrors, CheckpointOfAnotherModuleNamesTheMissingParameter) {
 // garbage; a float32 checkpoint loaded into a float64 net leaves 8-byte elements on a storage
 // half that size, so reads run past its end). Python's load_state_dict refuses the first and
 // converts the second. Enable once TwoLayerNet guards its load (reported to the core's owner).
-TEST(CheckpointErrors, DISABLED_CheckpointOfAnotherShapeOrDtypeIsRefusedOrConverted) {
+TEST(CheckpointErrors, CheckpointOfAnotherShapeOrDtypeIsRefusedOrConverted) {
   TempDir dir;
   twolayer::TwoLayerNet other_shape(twolayer::TwoLayerNetOptions(3, 5, 2).dtype(at::kDouble));
   torch::save(other_shape, dir.file("other_shape.pt"));
