@@ -1,6 +1,7 @@
 #include "math/checks.h"
 
 #include <string>
+#include <utility>
 
 namespace twolayer {
 
@@ -66,9 +67,14 @@ int64_t check_layer(const Layer& layer, const at::Tensor& W, const at::Tensor& b
 
 NetworkShape check_network_inputs(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                                   const at::Tensor& b1, const at::Tensor& W2,
-                                  const at::Tensor& b2) {
-  TORCH_CHECK(X.defined() && W1.defined() && b1.defined() && W2.defined() && b2.defined(),
-              "twolayer: X, W1, b1, W2 and b2 must all be defined tensors");
+                                  const at::Tensor& b2, Labels labels) {
+  const std::pair<const char*, const at::Tensor*> required[] = {
+      {"X", &X}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}, {"Y", &Y}};
+  for (const auto& [name, tensor] : required) {
+    if (tensor == &Y && labels == Labels::None) continue;
+    TORCH_CHECK(tensor->defined(), "twolayer: ", name,
+                " must be a defined tensor, but got an undefined one");
+  }
 
   check_rank(X, "X", "(m, n0)");
   TORCH_CHECK(X.scalar_type() == at::kFloat || X.scalar_type() == at::kDouble,
@@ -85,7 +91,7 @@ NetworkShape check_network_inputs(const at::Tensor& X, const at::Tensor& Y, cons
   const int64_t n2 = check_layer({"W2", "b2", "n2", "n1", "output unit"}, W2, b2, X, n1,
                                  "W1 with n1 = " + std::to_string(n1) + " hidden units");
 
-  if (Y.defined()) {
+  if (labels == Labels::Required) {
     check_like_X(Y, "Y", X);
     TORCH_CHECK(Y.dim() == 2 && Y.size(0) == m && Y.size(1) == n2,
                 "twolayer: Y must have shape (m, n2) = (", m, ", ", n2, ") to match X with m = ", m,

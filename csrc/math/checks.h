@@ -14,10 +14,12 @@ struct NetworkShape {
   int64_t n2;  // output units
 };
 
-// Y may be undefined (the forward operator has no labels).
+// The cost needs labels Y; the forward operator has none (pass an undefined Y).
+enum class Labels { Required, None };
+
 NetworkShape check_network_inputs(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                                   const at::Tensor& b1, const at::Tensor& W2,
-                                  const at::Tensor& b2);
+                                  const at::Tensor& b2, Labels labels);
 
 // "float32", "int64", ...: the names Python users know.
 std::string dtype_name(at::ScalarType dtype);

@@ -1,6 +1,9 @@
 #include "math/fit.h"
 
 #include <cmath>
+#include <utility>
+
+#include <ATen/MemoryOverlap.h>
 
 #include "math/six_equations.h"
 
@@ -9,8 +12,16 @@ namespace twolayer {
 NetworkShape check_fit_arguments(const at::Tensor& W1, const at::Tensor& b1, const at::Tensor& W2,
                                  const at::Tensor& b2, const at::Tensor& X, const at::Tensor& Y,
                                  int64_t iterations, double learning_rate) {
-  TORCH_CHECK(Y.defined(), "twolayer: fit_ needs labels Y");
-  const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2);
+  const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
+  // An expanded parameter (several elements on one memory location) cannot be updated in place;
+  // refuse it before the first update rather than fail halfway through.
+  const std::pair<const char*, const at::Tensor*> parameters[] = {
+      {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}};
+  for (const auto& [name, tensor] : parameters) {
+    TORCH_CHECK(at::has_internal_overlap(*tensor) != at::MemOverlap::Yes, "twolayer: ", name,
+                " must not be an expanded tensor (fit_ updates it in place), but got strides ",
+                tensor->strides());
+  }
   TORCH_CHECK(iterations >= 0, "twolayer: iterations must be >= 0, but got ", iterations);
   TORCH_CHECK(std::isfinite(learning_rate), "twolayer: learning_rate must be finite, but got ",
               learning_rate);

@@ -2,6 +2,8 @@
 // of TwoLayerFunction / TwoLayerForwardFunction, but only when a gradient can be asked for;
 // otherwise they go straight to the backend kernels and save nothing.
 
+#include <utility>
+
 #include <torch/library.h>
 
 #include "ops/op_handles.h"
@@ -9,6 +11,14 @@
 
 namespace twolayer {
 namespace {
+
+// Function::apply reads every input before any kernel runs, so an undefined one must be caught
+// here to get twolayer's message rather than autograd's.
+void check_defined(std::initializer_list<std::pair<const char*, const at::Tensor*>> inputs) {
+  for (const auto& [name, tensor] : inputs) {
+    TORCH_CHECK(tensor->defined(), "twolayer: ", name, " must be a defined tensor, but got an undefined one");
+  }
+}
 
 bool needs_graph(std::initializer_list<const at::Tensor*> inputs) {
   if (!at::GradMode::is_enabled()) return false;
@@ -21,6 +31,7 @@ bool needs_graph(std::initializer_list<const at::Tensor*> inputs) {
 at::Tensor loss_autograd(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                          const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
                          c10::string_view activation) {
+  check_defined({{"X", &X}, {"Y", &Y}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}});
   if (needs_graph({&X, &Y, &W1, &b1, &W2, &b2})) {
     return TwoLayerFunction::apply(X, Y, W1, b1, W2, b2, activation);
   }
@@ -31,6 +42,7 @@ at::Tensor loss_autograd(const at::Tensor& X, const at::Tensor& Y, const at::Ten
 at::Tensor forward_autograd(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
                             const at::Tensor& W2, const at::Tensor& b2,
                             c10::string_view activation) {
+  check_defined({{"X", &X}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}});
   if (needs_graph({&X, &W1, &b1, &W2, &b2})) {
     return TwoLayerForwardFunction::apply(X, W1, b1, W2, b2, activation);
   }

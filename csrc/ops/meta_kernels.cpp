@@ -17,7 +17,7 @@ at::Tensor empty_if(bool wanted, const at::Tensor& like) {
 std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache_meta(
     const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1, const at::Tensor& b1,
     const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation) {
-  const NetworkShape s = check_network_inputs(X, Y, W1, b1, W2, b2);
+  const NetworkShape s = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
   parse_activation(activation);
   return {at::empty({}, X.options()), at::empty({s.m, s.n1}, X.options()),
           at::empty({s.m, s.n2}, X.options())};
@@ -42,7 +42,7 @@ std::tuple<at::Tensor, at::Tensor> forward_with_cache_meta(const at::Tensor& X,
                                                            const at::Tensor& W2,
                                                            const at::Tensor& b2,
                                                            c10::string_view activation) {
-  const NetworkShape s = check_network_inputs(X, at::Tensor(), W1, b1, W2, b2);
+  const NetworkShape s = check_network_inputs(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
   parse_activation(activation);
   return {at::empty({s.m, s.n2}, X.options()), at::empty({s.m, s.n1}, X.options())};
 }

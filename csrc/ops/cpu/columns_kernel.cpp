@@ -47,7 +47,8 @@ void apply_activation(Activation activation, T* a, int64_t n) {
       for (int64_t i = 0; i < n; ++i) a[i] = Math<T>::logistic(a[i]);
       return;
     case Activation::Relu:
-      for (int64_t i = 0; i < n; ++i) a[i] = a[i] > T(0) ? a[i] : T(0);
+      // As torch.relu: NaN stays NaN (a[i] > 0 ? a[i] : 0 would turn it into 0).
+      for (int64_t i = 0; i < n; ++i) a[i] = a[i] < T(0) ? T(0) : a[i];
       return;
     case Activation::LeakyRelu:
       for (int64_t i = 0; i < n; ++i) a[i] = a[i] > T(0) ? a[i] : T(kLeakyReluSlope) * a[i];

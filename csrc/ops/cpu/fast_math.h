@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 namespace twolayer {
 namespace cpu {
@@ -23,7 +24,10 @@ inline float select(bool condition, float if_true, float if_false) {
 // Below -87 the result would be subnormal: it flushes to 0.
 inline float fast_exp(float x) {
   const bool underflow = x < -87.0f;
-  x = select(underflow, -87.0f, x);
+  const bool nan = x != x;
+  // Written so that NaN also lands in range: converting NaN to an integer is undefined.
+  x = select(!(x >= -87.0f), -87.0f, x);
+  x = select(!(x <= 88.0f), 88.0f, x);
   // x = k ln2 + r, |r| <= ln2/2, then e^x = 2^k e^r with a degree-6 polynomial for e^r.
   const float t = x * 1.44269504088896341f + 0.5f;
   int32_t k = static_cast<int32_t>(t);
@@ -42,7 +46,7 @@ inline float fast_exp(float x) {
   const int32_t bits = (k + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
-  return select(underflow, 0.0f, p * scale);
+  return select(nan, std::numeric_limits<float>::quiet_NaN(), select(underflow, 0.0f, p * scale));
 }
 
 inline float fast_tanh(float x) {

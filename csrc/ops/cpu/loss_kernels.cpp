@@ -12,7 +12,7 @@ namespace {
 std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache_cpu(
     const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1, const at::Tensor& b1,
     const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation) {
-  const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2);
+  const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
   return cpu::loss_with_cache(X, Y, W1, b1, W2, b2, shape, parse_activation(activation));
 }
 
