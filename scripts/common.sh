@@ -14,11 +14,13 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 log() { printf '\n== %s\n' "$*"; }
 
 # Debian 12 packages: LibTorch and Python torch, a fast BLAS (the reference one is ~30x slower),
-# the build tools, and the Python pieces the tests and the demo use.
+# the build tools, the Python pieces the tests and the demo use, and clang with its sanitizer and
+# libFuzzer runtimes for scripts/sanitize.sh.
 DEBIAN_PACKAGES=(
   libtorch-dev python3-torch libopenblas0-pthread pybind11-dev
   cmake g++ make ninja-build libgtest-dev
   python3-venv python3-pip python3-setuptools python3-wheel python3-pytest python3-matplotlib
+  clang libclang-rt-14-dev llvm-14
 )
 
 install_missing_debian_packages() {
