@@ -1,0 +1,171 @@
+#pragma once
+
+// Turns the fuzzer's bytes into a call of one operator: shapes (with empty dimensions and wrong
+// ranks), dtypes, devices, undefined tensors, strided views, values (ordinary, saturating
+// logits, +-1e30, NaN and inf, raw bit patterns), activation names and fit_'s arguments.
+// Every byte string decodes to some case. The fields are read one byte each from the end of the
+// input (FuzzedDataProvider), so a mutated byte changes one field; the bytes left over are the
+// values.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <fuzzer/FuzzedDataProvider.h>
+#include <torch/torch.h>
+
+namespace twolayer_fuzz {
+
+enum Input { kX, kY, kW1, kb1, kW2, kb2, kInputs };
+inline const char* input_name(int k) {
+  static const char* names[kInputs] = {"X", "Y", "W1", "b1", "W2", "b2"};
+  return names[k];
+}
+
+enum class Op { Loss, Forward, Fit };
+enum class Layout { Contiguous, Transposed, Sliced, Expanded, Overlapping };
+// Raw: arbitrary bit patterns, where only the absence of crashes and wrong errors is checked.
+enum class Values { Normal, LargeLogits, Extreme, NonFinite, Raw };
+enum class GradMode { Enabled, NoGrad, Inference, CreateGraph };
+
+struct TensorSpec {
+  std::vector<int64_t> shape;
+  at::ScalarType dtype = at::kFloat;
+  bool undefined = false;
+  bool meta = false;
+  Layout layout = Layout::Contiguous;
+  bool requires_grad = false;
+};
+
+struct Case {
+  Op op = Op::Loss;
+  TensorSpec spec[kInputs];
+  std::string activation = "tanh";
+  Values values = Values::Normal;
+  GradMode grad_mode = GradMode::Enabled;
+  double grad_scale = 1.0;  // the incoming gradient of J, or the scale of that of A2
+  int64_t iterations = 1;   // fit_
+  double learning_rate = 0.5;
+  bool alias_parameters = false;  // fit_ with X = W1 where the shapes allow: data updated too
+  std::vector<double> data;       // values, consumed element by element
+};
+
+inline const std::vector<std::string>& valid_activations() {
+  static const std::vector<std::string> names = {"tanh", "relu", "sigmoid", "leaky_relu"};
+  return names;
+}
+
+template <typename T>
+T pick(FuzzedDataProvider& in, const std::vector<T>& table) {
+  return table[in.ConsumeIntegralInRange<size_t>(0, table.size() - 1)];
+}
+
+inline void apply_fault(FuzzedDataProvider& in, Case& c) {
+  const int target = in.ConsumeIntegralInRange<int>(0, kInputs - 1);
+  TensorSpec& t = c.spec[target];
+  switch (in.ConsumeIntegralInRange<int>(0, 6)) {
+    case 0: {  // rank
+      t.shape.assign(pick<size_t>(in, {0, 1, 3, 4}), 2);
+      for (auto& d : t.shape) d = in.ConsumeIntegralInRange<int64_t>(0, 3);
+      break;
+    }
+    case 1:  // dtype
+      t.dtype = pick<at::ScalarType>(in, {at::kLong, at::kHalf, at::kBool, at::kBFloat16,
+                                          at::kInt, at::kFloat, at::kDouble});
+      break;
+    case 2:  // an empty dimension
+      if (!t.shape.empty()) t.shape[in.ConsumeIntegralInRange<size_t>(0, t.shape.size() - 1)] = 0;
+      break;
+    case 3:  // a size off by a little
+      for (auto& d : t.shape) {
+        d = std::max<int64_t>(0, d + in.ConsumeIntegralInRange<int64_t>(-1, 2));
+      }
+      break;
+    case 4: t.meta = true; break;
+    case 5: t.undefined = true; break;
+    case 6: c.activation = in.ConsumeRandomLengthString(12); break;
+  }
+}
+
+inline Case decode(const uint8_t* bytes, size_t size) {
+  FuzzedDataProvider in(bytes, size);
+  Case c;
+  c.op = pick<Op>(in, {Op::Loss, Op::Forward, Op::Fit});
+  const at::ScalarType dtype = in.ConsumeBool() ? at::kFloat : at::kDouble;
+  // n1 * (n0 + n2) > 64 takes the BLAS path of the CPU kernels; n2 > 16 the BLAS dZ2 W2.
+  const int64_t m = pick<int64_t>(in, {1, 2, 3, 5, 9, 1, 4});
+  const int64_t n0 = pick<int64_t>(in, {1, 2, 3, 5});
+  const int64_t n1 = pick<int64_t>(in, {1, 2, 4, 7, 24});
+  const int64_t n2 = pick<int64_t>(in, {1, 2, 3, 17});
+  const std::vector<std::vector<int64_t>> shapes = {{m, n0},  {m, n2},  {n1, n0},
+                                                    {n1},     {n2, n1}, {n2}};
+  const uint8_t grads = in.ConsumeIntegral<uint8_t>();
+  for (int k = 0; k < kInputs; ++k) {
+    c.spec[k].shape = shapes[k];
+    c.spec[k].dtype = dtype;
+    c.spec[k].layout = pick<Layout>(in, {Layout::Contiguous, Layout::Contiguous, Layout::Transposed,
+                                         Layout::Sliced, Layout::Expanded, Layout::Overlapping});
+    c.spec[k].requires_grad = (grads >> k) & 1;
+  }
+  c.activation = pick(in, valid_activations());
+  c.values = pick<Values>(in, {Values::Normal, Values::Normal, Values::LargeLogits,
+                               Values::Extreme, Values::NonFinite, Values::Raw});
+  c.grad_mode = pick<GradMode>(in, {GradMode::Enabled, GradMode::Enabled, GradMode::NoGrad,
+                                    GradMode::Inference, GradMode::CreateGraph});
+  c.grad_scale = pick<double>(in, {1.0, -0.75, 2.5, 0.0});
+  c.iterations = pick<int64_t>(in, {1, 1, 2, 3, 0, -1});
+  c.learning_rate = pick<double>(in, {0.5, 1.2, 0.0, -0.3, 1e30, std::nan(""),
+                                      std::numeric_limits<double>::infinity()});
+  c.alias_parameters = in.ConsumeIntegralInRange<int>(0, 15) == 0;
+  const int faults = pick<int>(in, {0, 0, 0, 1, 1, 2});
+  for (int f = 0; f < faults; ++f) apply_fault(in, c);
+
+  // What is left are the values. Raw mode reads them as bit patterns of doubles; the others
+  // read small integers, scaled per tensor by the value mode in make_tensors.
+  while (in.remaining_bytes() > 0 && c.data.size() < 4096) {
+    if (c.values == Values::Raw && in.remaining_bytes() >= 8) {
+      const uint64_t bits = in.ConsumeIntegral<uint64_t>();
+      double v;
+      std::memcpy(&v, &bits, sizeof v);
+      c.data.push_back(v);
+    } else {
+      c.data.push_back(static_cast<double>(in.ConsumeIntegral<int8_t>()) / 32.0);
+    }
+  }
+  return c;
+}
+
+// One line per case, for the report of a failing input.
+inline std::string describe(const Case& c) {
+  static const char* ops[] = {"loss", "forward", "fit_"};
+  static const char* layouts[] = {"contiguous", "transposed", "sliced", "expanded", "overlapping"};
+  static const char* values[] = {"normal", "large_logits", "extreme", "nonfinite", "raw"};
+  static const char* modes[] = {"grad", "no_grad", "inference", "create_graph"};
+  std::string s = std::string(ops[static_cast<int>(c.op)]) + " activation='" + c.activation +
+                  "' values=" + values[static_cast<int>(c.values)] +
+                  " mode=" + modes[static_cast<int>(c.grad_mode)] +
+                  " grad=" + std::to_string(c.grad_scale);
+  if (c.op == Op::Fit) {
+    s += " iterations=" + std::to_string(c.iterations) + " lr=" + std::to_string(c.learning_rate) +
+         (c.alias_parameters ? " alias" : "");
+  }
+  for (int k = 0; k < kInputs; ++k) {
+    const TensorSpec& t = c.spec[k];
+    s += std::string("\n  ") + input_name(k) + ": ";
+    if (t.undefined) {
+      s += "undefined";
+      continue;
+    }
+    s += "[";
+    for (size_t i = 0; i < t.shape.size(); ++i) s += (i ? ", " : "") + std::to_string(t.shape[i]);
+    s += std::string("] ") + c10::toString(t.dtype) + " " + layouts[static_cast<int>(t.layout)] +
+         (t.meta ? " meta" : "") + (t.requires_grad ? " requires_grad" : "");
+  }
+  return s;
+}
+
+}  // namespace twolayer_fuzz

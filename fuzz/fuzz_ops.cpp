@@ -1,0 +1,252 @@
+// libFuzzer target for twolayer's operators: loss, forward, their backward (also with
+// create_graph, which takes the differentiable ATen path) and fit_.
+//
+// Each input decodes (decode.h, tensors.h) into one call. The call must either be refused with a
+// c10::Error whose message starts with "twolayer: " and names the argument the spec's check order
+// blames, leaving every input untouched, or succeed with values that agree with the float64
+// ATen reference within a bound on rounding error (oracle.h). Anything else aborts, which
+// libFuzzer reports as a crash: an accepted invalid call, a refused valid one, another kind of
+// exception, a wrong value, a non-finite value where the reference is finite, a changed input.
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+#include <twolayer/twolayer.h>
+
+#include "decode.h"
+#include "oracle.h"
+#include "tensors.h"
+
+namespace twolayer_fuzz {
+namespace {
+
+// The inputs of the call under test, printed with a failure so that it can be reproduced
+// without the fuzzer.
+const std::array<at::Tensor, kInputs>* current_inputs = nullptr;
+
+[[noreturn]] void fail(const Case& c, const std::string& what) {
+  std::fprintf(stderr, "\nfuzz_ops: %s\n  case: %s\n", what.c_str(), describe(c).c_str());
+  if (current_inputs != nullptr) {
+    std::ostringstream os;
+    os.precision(17);
+    for (int k = 0; k < kInputs; ++k) {
+      const at::Tensor& t = (*current_inputs)[k];
+      os << input_name(k) << " = ";
+      if (t.defined() && !t.is_meta()) {
+        os << t.detach().to(at::kDouble) << "\n";
+      } else {
+        os << (t.defined() ? "(meta)" : "(undefined)") << "\n";
+      }
+    }
+    std::fprintf(stderr, "%s", os.str().c_str());
+  }
+  std::abort();
+}
+
+bool same_values(const at::Tensor& a, const at::Tensor& b) {
+  if (a.sizes() != b.sizes() || a.scalar_type() != b.scalar_type()) return false;
+  if (!at::isFloatingType(a.scalar_type())) return torch::equal(a, b);
+  return ((a == b) | (torch::isnan(a) & torch::isnan(b))).all().item<bool>();
+}
+
+at::Tensor incoming_gradient(const Case& c, at::IntArrayRef shape, at::ScalarType dtype) {
+  // Deterministic, of both signs and away from 1 in places, so a dropped factor shows.
+  const int64_t n = c10::multiply_integers(shape);
+  const at::Tensor g =
+      c.grad_scale * (1.0 + 0.5 * torch::sin(torch::arange(n, torch::kDouble) * 1.7));
+  return g.reshape(shape).to(dtype);
+}
+
+struct Snapshot {
+  std::array<at::Tensor, kInputs> copies;
+  explicit Snapshot(const std::array<at::Tensor, kInputs>& t) {
+    for (int k = 0; k < kInputs; ++k) {
+      if (t[k].defined() && !t[k].is_meta()) copies[k] = t[k].detach().clone();
+    }
+  }
+  void expect_unchanged(const Case& c, const std::array<at::Tensor, kInputs>& t,
+                        std::initializer_list<int> which) const {
+    for (int k : which) {
+      if (copies[k].defined() && !same_values(t[k].detach(), copies[k])) {
+        fail(c, std::string("the call changed its input ") + input_name(k));
+      }
+    }
+  }
+};
+
+void expect_refusal(const Case& c, const Blame& blame, const std::string& message) {
+  if (message.rfind(blame.prefix, 0) == 0) return;
+  for (const std::string& other : blame.others) {
+    if (message.rfind("twolayer: " + other + " ", 0) == 0) return;
+  }
+  fail(c, "expected an error starting with '" + blame.prefix + "', got: " + message);
+}
+
+void check(const Case& c, const std::string& what, const std::string& verdict) {
+  if (!verdict.empty()) fail(c, what + ": " + verdict);
+}
+
+std::array<at::Tensor, kInputs> float64_values(const std::array<at::Tensor, kInputs>& t) {
+  std::array<at::Tensor, kInputs> v;
+  for (int k = 0; k < kInputs; ++k) {
+    if (t[k].defined()) v[k] = t[k].detach().to(at::kDouble).contiguous();
+  }
+  return v;
+}
+
+// loss or forward, then their backward.
+void run_differentiable(const Case& c, const std::array<at::Tensor, kInputs>& t) {
+  current_inputs = &t;
+  const bool loss = c.op == Op::Loss;
+  const Blame blame = twolayer_fuzz::blame(c, t, loss);
+  const Snapshot before(t);
+  at::Tensor out;
+  {
+    c10::optional<torch::NoGradGuard> no_grad;
+    c10::optional<c10::InferenceMode> inference;
+    if (c.grad_mode == GradMode::NoGrad) no_grad.emplace();
+    if (c.grad_mode == GradMode::Inference) inference.emplace();
+    try {
+      out = loss ? twolayer::loss(t[kX], t[kY], t[kW1], t[kb1], t[kW2], t[kb2], c.activation)
+                 : twolayer::forward(t[kX], t[kW1], t[kb1], t[kW2], t[kb2], c.activation);
+    } catch (const c10::Error& e) {
+      if (blame.name.empty()) {
+        fail(c, std::string("refused a valid call: ") + e.what_without_backtrace());
+      }
+      expect_refusal(c, blame, e.what_without_backtrace());
+      before.expect_unchanged(c, t, {kX, kY, kW1, kb1, kW2, kb2});
+      return;
+    } catch (const std::exception& e) {
+      fail(c, std::string("threw something else than a c10::Error: ") + e.what());
+    }
+  }
+  if (!blame.name.empty()) fail(c, "accepted a call with a bad " + blame.name);
+
+  const at::ScalarType dtype = t[kX].scalar_type();
+  const std::vector<int64_t> expected_shape =
+      loss ? std::vector<int64_t>{} : std::vector<int64_t>{t[kX].size(0), t[kW2].size(0)};
+  if (out.sizes() != at::IntArrayRef(expected_shape) || out.scalar_type() != dtype ||
+      out.device() != t[kX].device()) {
+    fail(c, "output of the wrong shape, dtype or device");
+  }
+
+  std::vector<int> wanted;
+  for (int k = 0; k < kInputs; ++k) {
+    if ((loss || k != kY) && t[k].requires_grad()) wanted.push_back(k);
+  }
+  const bool graph = c.grad_mode == GradMode::Enabled || c.grad_mode == GradMode::CreateGraph;
+  if (out.requires_grad() != (graph && !wanted.empty())) {
+    fail(c, "the output's requires_grad does not follow the inputs and the grad mode");
+  }
+  if (t[kX].is_meta()) return;  // shapes only
+
+  const at::Tensor grad = incoming_gradient(c, out.sizes(), dtype);
+  std::vector<at::Tensor> grads;
+  if (out.requires_grad()) {
+    std::vector<at::Tensor> inputs;
+    for (int k : wanted) inputs.push_back(t[k]);
+    try {
+      grads = torch::autograd::grad({out}, inputs, {grad}, c10::nullopt,
+                                    c.grad_mode == GradMode::CreateGraph);
+    } catch (const c10::Error& e) {
+      fail(c, std::string("backward threw: ") + e.what_without_backtrace());
+    }
+  }
+  before.expect_unchanged(c, t, {kX, kY, kW1, kb1, kW2, kb2});
+  if (c.values == Values::Raw) return;  // arbitrary bit patterns: no crash is all we ask
+
+  const Reference ref =
+      reference(float64_values(t), c.activation, grad.to(at::kDouble), loss, dtype);
+  check(c, loss ? "J" : "A2", compare(out, ref.out, ref.out_scale, dtype));
+  for (size_t i = 0; i < grads.size(); ++i) {
+    check(c, std::string("d") + input_name(wanted[i]),
+          compare(grads[i], ref.grads[wanted[i]], ref.grad_scale[wanted[i]], dtype));
+  }
+  if (c.values == Values::LargeLogits) {  // finite inputs, saturated sigmoids: nothing overflows
+    if (!torch::isfinite(out).all().item<bool>()) fail(c, "not finite with large logits");
+    for (const auto& g : grads) {
+      if (!torch::isfinite(g).all().item<bool>()) fail(c, "a gradient not finite, large logits");
+    }
+  }
+}
+
+bool shares_memory_within(const Case& c, int k) {
+  return c.spec[k].layout == Layout::Expanded || c.spec[k].layout == Layout::Overlapping;
+}
+
+void run_fit(const Case& c, std::array<at::Tensor, kInputs> t) {
+  // fit_(W1, b1, W2, b2, X = W1, ...) changes X under the loop's feet, and a parameter whose
+  // elements share memory takes several updates in one place: there is no right answer to
+  // compare with, only the absence of crashes and of wrong errors.
+  const bool aliased = c.alias_parameters && t[kX].defined() && t[kW1].defined() &&
+                       t[kX].sizes() == t[kW1].sizes();
+  if (aliased) t[kX] = t[kW1];
+  current_inputs = &t;
+  const bool ill_defined = aliased || shares_memory_within(c, kW1) ||
+                           shares_memory_within(c, kb1) || shares_memory_within(c, kW2) ||
+                           shares_memory_within(c, kb2);
+  const Blame blame = twolayer_fuzz::blame(c, t, true);
+  const Snapshot before(t);
+  at::Tensor costs;
+  try {
+    costs = twolayer::fit_(t[kW1], t[kb1], t[kW2], t[kb2], t[kX], t[kY], c.iterations,
+                           c.learning_rate, c.activation);
+  } catch (const c10::Error& e) {
+    if (blame.name.empty()) {
+      fail(c, std::string("refused a valid call: ") + e.what_without_backtrace());
+    }
+    expect_refusal(c, blame, e.what_without_backtrace());
+    before.expect_unchanged(c, t, {kX, kY, kW1, kb1, kW2, kb2});
+    return;
+  } catch (const std::exception& e) {
+    fail(c, std::string("threw something else than a c10::Error: ") + e.what());
+  }
+  if (!blame.name.empty()) fail(c, "accepted a call with a bad " + blame.name);
+  const at::ScalarType dtype = t[kX].scalar_type();
+  if (costs.sizes() != at::IntArrayRef{c.iterations} || costs.scalar_type() != dtype) {
+    fail(c, "costs of the wrong shape or dtype");
+  }
+  if (ill_defined || t[kX].is_meta() || c.values == Values::Raw || c.iterations == 0) return;
+  before.expect_unchanged(c, t, {kX, kY});
+
+  // The first cost is J at the starting parameters; after one step, W - lr dW.
+  const std::array<at::Tensor, kInputs> v = float64_values(before.copies);
+  const Reference ref = reference(v, c.activation, torch::ones({}, torch::kDouble), true, dtype);
+  check(c, "costs[0]", compare(costs[0], ref.out, ref.out_scale, dtype));
+  if (c.iterations != 1) return;
+  for (int k : {kW1, kb1, kW2, kb2}) {
+    const at::Tensor expected = v[k] - c.learning_rate * ref.grads[k];
+    const at::Tensor scale = v[k].abs() + std::fabs(c.learning_rate) * ref.grad_scale[k];
+    check(c, std::string("updated ") + input_name(k), compare(t[k], expected, scale, dtype));
+  }
+}
+
+}  // namespace
+}  // namespace twolayer_fuzz
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  // One intra-op thread: the batches here are far too small to be cut into chunks anyway.
+  at::set_num_threads(1);
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace twolayer_fuzz;
+  const Case c = decode(data, size);
+  static const bool describe_cases = std::getenv("FUZZ_OPS_DESCRIBE") != nullptr;
+  if (describe_cases) std::fprintf(stderr, "%s\n", describe(c).c_str());
+  const std::array<at::Tensor, kInputs> t = make_tensors(c);
+  if (c.op == Op::Fit) {
+    run_fit(c, t);
+  } else {
+    run_differentiable(c, t);
+  }
+  return 0;
+}
