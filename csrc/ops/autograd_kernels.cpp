@@ -31,7 +31,7 @@ bool needs_graph(std::initializer_list<const at::Tensor*> inputs) {
 at::Tensor loss_autograd(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                          const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
                          c10::string_view activation) {
-  check_defined({{"X", &X}, {"Y", &Y}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}});
+  check_defined({{"X", &X}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}, {"Y", &Y}});
   if (needs_graph({&X, &Y, &W1, &b1, &W2, &b2})) {
     return TwoLayerFunction::apply(X, Y, W1, b1, W2, b2, activation);
   }
@@ -56,6 +56,14 @@ at::Tensor forward_autograd(const at::Tensor& X, const at::Tensor& W1, const at:
 at::Tensor fit_autograd(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
                         const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
                         double learning_rate, c10::string_view activation) {
+  // Outside inference mode an inference tensor cannot be updated in place: refuse it before the
+  // update rather than fail at the version bump after it.
+  const std::pair<const char*, const at::Tensor*> parameters[] = {
+      {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}};
+  for (const auto& [name, p] : parameters) {
+    TORCH_CHECK(!p->defined() || !p->is_inference(), "twolayer: ", name,
+                " is an inference tensor, which fit_ cannot update outside torch.inference_mode()");
+  }
   at::Tensor costs;
   {
     at::AutoDispatchBelowADInplaceOrView below_autograd;

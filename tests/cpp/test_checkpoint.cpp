@@ -205,7 +205,9 @@ TEST_P(Checkpoint, ResumedFitMatchesUninterruptedFit) {
 // optimizer's state too, and with it the resumed run is exact.
 TEST_P(Checkpoint, ResumedSgdWithMomentumMatchesUninterrupted) {
   const at::ScalarType dtype = GetParam();
-  const auto [X, Y] = training_data(40, dtype, 5);
+  // Not a structured binding: C++17 does not let the lambda below capture one (clang refuses).
+  const auto data = training_data(40, dtype, 5);
+  const at::Tensor X = data.first, Y = data.second;
   const auto sgd = torch::optim::SGDOptions(0.3).momentum(0.9);
   auto train = [&](twolayer::TwoLayerNet& net, torch::optim::SGD& optimizer, int steps) {
     for (int i = 0; i < steps; ++i) {
