@@ -173,3 +173,18 @@ def assert_grads_match(grads, ref_grads, tol):
             assert grads[name] is None, f"d{name} should be None"
         else:
             assert_close_rel(grads[name], ref_grads[name], tol, f"d{name}")
+
+
+def manual_descent(loss_fn, X, Y, params, activation, steps, lr):
+    """The lecture's loop by hand: J, autograd gradients, W := W - lr dW. Returns the final
+    parameters and the cost of every step (as floats, taken before that step's update)."""
+    params = [p.clone().requires_grad_(True) for p in params]
+    costs = []
+    for _ in range(steps):
+        J = loss_fn(X, Y, *params, activation)
+        costs.append(J.item())
+        grads = torch.autograd.grad(J, params)
+        with torch.no_grad():
+            for p, g in zip(params, grads):
+                p -= lr * g
+    return [p.detach() for p in params], costs

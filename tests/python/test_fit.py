@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import ACTIVATIONS, make_inputs, rel_err, reference_loss
+from conftest import ACTIVATIONS, make_inputs, manual_descent, rel_err, reference_loss
 
 # (m, n0, n1, n2): the lecture's 2-4-1 and a multi-output small net take the direct loops; the
 # others are large enough for the BLAS path (n1 * (n0 + n2) > 64), one with many outputs.
@@ -13,19 +13,6 @@ SHAPES = [(40, 2, 4, 1), (33, 5, 1, 3), (64, 10, 16, 1), (50, 6, 12, 20)]
 
 def _params(inputs):
     return [inputs[k].clone() for k in ("W1", "b1", "W2", "b2")]
-
-
-def _manual_descent(loss_fn, X, Y, params, activation, steps, lr):
-    params = [p.clone().requires_grad_(True) for p in params]
-    costs = []
-    for _ in range(steps):
-        J = loss_fn(X, Y, *params, activation)
-        costs.append(J.detach())
-        grads = torch.autograd.grad(J, params)
-        with torch.no_grad():
-            for p, g in zip(params, grads):
-                p -= lr * g
-    return [p.detach() for p in params], torch.stack(costs)
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
@@ -37,7 +24,8 @@ def test_fit_takes_the_steps_of_the_manual_loop(shape, activation):
     start = [p.clone() for p in params]
     costs = twolayer.fit_(*params, X, Y, 25, 0.3, activation)
     # Against plain PyTorch autograd, so the check does not lean on twolayer's own backward.
-    expected, expected_costs = _manual_descent(reference_loss, X, Y, start, activation, 25, 0.3)
+    expected, expected_costs = manual_descent(reference_loss, X, Y, start, activation, 25, 0.3)
+    expected_costs = torch.tensor(expected_costs, dtype=X.dtype)
     assert costs.shape == (25,) and costs.dtype == X.dtype
     assert rel_err(costs, expected_costs) <= 1e-12
     for name, p, e, s in zip(("W1", "b1", "W2", "b2"), params, expected, start):

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import ACTIVATIONS, LOSS_INPUTS, rel_err, reference_loss
+from conftest import ACTIVATIONS, LOSS_INPUTS, manual_descent, rel_err, reference_loss
 
 
 def _separable_problem(m=64, seed=51):
@@ -22,23 +22,10 @@ def _initial_params(n1=4, seed=52):
     return [p.detach().clone() for p in net.parameters()]
 
 
-def _descend(loss_fn, X, Y, params, activation, steps, lr):
-    params = [p.clone().requires_grad_(True) for p in params]
-    costs = []
-    for _ in range(steps):
-        J = loss_fn(X, Y, *params, activation)
-        costs.append(J.item())
-        grads = torch.autograd.grad(J, params)
-        with torch.no_grad():
-            for p, g in zip(params, grads):
-                p -= lr * g
-    return [p.detach() for p in params], costs
-
-
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_gradient_descent_lowers_the_cost_and_separates(activation):
     X, Y = _separable_problem()
-    params, costs = _descend(twolayer.loss, X, Y, _initial_params(), activation, steps=300,
+    params, costs = manual_descent(twolayer.loss, X, Y, _initial_params(), activation, steps=300,
                              lr=1.0)
     assert costs[0] > 0.6  # about log 2: small initial weights predict 1/2 everywhere
     assert costs[-1] < 0.25 * costs[0]
@@ -53,8 +40,8 @@ def test_gradient_descent_lowers_the_cost_and_separates(activation):
 def test_twenty_steps_equal_the_reference_steps(activation):
     X, Y = _separable_problem(m=32, seed=53)
     start = _initial_params(n1=5, seed=54)
-    ours, costs = _descend(twolayer.loss, X, Y, start, activation, steps=20, lr=0.5)
-    ref, ref_costs = _descend(reference_loss, X, Y, start, activation, steps=20, lr=0.5)
+    ours, costs = manual_descent(twolayer.loss, X, Y, start, activation, steps=20, lr=0.5)
+    ref, ref_costs = manual_descent(reference_loss, X, Y, start, activation, steps=20, lr=0.5)
     for name, p, r in zip(LOSS_INPUTS[2:], ours, ref):
         assert rel_err(p, r) <= 1e-12, name
     # The steps must have moved the parameters, else the comparison above is empty.

@@ -1,10 +1,8 @@
 #pragma once
 
 // Scalar slopes g1' of the hidden activations, expressed through the output A1, for the fused
-// CPU loops (math/activation.h is the reference they must agree with). g1 itself is left to
-// ATen's vectorised kernels.
-
-#include <cmath>
+// CPU loops (math/activation.h is the reference they must agree with). g1 itself comes from
+// fast_math.h in the column kernels and from ATen's vectorised kernels on the BLAS path.
 
 #include "math/activation.h"
 
@@ -38,18 +36,6 @@ decltype(auto) with_activation(Activation activation, Body&& body) {
     case Activation::Tanh: break;
   }
   return body(TanhFn{});
-}
-
-// softplus(z) = log(1 + e^z) without overflow, and the logistic function from the same e^-|z|.
-template <typename T>
-inline T softplus(T z) {
-  return (z > T(0) ? z : T(0)) + std::log1p(std::exp(-std::abs(z)));
-}
-
-template <typename T>
-inline T logistic(T z) {
-  const T e = std::exp(-std::abs(z));
-  return z >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
 }
 
 }  // namespace cpu
