@@ -32,7 +32,10 @@ setup(
             sources,
             include_dirs=[os.path.join(HERE, "include"), os.path.join(HERE, "csrc")],
             # torch 1.13's cpp_extension passes -std=c++14 first; the later flag wins.
-            extra_compile_args=["-std=c++17", "-O3", "-fno-trapping-math", "-fno-math-errno"],
+            # -ffp-contract=fast as in the CMake build (GNU dialect): both builds then fuse the
+            # same multiply-adds and agree bit for bit (tests/cpp/test_checkpoint.cpp checks).
+            extra_compile_args=["-std=c++17", "-O3", "-fno-trapping-math", "-fno-math-errno",
+                                "-ffp-contract=fast"],
         )
     ],
     cmdclass={"build_ext": BuildExtension.with_options(no_python_abi_suffix=True)},

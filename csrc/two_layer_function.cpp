@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include <torch/csrc/autograd/graph_task.h>
+
 #include "math/six_equations.h"
 #include "ops/op_handles.h"
 
@@ -16,45 +18,70 @@ std::string saved_activation(AutogradContext* ctx) {
   return ctx->saved_data.at("activation").toStringRef();
 }
 
+// Whether an incoming gradient is the number 1, read without a kernel call (and without a
+// device sync: only CPU tensors are read).
+bool is_one(const at::Tensor& g) {
+  if (!g.defined() || !g.is_cpu() || g.numel() != 1 || !g.unsafeGetTensorImpl()->has_storage()) {
+    return false;
+  }
+  switch (g.scalar_type()) {
+    case at::kFloat: return *g.data_ptr<float>() == 1.0f;
+    case at::kDouble: return *g.data_ptr<double>() == 1.0;
+    default: return false;
+  }
+}
+
 }  // namespace
 
 at::Tensor TwoLayerFunction::forward(AutogradContext* ctx, const at::Tensor& X,
                                      const at::Tensor& Y, const at::Tensor& W1,
                                      const at::Tensor& b1, const at::Tensor& W2,
                                      const at::Tensor& b2, c10::string_view activation) {
-  at::Tensor J, A1, Z2;
+  // J is a scalar, so its gradients are those of J itself times one number: compute them now,
+  // in the same pass as J, for the inputs that can ask for one. Backward then keeps only
+  // parameter-sized results instead of the hidden activations (m x n1), and runs no kernel.
+  const std::array<bool, 6> mask = {X.requires_grad(),  Y.requires_grad(),  W1.requires_grad(),
+                                    b1.requires_grad(), W2.requires_grad(), b2.requires_grad()};
+  at::Tensor J;
+  LossGradients g;
   {
     at::AutoDispatchBelowADInplaceOrView below_autograd;
-    std::tie(J, A1, Z2) = ops::loss_with_cache().call(X, Y, W1, b1, W2, b2, activation);
+    std::tie(J, g[0], g[1], g[2], g[3], g[4], g[5]) =
+        ops::loss_and_gradients().call(X, Y, W1, b1, W2, b2, activation, mask);
   }
-  // A1 and Z2 are all backward needs besides the inputs: g1' comes from A1, A2 = sigmoid(Z2),
-  // and Z2 itself is dJ/dY up to a factor. b1 and b2 are kept only for double backward.
-  ctx->save_for_backward({X, Y, W1, b1, W2, b2, A1, Z2});
+  // The inputs are kept for double backward, which recomputes from them (and so that changing
+  // one in place before backward is caught, as autograd catches it).
+  ctx->save_for_backward({X, Y, W1, b1, W2, b2, g[0], g[1], g[2], g[3], g[4], g[5]});
   ctx->saved_data["activation"] = std::string(activation.data(), activation.size());
   return J;
 }
 
 variable_list TwoLayerFunction::backward(AutogradContext* ctx, variable_list grad_outputs) {
   const variable_list saved = ctx->get_saved_variables();
-  const at::Tensor &X = saved[0], &Y = saved[1], &W1 = saved[2], &b1 = saved[3], &W2 = saved[4],
-                   &b2 = saved[5];
   const at::Tensor& grad_J = grad_outputs[0];
-  const std::string activation = saved_activation(ctx);
-  const std::array<bool, 6> mask = {ctx->needs_input_grad(0), ctx->needs_input_grad(1),
-                                    ctx->needs_input_grad(2), ctx->needs_input_grad(3),
-                                    ctx->needs_input_grad(4), ctx->needs_input_grad(5)};
-
   LossGradients grads;
   if (at::GradMode::is_enabled()) {
-    // create_graph=True: the saved A1 and Z2 were computed outside the graph, so recompute them
-    // from the inputs, and the six equations in differentiable ATen ops, for double backward.
-    const Activation g1 = parse_activation(activation);
+    // create_graph=True: recompute the forward from the inputs and evaluate the six equations
+    // in differentiable ATen ops, so that autograd can differentiate them again.
+    const at::Tensor &X = saved[0], &Y = saved[1], &W1 = saved[2], &b1 = saved[3],
+                     &W2 = saved[4], &b2 = saved[5];
+    const std::array<bool, 6> mask = {ctx->needs_input_grad(0), ctx->needs_input_grad(1),
+                                      ctx->needs_input_grad(2), ctx->needs_input_grad(3),
+                                      ctx->needs_input_grad(4), ctx->needs_input_grad(5)};
+    const Activation g1 = parse_activation(saved_activation(ctx));
     const ForwardCache cache = forward_cache(X, W1, b1, W2, b2, g1);
     grads = loss_gradients(grad_J, X, Y, W1, W2, cache.A1, cache.Z2, g1, mask);
   } else {
-    at::AutoDispatchBelowADInplaceOrView below_autograd;
-    std::tie(grads[0], grads[1], grads[2], grads[3], grads[4], grads[5]) =
-        ops::loss_backward().call(grad_J, X, Y, W1, W2, saved[6], saved[7], activation, mask);
+    // The usual J.backward() brings a gradient of exactly 1: the saved gradients are the
+    // answer. They are handed over as they are unless the graph is kept for another backward,
+    // which must find them unchanged.
+    const bool unit = is_one(grad_J);
+    const bool hand_over = unit && !torch::autograd::get_current_graph_task_keep_graph();
+    for (size_t i = 0; i < grads.size(); ++i) {
+      const at::Tensor& g = saved[6 + i];
+      if (!g.defined() || !ctx->needs_input_grad(i)) continue;
+      grads[i] = hand_over ? g : unit ? g.clone() : g * grad_J;
+    }
   }
   return {grads[0], grads[1], grads[2], grads[3], grads[4], grads[5], at::Tensor()};
 }

@@ -2,6 +2,8 @@
 // Registered as CompositeExplicitAutograd: they serve CPU and CUDA alike, while autograd is
 // handled by our own kernels on the Autograd key (autograd_kernels.cpp).
 
+#include <algorithm>
+
 #include <torch/library.h>
 
 #include "math/checks.h"
@@ -12,21 +14,19 @@
 namespace twolayer {
 namespace {
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache(
-    const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1, const at::Tensor& b1,
-    const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation) {
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>
+loss_and_gradients(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
+                   const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
+                   c10::string_view activation, std::array<bool, 6> mask) {
   check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
-  ForwardCache cache = forward_cache(X, W1, b1, W2, b2, parse_activation(activation));
+  const Activation g1 = parse_activation(activation);
+  const ForwardCache cache = forward_cache(X, W1, b1, W2, b2, g1);
   at::Tensor J = cost_from_logits(cache.Z2, Y);
-  return {std::move(J), std::move(cache.A1), std::move(cache.Z2)};
-}
-
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> loss_backward(
-    const at::Tensor& grad_J, const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
-    const at::Tensor& W2, const at::Tensor& A1, const at::Tensor& Z2, c10::string_view activation,
-    std::array<bool, 6> mask) {
-  LossGradients g = loss_gradients(grad_J, X, Y, W1, W2, A1, Z2, parse_activation(activation), mask);
-  return {g[0], g[1], g[2], g[3], g[4], g[5]};
+  LossGradients g;
+  if (std::find(mask.begin(), mask.end(), true) != mask.end()) {
+    g = loss_gradients(at::ones({}, X.options()), X, Y, W1, W2, cache.A1, cache.Z2, g1, mask);
+  }
+  return {std::move(J), g[0], g[1], g[2], g[3], g[4], g[5]};
 }
 
 std::tuple<at::Tensor, at::Tensor> forward_with_cache(const at::Tensor& X, const at::Tensor& W1,
@@ -47,11 +47,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> forward_b
   return {g[0], g[1], g[2], g[3], g[4]};
 }
 
-// The public operators without autograd: the cached pieces, dispatched, minus the cache.
+// The public operators without autograd: the private ones, dispatched, minus what only
+// backward needs.
 at::Tensor loss(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                 const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
                 c10::string_view activation) {
-  return std::get<0>(ops::loss_with_cache().call(X, Y, W1, b1, W2, b2, activation));
+  return std::get<0>(ops::loss_and_gradients().call(X, Y, W1, b1, W2, b2, activation, {}));
 }
 
 at::Tensor forward(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
@@ -74,8 +75,7 @@ TORCH_LIBRARY_IMPL(twolayer, CompositeExplicitAutograd, m) {
   m.impl("fit_", &twolayer::fit);
   m.impl("loss", &twolayer::loss);
   m.impl("forward", &twolayer::forward);
-  m.impl("_loss_with_cache", &twolayer::loss_with_cache);
-  m.impl("_loss_backward", &twolayer::loss_backward);
+  m.impl("_loss_and_gradients", &twolayer::loss_and_gradients);
   m.impl("_forward_with_cache", &twolayer::forward_with_cache);
   m.impl("_forward_backward", &twolayer::forward_backward);
 }

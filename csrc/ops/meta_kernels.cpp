@@ -11,29 +11,18 @@ namespace twolayer {
 namespace {
 
 at::Tensor empty_if(bool wanted, const at::Tensor& like) {
-  return wanted ? at::empty_like(like) : at::Tensor();
+  return wanted ? at::empty(like.sizes(), like.options()) : at::Tensor();
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache_meta(
-    const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1, const at::Tensor& b1,
-    const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation) {
-  const NetworkShape s = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>
+loss_and_gradients_meta(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
+                        const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
+                        c10::string_view activation, std::array<bool, 6> mask) {
+  check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
   parse_activation(activation);
-  return {at::empty({}, X.options()), at::empty({s.m, s.n1}, X.options()),
-          at::empty({s.m, s.n2}, X.options())};
-}
-
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>
-loss_backward_meta(const at::Tensor& /*grad_J*/, const at::Tensor& X, const at::Tensor& Y,
-                   const at::Tensor& W1, const at::Tensor& W2, const at::Tensor& /*A1*/,
-                   const at::Tensor& /*Z2*/, c10::string_view /*activation*/,
-                   std::array<bool, 6> mask) {
-  return {empty_if(mask[0], X),
-          empty_if(mask[1], Y),
-          empty_if(mask[2], W1),
-          mask[3] ? at::empty({W1.size(0)}, W1.options()) : at::Tensor(),
-          empty_if(mask[4], W2),
-          mask[5] ? at::empty({W2.size(0)}, W2.options()) : at::Tensor()};
+  return {at::empty({}, X.options()), empty_if(mask[0], X), empty_if(mask[1], Y),
+          empty_if(mask[2], W1),      empty_if(mask[3], b1), empty_if(mask[4], W2),
+          empty_if(mask[5], b2)};
 }
 
 std::tuple<at::Tensor, at::Tensor> forward_with_cache_meta(const at::Tensor& X,
@@ -71,8 +60,7 @@ at::Tensor fit_meta(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& 
 
 TORCH_LIBRARY_IMPL(twolayer, Meta, m) {
   m.impl("fit_", &twolayer::fit_meta);
-  m.impl("_loss_with_cache", &twolayer::loss_with_cache_meta);
-  m.impl("_loss_backward", &twolayer::loss_backward_meta);
+  m.impl("_loss_and_gradients", &twolayer::loss_and_gradients_meta);
   m.impl("_forward_with_cache", &twolayer::forward_with_cache_meta);
   m.impl("_forward_backward", &twolayer::forward_backward_meta);
 }

@@ -18,15 +18,13 @@ TORCH_LIBRARY(twolayer, m) {
       "fit_(Tensor(a!) W1, Tensor(b!) b1, Tensor(c!) W2, Tensor(d!) b2, Tensor X, Tensor Y, "
       "int iterations, float learning_rate, str activation=\"tanh\") -> Tensor");
 
-  // The cost together with what backward needs: (J, A1, Z2).
+  // The cost and its gradients, computed together in one pass: (J, dX, dY, dW1, db1, dW2, db2),
+  // the gradients of J itself; those not in output_mask come back undefined. The loss's
+  // backward then only scales them by the incoming gradient.
   m.def(
-      "_loss_with_cache(Tensor X, Tensor Y, Tensor W1, Tensor b1, Tensor W2, Tensor b2, "
-      "str activation) -> (Tensor, Tensor, Tensor)");
-  // (dX, dY, dW1, db1, dW2, db2); those not in output_mask come back undefined.
-  m.def(
-      "_loss_backward(Tensor grad_J, Tensor X, Tensor Y, Tensor W1, Tensor W2, Tensor A1, "
-      "Tensor Z2, str activation, bool[6] output_mask) "
-      "-> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
+      "_loss_and_gradients(Tensor X, Tensor Y, Tensor W1, Tensor b1, Tensor W2, Tensor b2, "
+      "str activation, bool[6] output_mask) "
+      "-> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
   // The probabilities together with what backward needs: (A2, A1).
   m.def(
       "_forward_with_cache(Tensor X, Tensor W1, Tensor b1, Tensor W2, Tensor b2, "

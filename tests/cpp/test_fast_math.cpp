@@ -1,5 +1,6 @@
 // The float32 exp, tanh, logistic and softplus of the fused CPU loops against the correctly
-// rounded double-precision std:: functions, over their whole useful range.
+// rounded double-precision std:: functions, over their whole useful range: the scalar versions
+// and, lane by lane, the 8-lane vector versions the small-net kernel runs.
 
 #include <cmath>
 #include <random>
@@ -11,9 +12,10 @@
 namespace {
 
 using twolayer::cpu::fast_exp;
+using twolayer::cpu::fast_logit;
 using twolayer::cpu::fast_tanh;
 using twolayer::cpu::log1p_unit;
-using twolayer::cpu::Math;
+using twolayer::cpu::VFloat;
 
 // A few float ulps, relative; `floor` for results that flush to zero below float's normal range.
 constexpr double kRelative = 5e-7;
@@ -25,51 +27,77 @@ constexpr double kRelative = 5e-7;
                                        << " (error " << err << ")";
 }
 
+// f applied to x as a scalar, and as lane `lane` of a vector whose other lanes hold other values:
+// both must pass `check`.
+template <typename F, typename Check>
+void both_ways(float x, int lane, F&& f, Check&& check) {
+  check(f(x));
+  VFloat v;
+  for (int l = 0; l < 8; ++l) v[l] = l == lane ? x : 0.25f * static_cast<float>(l);
+  check(f(v)[lane]);
+}
+
 template <typename F>
 void for_samples(float lo, float hi, F&& check) {
   std::mt19937 generator(12345);
   std::uniform_real_distribution<float> uniform(lo, hi);
-  for (int i = 0; i < 200000; ++i) check(uniform(generator));
+  for (int i = 0; i < 200000; ++i) check(uniform(generator), i % 8);
 }
 
+const auto exp_ = [](auto x) { return fast_exp(x); };
+const auto tanh_ = [](auto x) { return fast_tanh(x); };
+const auto log1p_ = [](auto x) { return log1p_unit(x); };
+const auto logistic_ = [](auto x) { return fast_logit(x).logistic; };
+const auto softplus_ = [](auto x) { return fast_logit(x).softplus; };
+
 TEST(FastMath, ExpOverItsRange) {
-  for_samples(-87.0f, 88.0f, [](float x) { ASSERT_TRUE(Near(fast_exp(x), std::exp(double(x)))) << x; });
-  EXPECT_EQ(fast_exp(-100.0f), 0.0f);  // below the normal range: flushed, never garbage
-  EXPECT_EQ(fast_exp(0.0f), 1.0f);
+  for_samples(-87.0f, 88.0f, [](float x, int lane) {
+    both_ways(x, lane, exp_, [&](float y) { ASSERT_TRUE(Near(y, std::exp(double(x)))) << x; });
+  });
+  both_ways(-100.0f, 3, exp_, [](float y) { EXPECT_EQ(y, 0.0f); });  // flushed, never garbage
+  both_ways(0.0f, 5, exp_, [](float y) { EXPECT_EQ(y, 1.0f); });
+  both_ways(NAN, 7, exp_, [](float y) { EXPECT_TRUE(std::isnan(y)); });
 }
 
 TEST(FastMath, TanhIncludingTinyAndSaturatedArguments) {
-  for_samples(-12.0f, 12.0f, [](float x) { ASSERT_TRUE(Near(fast_tanh(x), std::tanh(double(x)))) << x; });
+  for_samples(-12.0f, 12.0f, [](float x, int lane) {
+    both_ways(x, lane, tanh_, [&](float y) { ASSERT_TRUE(Near(y, std::tanh(double(x)))) << x; });
+  });
   // Small arguments: where 1 - 2/(e^2x + 1) would cancel.
   for (int e = 1; e < 60; ++e) {
-    const float x = std::ldexp(0.7f, -e);
-    ASSERT_TRUE(Near(fast_tanh(x), std::tanh(double(x)))) << x;
-    ASSERT_TRUE(Near(fast_tanh(-x), std::tanh(-double(x)))) << x;
+    for (const float x : {std::ldexp(0.7f, -e), -std::ldexp(0.7f, -e)}) {
+      both_ways(x, e % 8, tanh_, [&](float y) { ASSERT_TRUE(Near(y, std::tanh(double(x)))) << x; });
+    }
   }
-  EXPECT_EQ(fast_tanh(1e30f), 1.0f);
-  EXPECT_EQ(fast_tanh(-1e30f), -1.0f);
-  EXPECT_EQ(fast_tanh(0.0f), 0.0f);
+  both_ways(1e30f, 1, tanh_, [](float y) { EXPECT_EQ(y, 1.0f); });
+  both_ways(-1e30f, 2, tanh_, [](float y) { EXPECT_EQ(y, -1.0f); });
+  both_ways(0.0f, 0, tanh_, [](float y) { EXPECT_EQ(y, 0.0f); });
+  both_ways(NAN, 6, tanh_, [](float y) { EXPECT_TRUE(std::isnan(y)); });
 }
 
 TEST(FastMath, Log1pOnTheUnitInterval) {
-  for_samples(0.0f, 1.0f, [](float u) { ASSERT_TRUE(Near(log1p_unit(u), std::log1p(double(u)))) << u; });
+  for_samples(0.0f, 1.0f, [](float u, int lane) {
+    both_ways(u, lane, log1p_, [&](float y) { ASSERT_TRUE(Near(y, std::log1p(double(u)))) << u; });
+  });
   for (int e = 1; e < 120; ++e) {
     const float u = std::ldexp(0.9f, -e);
-    ASSERT_TRUE(Near(log1p_unit(u), std::log1p(double(u)))) << u;
+    both_ways(u, e % 8, log1p_, [&](float y) { ASSERT_TRUE(Near(y, std::log1p(double(u)))) << u; });
   }
 }
 
 TEST(FastMath, LogisticAndSoftplusAcrossLargeLogits) {
-  for_samples(-120.0f, 120.0f, [](float z) {
+  for_samples(-120.0f, 120.0f, [](float z, int lane) {
     const double zd = z;
     const double logistic = zd >= 0 ? 1 / (1 + std::exp(-zd)) : std::exp(zd) / (1 + std::exp(zd));
     const double softplus = std::max(zd, 0.0) + std::log1p(std::exp(-std::abs(zd)));
-    ASSERT_TRUE(Near(Math<float>::logistic(z), logistic, 1e-37)) << z;
-    ASSERT_TRUE(Near(Math<float>::softplus(z), softplus, 1e-37)) << z;
+    both_ways(z, lane, logistic_, [&](float y) { ASSERT_TRUE(Near(y, logistic, 1e-37)) << z; });
+    both_ways(z, lane, softplus_, [&](float y) { ASSERT_TRUE(Near(y, softplus, 1e-37)) << z; });
   });
-  EXPECT_EQ(Math<float>::softplus(1e4f), 1e4f);  // no overflow for huge logits
-  EXPECT_EQ(Math<float>::logistic(-1e4f), 0.0f);
-  EXPECT_EQ(Math<float>::logistic(1e4f), 1.0f);
+  both_ways(1e4f, 4, softplus_, [](float y) { EXPECT_EQ(y, 1e4f); });  // no overflow
+  both_ways(-1e4f, 5, logistic_, [](float y) { EXPECT_EQ(y, 0.0f); });
+  both_ways(1e4f, 6, logistic_, [](float y) { EXPECT_EQ(y, 1.0f); });
+  both_ways(NAN, 7, logistic_, [](float y) { EXPECT_TRUE(std::isnan(y)); });
+  both_ways(NAN, 0, softplus_, [](float y) { EXPECT_TRUE(std::isnan(y)); });
 }
 
 }  // namespace

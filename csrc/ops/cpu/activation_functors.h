@@ -1,42 +1,43 @@
 #pragma once
 
-// Scalar slopes g1' of the hidden activations, expressed through the output A1, for the fused
-// CPU loops (math/activation.h is the reference they must agree with). g1 itself comes from
-// fast_math.h in the column kernels and from ATen's vectorised kernels on the BLAS path.
+// The hidden activations g1 and their slopes g1' (expressed through the output A1) for the fused
+// CPU loops, for scalars and for the vectors of simd.h. math/activation.h is the reference they
+// must agree with.
 
 #include "math/activation.h"
+#include "ops/cpu/fast_math.h"
 
 namespace twolayer {
 namespace cpu {
 
 struct TanhFn {
-  template <typename T> static T slope(T a) { return T(1) - a * a; }
-};
-
-struct ReluFn {
-  template <typename T> static T slope(T a) { return a > T(0) ? T(1) : T(0); }
+  template <typename V> static TWOLAYER_INLINE V value(V z) { return Math<V>::tanh(z); }
+  template <typename V> static TWOLAYER_INLINE V slope(V a) { return splat<V>(1) - a * a; }
 };
 
 struct SigmoidFn {
-  template <typename T> static T slope(T a) { return a * (T(1) - a); }
+  template <typename V> static TWOLAYER_INLINE V value(V z) { return Math<V>::logit(z).logistic; }
+  template <typename V> static TWOLAYER_INLINE V slope(V a) { return a * (splat<V>(1) - a); }
+};
+
+struct ReluFn {
+  // As torch.relu: NaN stays NaN (z > 0 ? z : 0 would turn it into 0).
+  template <typename V> static TWOLAYER_INLINE V value(V z) {
+    return select(z < splat<V>(0), splat<V>(0), z);
+  }
+  template <typename V> static TWOLAYER_INLINE V slope(V a) {
+    return select(a > splat<V>(0), splat<V>(1), splat<V>(0));
+  }
 };
 
 struct LeakyReluFn {
-  template <typename T> static T slope(T a) { return a > T(0) ? T(1) : T(kLeakyReluSlope); }
-};
-
-// Calls body(Fn{}) with the functor of `activation`, so the loops inside are compiled once per
-// activation with no branch per element.
-template <typename Body>
-decltype(auto) with_activation(Activation activation, Body&& body) {
-  switch (activation) {
-    case Activation::Relu: return body(ReluFn{});
-    case Activation::Sigmoid: return body(SigmoidFn{});
-    case Activation::LeakyRelu: return body(LeakyReluFn{});
-    case Activation::Tanh: break;
+  template <typename V> static TWOLAYER_INLINE V value(V z) {
+    return select(z > splat<V>(0), z, splat<V>(kLeakyReluSlope) * z);
   }
-  return body(TanhFn{});
-}
+  template <typename V> static TWOLAYER_INLINE V slope(V a) {
+    return select(a > splat<V>(0), splat<V>(1), splat<V>(kLeakyReluSlope));
+  }
+};
 
 }  // namespace cpu
 }  // namespace twolayer

@@ -1,109 +1,148 @@
 #pragma once
 
-// exp, tanh, logistic and softplus for the fused CPU loops, written as straight-line float
-// arithmetic with no library call and no branch, so that the compiler vectorises the loops that
-// use them. libm's scalar tanhf and expf would cost more than the rest of a small step.
+// exp, tanh, logistic and softplus for the fused CPU loops, written once for scalars and for the
+// vectors of simd.h, as straight-line arithmetic with no library call and no branch.
+// libm's scalar tanhf and expf would cost more than the rest of a small step.
 //
-// float: Cephes-style polynomials, a few ulp from the correctly rounded value (tested against
-// std:: in tests/cpp/test_fast_math.cpp). double: the std:: functions, whose accuracy the
-// float64 tests (relative error 1e-10) need.
+// float: polynomial approximations, a few ulp from the correctly rounded value (tested against
+// std:: in tests/cpp/test_fast_math.cpp, lane by lane for the vectors). double: the std::
+// functions, lane by lane, whose accuracy the float64 tests (relative error 1e-10) need.
 
 #include <cmath>
-#include <cstdint>
-#include <cstring>
 #include <limits>
+
+#include "ops/cpu/simd.h"
 
 namespace twolayer {
 namespace cpu {
 
-inline float select(bool condition, float if_true, float if_false) {
-  return condition ? if_true : if_false;
-}
-
-// e^x for x <= 88 (above that it would overflow; callers keep their arguments below it).
-// Below -87 the result would be subnormal: it flushes to 0.
-inline float fast_exp(float x) {
-  const bool underflow = x < -87.0f;
-  const bool nan = x != x;
+// e^x for float x (scalar or VFloat). Above 88 it would overflow: the argument is clamped there
+// (callers keep theirs below). Below -87 the result would be subnormal: it flushes to 0.
+template <typename V>
+TWOLAYER_INLINE V fast_exp(V x) {
+  using S = typename Lanes<V>::Scalar;
+  const auto nan = x != x;
+  const auto underflow = x < splat<V>(-87.0f);
   // Written so that NaN also lands in range: converting NaN to an integer is undefined.
-  x = select(!(x >= -87.0f), -87.0f, x);
-  x = select(!(x <= 88.0f), 88.0f, x);
+  x = select(mask_not(x >= splat<V>(-87.0f)), splat<V>(-87.0f), x);
+  x = select(mask_not(x <= splat<V>(88.0f)), splat<V>(88.0f), x);
   // x = k ln2 + r, |r| <= ln2/2, then e^x = 2^k e^r with a degree-6 polynomial for e^r.
-  const float t = x * 1.44269504088896341f + 0.5f;
-  int32_t k = static_cast<int32_t>(t);
-  k -= static_cast<int32_t>(t < static_cast<float>(k));  // floor for negative t
-  const float kf = static_cast<float>(k);
-  float r = x - kf * 0.693359375f;
-  r = r - kf * -2.12194440e-4f;
-  const float r2 = r * r;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r2 + r + 1.0f;
-  const int32_t bits = (k + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return select(nan, std::numeric_limits<float>::quiet_NaN(), select(underflow, 0.0f, p * scale));
+  // Adding and removing 1.5 * 2^23 rounds to the nearest integer (|t| < 2^22 here).
+  const V t = x * splat<V>(1.44269504088896341f);
+  const V k = (t + splat<V>(12582912.0f)) - splat<V>(12582912.0f);
+  V r = x - k * splat<V>(0.693359375f);
+  r = r - k * splat<V>(-2.12194440e-4f);
+  const V r2 = r * r;
+  V p = splat<V>(1.9875691500e-4f);
+  p = p * r + splat<V>(1.3981999507e-3f);
+  p = p * r + splat<V>(8.3334519073e-3f);
+  p = p * r + splat<V>(4.1665795894e-2f);
+  p = p * r + splat<V>(1.6666665459e-1f);
+  p = p * r + splat<V>(5.0000001201e-1f);
+  p = p * r2 + r + splat<V>(1.0f);
+  const V result = select(underflow, splat<V>(0.0f), p * exp2_integer(k));
+  return select(nan, splat<V>(std::numeric_limits<S>::quiet_NaN()), result);
 }
 
-inline float fast_tanh(float x) {
-  const float a = std::fabs(x);
-  // Small |x|: odd polynomial, free of the cancellation in 1 - 2/(e^2x + 1).
-  const float z = x * x;
-  float p = -5.70498872745e-3f;
-  p = p * z + 2.06390887954e-2f;
-  p = p * z - 5.37397155531e-2f;
-  p = p * z + 1.33314422036e-1f;
-  p = p * z - 3.33332819422e-1f;
-  const float small = p * z * x + x;
-  const float e = fast_exp(2.0f * select(a > 44.0f, 44.0f, a));
-  const float large = std::copysign(1.0f - 2.0f / (e + 1.0f), x);
-  return select(a < 0.625f, small, large);
+// tanh as a ratio of odd and even polynomials on [-7.9, 7.9] (Eigen's float coefficients),
+// beyond which float tanh is +-1: a few ulp, with no exp and a single division.
+template <typename V>
+TWOLAYER_INLINE V fast_tanh(V x) {
+  const V clamp = splat<V>(7.90531110763549805f);
+  x = select(x > clamp, clamp, x);  // NaN fails both tests and stays NaN
+  x = select(x < -clamp, -clamp, x);
+  const V x2 = x * x;
+  V p = splat<V>(-2.76076847742355e-16f);
+  p = p * x2 + splat<V>(2.00018790482477e-13f);
+  p = p * x2 + splat<V>(-8.60467152213735e-11f);
+  p = p * x2 + splat<V>(5.12229709037114e-08f);
+  p = p * x2 + splat<V>(1.48572235717979e-05f);
+  p = p * x2 + splat<V>(6.37261928875436e-04f);
+  p = p * x2 + splat<V>(4.89352455891786e-03f);
+  V q = splat<V>(1.19825839466702e-06f);
+  q = q * x2 + splat<V>(1.18534705686654e-04f);
+  q = q * x2 + splat<V>(2.26843463243900e-03f);
+  q = q * x2 + splat<V>(4.89352518554385e-03f);
+  return x * p / q;
 }
 
 // log(1 + u) for u in [0, 1]: 2 atanh(s) with s = u / (2 + u) <= 1/3, an odd series in s.
-inline float log1p_unit(float u) {
-  const float s = u / (2.0f + u);
-  const float s2 = s * s;
-  float p = 1.0f / 15.0f;
-  p = p * s2 + 1.0f / 13.0f;
-  p = p * s2 + 1.0f / 11.0f;
-  p = p * s2 + 1.0f / 9.0f;
-  p = p * s2 + 1.0f / 7.0f;
-  p = p * s2 + 1.0f / 5.0f;
-  p = p * s2 + 1.0f / 3.0f;
-  p = p * s2 + 1.0f;
-  return 2.0f * s * p;
+template <typename V>
+TWOLAYER_INLINE V log1p_unit(V u) {
+  const V s = u / (splat<V>(2.0f) + u);
+  const V s2 = s * s;
+  V p = splat<V>(1.0f / 15.0f);
+  p = p * s2 + splat<V>(1.0f / 13.0f);
+  p = p * s2 + splat<V>(1.0f / 11.0f);
+  p = p * s2 + splat<V>(1.0f / 9.0f);
+  p = p * s2 + splat<V>(1.0f / 7.0f);
+  p = p * s2 + splat<V>(1.0f / 5.0f);
+  p = p * s2 + splat<V>(1.0f / 3.0f);
+  p = p * s2 + splat<V>(1.0f);
+  return splat<V>(2.0f) * s * p;
 }
 
-// The scalar functions of the fused loops, by precision.
-template <typename T>
+// The output layer's two functions of one logit z, sharing e^-|z| (which never overflows):
+// the logistic sigmoid(z) and softplus(z) = log(1 + e^z), the cost's term.
+template <typename V>
+struct Logit {
+  V logistic;
+  V softplus;
+};
+
+template <typename V>
+TWOLAYER_INLINE Logit<V> fast_logit(V z) {
+  const V e = fast_exp(-abs_of(z));
+  const V one_plus_e = splat<V>(1.0f) + e;
+  const auto positive = z >= splat<V>(0.0f);
+  const V logistic = select(positive, splat<V>(1.0f), e) / one_plus_e;
+  const V softplus = select(z > splat<V>(0.0f), z, splat<V>(0.0f)) + log1p_unit(e);
+  // NaN: the comparisons fail and e is NaN, so both come out NaN.
+  return {logistic, softplus};
+}
+
+// double: the std:: functions, lane by lane.
+TWOLAYER_INLINE Logit<double> exact_logit(double z) {
+  const double e = std::exp(-std::fabs(z));
+  return {z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e), (z > 0.0 ? z : 0.0) + std::log1p(e)};
+}
+
+// The functions of the fused loops by type: Math<V>::tanh(z), Math<V>::logit(z).
+template <typename V>
 struct Math;
 
 template <>
 struct Math<float> {
-  static float tanh(float x) { return fast_tanh(x); }
-  static float logistic(float x) {
-    const float e = fast_exp(-std::fabs(x));  // e^-|x| never overflows
-    return select(x >= 0.0f, 1.0f / (1.0f + e), e / (1.0f + e));
-  }
-  static float softplus(float x) {
-    return select(x > 0.0f, x, 0.0f) + log1p_unit(fast_exp(-std::fabs(x)));
-  }
+  static TWOLAYER_INLINE float tanh(float x) { return fast_tanh(x); }
+  static TWOLAYER_INLINE Logit<float> logit(float z) { return fast_logit(z); }
+};
+
+template <>
+struct Math<VFloat> {
+  static TWOLAYER_INLINE VFloat tanh(VFloat x) { return fast_tanh(x); }
+  static TWOLAYER_INLINE Logit<VFloat> logit(VFloat z) { return fast_logit(z); }
 };
 
 template <>
 struct Math<double> {
-  static double tanh(double x) { return std::tanh(x); }
-  static double logistic(double x) {
-    const double e = std::exp(-std::fabs(x));
-    return x >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+  static TWOLAYER_INLINE double tanh(double x) { return std::tanh(x); }
+  static TWOLAYER_INLINE Logit<double> logit(double z) { return exact_logit(z); }
+};
+
+template <>
+struct Math<VDouble> {
+  static TWOLAYER_INLINE VDouble tanh(VDouble x) {
+    for (int l = 0; l < Lanes<VDouble>::count; ++l) x[l] = std::tanh(x[l]);
+    return x;
   }
-  static double softplus(double x) {
-    return (x > 0.0 ? x : 0.0) + std::log1p(std::exp(-std::fabs(x)));
+  static TWOLAYER_INLINE Logit<VDouble> logit(VDouble z) {
+    Logit<VDouble> out;
+    for (int l = 0; l < Lanes<VDouble>::count; ++l) {
+      const Logit<double> one = exact_logit(z[l]);
+      out.logistic[l] = one.logistic;
+      out.softplus[l] = one.softplus;
+    }
+    return out;
   }
 };
 

@@ -9,20 +9,24 @@
 namespace twolayer {
 namespace {
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache_cpu(
-    const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1, const at::Tensor& b1,
-    const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation) {
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>
+loss_and_gradients_cpu(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
+                       const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
+                       c10::string_view activation, std::array<bool, 6> mask) {
   const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
-  return cpu::loss_with_cache(X, Y, W1, b1, W2, b2, shape, parse_activation(activation));
+  cpu::CostAndGradients out =
+      cpu::loss_and_gradients(X, Y, W1, b1, W2, b2, shape, parse_activation(activation), mask);
+  const LossGradients& g = out.gradients;
+  return {std::move(out.J), g[0], g[1], g[2], g[3], g[4], g[5]};
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>
-loss_backward_cpu(const at::Tensor& grad_J, const at::Tensor& X, const at::Tensor& Y,
-                  const at::Tensor& W1, const at::Tensor& W2, const at::Tensor& A1,
-                  const at::Tensor& Z2, c10::string_view activation, std::array<bool, 6> mask) {
-  LossGradients g =
-      cpu::loss_backward(grad_J.item<double>(), X, Y, W1, W2, A1, Z2, parse_activation(activation), mask);
-  return {g[0], g[1], g[2], g[3], g[4], g[5]};
+// The cost alone goes straight to the kernel: one dispatch fewer than the composite loss.
+at::Tensor loss_cpu(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
+                    const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
+                    c10::string_view activation) {
+  const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
+  return cpu::loss_and_gradients(X, Y, W1, b1, W2, b2, shape, parse_activation(activation), {})
+      .J;
 }
 
 at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
@@ -39,6 +43,6 @@ at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b
 
 TORCH_LIBRARY_IMPL(twolayer, CPU, m) {
   m.impl("fit_", &twolayer::fit_cpu);
-  m.impl("_loss_with_cache", &twolayer::loss_with_cache_cpu);
-  m.impl("_loss_backward", &twolayer::loss_backward_cpu);
+  m.impl("loss", &twolayer::loss_cpu);
+  m.impl("_loss_and_gradients", &twolayer::loss_and_gradients_cpu);
 }

@@ -1,0 +1,105 @@
+// The row kernels' code (row_kernels.h), included like small_net_kernel_impl.h: by
+// vector_kernels.cpp and vector_kernels_avx2.cpp, inside a namespace of their own, after every
+// header it needs. Hence no include guard and no #include.
+
+template <typename V, typename T>
+inline __attribute__((always_inline)) V load(const T* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+template <typename V, typename T>
+inline __attribute__((always_inline)) void store(T* p, V v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+template <typename T, typename G>
+void bias_activation_rows_for(T* Z, const T* b1, int64_t n1, int64_t begin, int64_t end) {
+  using V = Vector<T>;
+  constexpr int L = Lanes<V>::count;
+  for (int64_t i = begin; i < end; ++i) {
+    T* z = Z + i * n1;
+    int64_t j = 0;
+    for (; j + L <= n1; j += L) store(z + j, G::value(load<V>(z + j) + load<V>(b1 + j)));
+    for (; j < n1; ++j) z[j] = G::value(z[j] + b1[j]);
+  }
+}
+
+template <typename T, typename G>
+void hidden_delta_rows_for(T* A1, const T* dZ2, const T* W2, const T* product, int64_t n1,
+                           int64_t n2, int64_t begin, int64_t end, double* db1_sums) {
+  using V = Vector<T>;
+  constexpr int L = Lanes<V>::count;
+  // Column sums in T over at most this many rows, then added in double.
+  constexpr int64_t kRowsPerFlush = 64;
+  std::vector<T> sum(n1, T(0));
+  for (int64_t i = begin; i < end; ++i) {
+    T* a = A1 + i * n1;
+    const T* d2 = dZ2 + i * n2;
+    int64_t j = 0;
+    for (; j + L <= n1; j += L) {
+      V back;
+      if (product != nullptr) {
+        back = load<V>(product + i * n1 + j);
+      } else {
+        back = splat<V>(d2[0]) * load<V>(W2 + j);
+        for (int64_t o = 1; o < n2; ++o) back += splat<V>(d2[o]) * load<V>(W2 + o * n1 + j);
+      }
+      const V d1 = back * G::slope(load<V>(a + j));
+      store(a + j, d1);
+      store(sum.data() + j, load<V>(sum.data() + j) + d1);
+    }
+    for (; j < n1; ++j) {
+      T back = product != nullptr ? product[i * n1 + j] : T(0);
+      if (product == nullptr) {
+        for (int64_t o = 0; o < n2; ++o) back += d2[o] * W2[o * n1 + j];
+      }
+      a[j] = back * G::slope(a[j]);
+      sum[j] += a[j];
+    }
+    if ((i - begin + 1) % kRowsPerFlush == 0 || i + 1 == end) {
+      for (int64_t k = 0; k < n1; ++k) {
+        db1_sums[k] += sum[k];
+        sum[k] = T(0);
+      }
+    }
+  }
+}
+
+template <typename T>
+void bias_activation(T* Z, const T* b1, int64_t n1, int64_t begin, int64_t end,
+                     Activation activation) {
+  switch (activation) {
+    case Activation::Tanh: return bias_activation_rows_for<T, TanhFn>(Z, b1, n1, begin, end);
+    case Activation::Sigmoid: return bias_activation_rows_for<T, SigmoidFn>(Z, b1, n1, begin, end);
+    case Activation::Relu: return bias_activation_rows_for<T, ReluFn>(Z, b1, n1, begin, end);
+    case Activation::LeakyRelu:
+      return bias_activation_rows_for<T, LeakyReluFn>(Z, b1, n1, begin, end);
+  }
+}
+
+template <typename T>
+void hidden_delta(T* A1, const T* dZ2, const T* W2, const T* product, int64_t n1, int64_t n2,
+                  int64_t begin, int64_t end, Activation activation, double* db1_sums) {
+  switch (activation) {
+    case Activation::Tanh:
+      return hidden_delta_rows_for<T, TanhFn>(A1, dZ2, W2, product, n1, n2, begin, end, db1_sums);
+    case Activation::Sigmoid:
+      return hidden_delta_rows_for<T, SigmoidFn>(A1, dZ2, W2, product, n1, n2, begin, end,
+                                                 db1_sums);
+    case Activation::Relu:
+      return hidden_delta_rows_for<T, ReluFn>(A1, dZ2, W2, product, n1, n2, begin, end, db1_sums);
+    case Activation::LeakyRelu:
+      return hidden_delta_rows_for<T, LeakyReluFn>(A1, dZ2, W2, product, n1, n2, begin, end,
+                                                   db1_sums);
+  }
+}
+
+template void bias_activation<float>(float*, const float*, int64_t, int64_t, int64_t, Activation);
+template void bias_activation<double>(double*, const double*, int64_t, int64_t, int64_t,
+                                      Activation);
+template void hidden_delta<float>(float*, const float*, const float*, const float*, int64_t,
+                                  int64_t, int64_t, int64_t, Activation, double*);
+template void hidden_delta<double>(double*, const double*, const double*, const double*, int64_t,
+                                   int64_t, int64_t, int64_t, Activation, double*);

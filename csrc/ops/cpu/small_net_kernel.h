@@ -1,0 +1,63 @@
+#pragma once
+
+// The whole step for small layers (the lecture's 2-4-1) in one pass over the examples: forward,
+// cost and the six equations, 8 (float) or 4 (double) examples at a time in the lanes of a vector (the lecture's
+// examples-as-columns layout, one vector per unit), with no ATen call and no intermediate tensor.
+// The parameter gradients are summed in vector lanes, then added in double every few hundred
+// examples in a fixed order: the result is the same bit for bit on every run.
+//
+// Compiled twice, for the baseline x86-64 (SSE2) and for AVX2+FMA; vector_kernels.cpp picks the
+// version the CPU runs.
+
+#include <cstdint>
+
+#include "math/activation.h"
+#include "math/checks.h"
+
+namespace twolayer {
+namespace cpu {
+
+// The limits of the kernel's per-unit arrays; use_small_net_kernel keeps within them.
+constexpr int64_t kSmallNetMaxUnits = 64;
+constexpr int64_t kSmallNetMaxSums = 4 * kSmallNetMaxUnits;
+
+// Below this many weights the per-call cost of BLAS and ATen dominates: the small-net kernel.
+inline bool use_small_net_kernel(const NetworkShape& s) { return s.n1 * (s.n0 + s.n2) <= 64; }
+
+// [dW1 (n1 x n0) | db1 (n1) | dW2 (n2 x n1) | db2 (n2)]: the parameter gradients' sums.
+inline int64_t gradient_sums_size(const NetworkShape& s) {
+  return s.n1 * s.n0 + s.n1 + s.n2 * s.n1 + s.n2;
+}
+
+template <typename T>
+struct SmallNetProblem {
+  NetworkShape shape;
+  Activation activation;
+  const T* W1;  // n1 x n0, row-major, like b1, W2 (n2 x n1) and b2
+  const T* b1;
+  const T* W2;
+  const T* b2;
+  const T* X;  // example i, feature k at X[i * x_strides[0] + k * x_strides[1]]
+  int64_t x_strides[2];
+  const T* Y;  // likewise
+  int64_t y_strides[2];
+  // What to compute besides the cost. gradients: the sums above, before the 1/m.
+  bool gradients;
+  T* dX;  // if not null (needs gradients): (m x n0) rows, dX = dX_scale * dZ1 W1
+  T dX_scale;
+  T* dY;  // if not null: (m x n2) rows, dY = dY_scale * Z2 (the cost is linear in Y)
+  T dY_scale;
+};
+
+// Over examples [begin, end): adds sum(softplus(Z2) - Y Z2) to *cost and, if p.gradients, the
+// gradient sums to sums[0, gradient_sums_size); writes the rows [begin, end) of dX and dY.
+template <typename T>
+void small_net_pass(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* cost,
+                    double* sums);
+
+// "avx2" or "baseline": the version of the vectorised kernels that runs (the environment
+// variable TWOLAYER_CPU_KERNEL=baseline forces the baseline, for tests and comparisons).
+const char* vector_kernels_version();
+
+}  // namespace cpu
+}  // namespace twolayer

@@ -1,0 +1,138 @@
+// The small-net kernel's code, included by small_net_kernel.cpp and small_net_kernel_avx2.cpp
+// inside a namespace of their own, after every header it needs: each inclusion compiles it for
+// its file's instruction set, and the two never share a symbol. Hence no include guard, and no
+// #include here (an inline function of a header compiled for AVX2 could be picked by the
+// linker for a CPU without it).
+
+// Column `column` of the examples `row` of a strided matrix, as a vector: one load when the
+// examples are consecutive in memory (a matrix of columns, as fit_ makes), else one per lane.
+template <typename V, typename T, int L>
+inline __attribute__((always_inline)) V gather(const T* data, const int64_t (&row)[L],
+                                               const int64_t* strides, int64_t column) {
+  V v;
+  if (strides[0] == 1 && row[L - 1] == row[0] + L - 1) {
+    std::memcpy(&v, data + row[0] + column * strides[1], sizeof v);
+    return v;
+  }
+  T values[L];
+  for (int l = 0; l < L; ++l) values[l] = data[row[l] * strides[0] + column * strides[1]];
+  std::memcpy(&v, values, sizeof v);
+  return v;
+}
+
+// The kernel for one activation G. Vectors hold examples [i, i + L); x[k], a1[j], ... one unit.
+// N0, N1, N2: the layer sizes when known at compile time (0: read them from p.shape). Known,
+// every loop unrolls and the per-unit arrays live in registers.
+template <typename T, typename G, int N0 = 0, int N1 = 0, int N2 = 0>
+void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* cost_out,
+              double* sums) {
+  using V = Vector<T>;
+  constexpr int L = Lanes<V>::count;
+  // Lane sums are added in double this often: a float lane then never sums more than 64 terms.
+  constexpr int kBlocksPerFlush = 64;
+  const int64_t n0 = N0 ? N0 : p.shape.n0, n1 = N1 ? N1 : p.shape.n1, n2 = N2 ? N2 : p.shape.n2;
+  const int64_t dW1 = 0, db1 = n1 * n0, dW2 = db1 + n1, db2 = dW2 + n2 * n1;
+  const int64_t width = db2 + n2;
+  const T* W1 = p.W1;
+  const T* W2 = p.W2;
+
+  V x[kSmallNetMaxUnits], y[kSmallNetMaxUnits], a1[kSmallNetMaxUnits], d1[kSmallNetMaxUnits];
+  V sum[kSmallNetMaxSums];
+  V cost_sum = splat<V>(0);
+  for (int64_t w = 0; w < width; ++w) sum[w] = splat<V>(0);
+  V lane;
+  for (int l = 0; l < L; ++l) lane[l] = static_cast<T>(l);
+  double cost = 0.0;
+  int blocks = 0;
+
+  const auto flush = [&] {
+    cost += lane_sum(cost_sum);
+    cost_sum = splat<V>(0);
+    if (!p.gradients) return;
+    for (int64_t w = 0; w < width; ++w) {
+      sums[w] += lane_sum(sum[w]);
+      sum[w] = splat<V>(0);
+    }
+  };
+
+  for (int64_t i = begin; i < end; i += L) {
+    const int64_t n = end - i < L ? end - i : L;
+    const auto valid = lane < splat<V>(static_cast<T>(n));
+    // Lanes past the end repeat the last example, so that they compute finite values wherever
+    // the real ones do; every sum masks them out.
+    int64_t row[L];
+    for (int l = 0; l < L; ++l) row[l] = i + (l < n ? l : n - 1);
+    for (int64_t k = 0; k < n0; ++k) x[k] = gather<V>(p.X, row, p.x_strides, k);
+    for (int64_t o = 0; o < n2; ++o) y[o] = gather<V>(p.Y, row, p.y_strides, o);
+
+    // Unrolled, the hidden units' activations overlap; in a loop each waits on a division.
+#pragma GCC unroll 8
+    for (int64_t j = 0; j < n1; ++j) {  // Z1 = W1 X + b1, A1 = g1(Z1)
+      V z = splat<V>(p.b1[j]);
+      for (int64_t k = 0; k < n0; ++k) z += splat<V>(W1[j * n0 + k]) * x[k];
+      a1[j] = G::value(z);
+    }
+    for (int64_t o = 0; o < n2; ++o) {  // Z2 = W2 A1 + b2, the cost, dZ2 = A2 - Y
+      V z = splat<V>(p.b2[o]);
+      for (int64_t j = 0; j < n1; ++j) z += splat<V>(W2[o * n1 + j]) * a1[j];
+      const Logit<V> out = Math<V>::logit(z);
+      cost_sum += select(valid, out.softplus - y[o] * z, splat<V>(0));
+      if (p.dY != nullptr) {
+        for (int64_t l = 0; l < n; ++l) p.dY[(i + l) * n2 + o] = p.dY_scale * z[l];
+      }
+      if (!p.gradients) continue;
+      const V d2 = select(valid, out.logistic - y[o], splat<V>(0));
+      sum[db2 + o] += d2;  // db2 = sum dZ2, dW2 = dZ2 A1^T
+      for (int64_t j = 0; j < n1; ++j) sum[dW2 + o * n1 + j] += d2 * a1[j];
+      for (int64_t j = 0; j < n1; ++j) {  // W2^T dZ2, one output at a time
+        const V term = splat<V>(W2[o * n1 + j]) * d2;
+        d1[j] = o == 0 ? term : d1[j] + term;
+      }
+    }
+    if (p.gradients) {
+      for (int64_t j = 0; j < n1; ++j) {  // dZ1 = W2^T dZ2 * g1'(Z1), db1, dW1 = dZ1 X^T
+        const V d = select(valid, d1[j] * G::slope(a1[j]), splat<V>(0));
+        d1[j] = d;
+        sum[db1 + j] += d;
+        for (int64_t k = 0; k < n0; ++k) sum[dW1 + j * n0 + k] += d * x[k];
+      }
+      if (p.dX != nullptr) {
+        for (int64_t k = 0; k < n0; ++k) {  // dX = W1^T dZ1
+          V dx = splat<V>(0);
+          for (int64_t j = 0; j < n1; ++j) dx += splat<V>(W1[j * n0 + k]) * d1[j];
+          for (int64_t l = 0; l < n; ++l) p.dX[(i + l) * n0 + k] = p.dX_scale * dx[l];
+        }
+      }
+    }
+    if (++blocks == kBlocksPerFlush) {
+      flush();
+      blocks = 0;
+    }
+  }
+  flush();
+  *cost_out += cost;
+}
+
+// The lecture's 2-4-1 network in float32 gets a version of its own, its sizes compiled in.
+template <typename T, typename G>
+void pass_for_shape(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* cost,
+                    double* sums) {
+  if constexpr (sizeof(T) == sizeof(float)) {
+    const NetworkShape& s = p.shape;
+    if (s.n0 == 2 && s.n1 == 4 && s.n2 == 1) return pass_for<T, G, 2, 4, 1>(p, begin, end, cost, sums);
+  }
+  pass_for<T, G>(p, begin, end, cost, sums);
+}
+
+template <typename T>
+void pass(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* cost, double* sums) {
+  switch (p.activation) {
+    case Activation::Tanh: return pass_for_shape<T, TanhFn>(p, begin, end, cost, sums);
+    case Activation::Sigmoid: return pass_for_shape<T, SigmoidFn>(p, begin, end, cost, sums);
+    case Activation::Relu: return pass_for_shape<T, ReluFn>(p, begin, end, cost, sums);
+    case Activation::LeakyRelu: return pass_for_shape<T, LeakyReluFn>(p, begin, end, cost, sums);
+  }
+}
+
+template void pass<float>(const SmallNetProblem<float>&, int64_t, int64_t, double*, double*);
+template void pass<double>(const SmallNetProblem<double>&, int64_t, int64_t, double*, double*);

@@ -1,0 +1,94 @@
+// The baseline compilation of the vectorised kernels (small_net_kernel.h, row_kernels.h), and
+// the choice between it and the AVX2 one (vector_kernels_avx2.cpp), made once per process.
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "ops/cpu/activation_functors.h"
+#include "ops/cpu/fast_math.h"
+#include "ops/cpu/row_kernels.h"
+#include "ops/cpu/simd.h"
+#include "ops/cpu/small_net_kernel.h"
+
+namespace twolayer {
+namespace cpu {
+
+namespace baseline {
+#include "ops/cpu/row_kernels_impl.h"
+#include "ops/cpu/small_net_kernel_impl.h"
+}  // namespace baseline
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define TWOLAYER_HAVE_AVX2_KERNELS 1
+namespace avx2 {  // defined in vector_kernels_avx2.cpp
+template <typename T>
+void pass(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* cost, double* sums);
+template <typename T>
+void bias_activation(T* Z, const T* b1, int64_t n1, int64_t begin, int64_t end,
+                     Activation activation);
+template <typename T>
+void hidden_delta(T* A1, const T* dZ2, const T* W2, const T* product, int64_t n1, int64_t n2,
+                  int64_t begin, int64_t end, Activation activation, double* db1_sums);
+}  // namespace avx2
+#endif
+
+namespace {
+
+bool run_avx2() {
+#ifdef TWOLAYER_HAVE_AVX2_KERNELS
+  static const bool chosen = [] {
+    const char* forced = std::getenv("TWOLAYER_CPU_KERNEL");
+    if (forced != nullptr && std::strcmp(forced, "baseline") == 0) return false;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return chosen;
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+#ifdef TWOLAYER_HAVE_AVX2_KERNELS
+#define TWOLAYER_DISPATCH(function, ...) \
+  (run_avx2() ? avx2::function(__VA_ARGS__) : baseline::function(__VA_ARGS__))
+#else
+#define TWOLAYER_DISPATCH(function, ...) baseline::function(__VA_ARGS__)
+#endif
+
+template <typename T>
+void small_net_pass(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* cost,
+                    double* sums) {
+  TWOLAYER_DISPATCH(pass<T>, p, begin, end, cost, sums);
+}
+
+template <typename T>
+void bias_activation_rows(T* Z, const T* b1, int64_t n1, int64_t begin, int64_t end,
+                          Activation activation) {
+  TWOLAYER_DISPATCH(bias_activation<T>, Z, b1, n1, begin, end, activation);
+}
+
+template <typename T>
+void hidden_delta_rows(T* A1, const T* dZ2, const T* W2, const T* product, int64_t n1, int64_t n2,
+                       int64_t begin, int64_t end, Activation activation, double* db1_sums) {
+  TWOLAYER_DISPATCH(hidden_delta<T>, A1, dZ2, W2, product, n1, n2, begin, end, activation,
+                    db1_sums);
+}
+
+#undef TWOLAYER_DISPATCH
+
+const char* vector_kernels_version() { return run_avx2() ? "avx2" : "baseline"; }
+
+#define TWOLAYER_INSTANTIATE(T)                                                                  \
+  template void small_net_pass<T>(const SmallNetProblem<T>&, int64_t, int64_t, double*, double*); \
+  template void bias_activation_rows<T>(T*, const T*, int64_t, int64_t, int64_t, Activation);     \
+  template void hidden_delta_rows<T>(T*, const T*, const T*, const T*, int64_t, int64_t, int64_t, \
+                                     int64_t, Activation, double*);
+TWOLAYER_INSTANTIATE(float)
+TWOLAYER_INSTANTIATE(double)
+#undef TWOLAYER_INSTANTIATE
+
+}  // namespace cpu
+}  // namespace twolayer
