@@ -4,6 +4,8 @@
 
 #include <torch/library.h>
 
+#include "ops/cpu/small_net_kernel.h"
+
 TORCH_LIBRARY(twolayer, m) {
   m.def(
       "loss(Tensor X, Tensor Y, Tensor W1, Tensor b1, Tensor W2, Tensor b2, "
@@ -34,4 +36,8 @@ TORCH_LIBRARY(twolayer, m) {
       "_forward_backward(Tensor grad_A2, Tensor X, Tensor W1, Tensor W2, Tensor A1, "
       "Tensor A2, str activation, bool[5] output_mask) "
       "-> (Tensor, Tensor, Tensor, Tensor, Tensor)");
+
+  // "avx2" or "baseline": which compilation of the vectorised CPU kernels this process runs.
+  m.def("_cpu_kernel_version() -> str",
+        [] { return std::string(twolayer::cpu::vector_kernels_version()); });
 }

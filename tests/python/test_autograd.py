@@ -4,8 +4,9 @@ import pytest
 import torch
 
 import twolayer
-from conftest import (FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel, leaves,
-                      make_inputs, reference_forward)
+from conftest import (FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel,
+                      assert_grads_match, leaves, loss_and_grads, make_inputs, reference_forward,
+                      reference_loss)
 
 
 def test_gradients_accumulate_over_two_backward_calls():
@@ -62,3 +63,56 @@ def test_forward_with_broadcast_incoming_gradient(reduce):
     reducer(reference_forward(*(ref[k] for k in FORWARD_INPUTS), "sigmoid")).backward()
     for k in FORWARD_INPUTS:
         assert_close_rel(ours[k].grad, ref[k].grad, TOLERANCE[torch.float64], f"d{k}")
+
+
+# The cost's gradients are computed with it, in the forward, and backward hands them over.
+# These pin down what that hand-over must never change.
+
+def test_incoming_gradient_other_than_one_scales_every_gradient():
+    inputs = make_inputs(9, 2, 4, 1, seed=8)
+    for grad_J in (torch.tensor(3.0, dtype=torch.float64), torch.tensor(-0.5, dtype=torch.float64),
+                   torch.tensor(0.0, dtype=torch.float64)):
+        ours = loss_and_grads(twolayer.loss, inputs, "tanh", grad_J)[1]
+        ref = loss_and_grads(reference_loss, inputs, "tanh", grad_J)[1]
+        if grad_J.item() == 0.0:
+            assert all(torch.equal(ours[k], torch.zeros_like(ref[k])) for k in LOSS_INPUTS)
+        else:
+            assert_grads_match(ours, ref, TOLERANCE[torch.float64])
+
+
+def test_gradient_returned_with_a_retained_graph_is_not_the_saved_one():
+    # With retain_graph the saved gradients serve again: what the first call returned must be a
+    # copy, or changing it would change the second answer.
+    inputs = make_inputs(9, 2, 4, 1, seed=9)
+    t = leaves(inputs, LOSS_INPUTS)
+    J = twolayer.loss(*(t[k] for k in LOSS_INPUTS))
+    (g1,) = torch.autograd.grad(J, [t["W2"]], retain_graph=True)
+    expected = g1.clone()
+    g1.zero_()
+    (g2,) = torch.autograd.grad(J, [t["W2"]], retain_graph=True)
+    assert torch.equal(g2, expected)
+    J.backward()
+    assert torch.equal(t["W2"].grad, expected)
+
+
+def test_backward_keeps_only_inputs_and_parameter_sized_gradients():
+    # The memory kept for backward: the inputs (referenced anyway) and one gradient per
+    # parameter, never an (m x n1) activation.
+    m, n0, n1, n2 = 512, 3, 64, 2
+    inputs = make_inputs(m, n0, n1, n2, dtype=torch.float32, seed=10)
+    t = leaves(inputs, ("W1", "b1", "W2", "b2"))
+    input_ptrs = {v.data_ptr() for v in t.values()}
+    extra = []
+
+    def pack(tensor):
+        if tensor.data_ptr() not in input_ptrs:
+            extra.append(tuple(tensor.shape))
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        J = twolayer.loss(*(t[k] for k in LOSS_INPUTS))
+    assert sorted(extra) == sorted([(n1, n0), (n1,), (n2, n1), (n2,)])
+    J.backward()
+    ref = loss_and_grads(reference_loss, inputs, "tanh", torch.tensor(1.0), ("W1", "b1", "W2", "b2"))[1]
+    for k in ("W1", "b1", "W2", "b2"):
+        assert_close_rel(t[k].grad, ref[k], TOLERANCE[torch.float32], f"d{k}")
