@@ -52,7 +52,7 @@ at::Tensor TwoLayerFunction::forward(AutogradContext* ctx, const at::Tensor& X,
   // The inputs are kept for double backward, which recomputes from them (and so that changing
   // one in place before backward is caught, as autograd catches it).
   ctx->save_for_backward({X, Y, W1, b1, W2, b2, g[0], g[1], g[2], g[3], g[4], g[5]});
-  ctx->saved_data["activation"] = std::string(activation.data(), activation.size());
+  ctx->saved_data["activation"] = static_cast<int64_t>(parse_activation(activation));
   return J;
 }
 
@@ -68,7 +68,7 @@ variable_list TwoLayerFunction::backward(AutogradContext* ctx, variable_list gra
     const std::array<bool, 6> mask = {ctx->needs_input_grad(0), ctx->needs_input_grad(1),
                                       ctx->needs_input_grad(2), ctx->needs_input_grad(3),
                                       ctx->needs_input_grad(4), ctx->needs_input_grad(5)};
-    const Activation g1 = parse_activation(saved_activation(ctx));
+    const auto g1 = static_cast<Activation>(ctx->saved_data.at("activation").toInt());
     const ForwardCache cache = forward_cache(X, W1, b1, W2, b2, g1);
     grads = loss_gradients(grad_J, X, Y, W1, W2, cache.A1, cache.Z2, g1, mask);
   } else {

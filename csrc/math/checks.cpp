@@ -23,9 +23,10 @@ std::string dtype_name(at::ScalarType dtype) {
 
 namespace {
 
-void check_rank(const at::Tensor& t, const char* name, const char* dims) {
-  TORCH_CHECK(t.dim() == 2, "twolayer: ", name, " must be a 2-D tensor of shape ", dims,
-              ", but got a ", t.dim(), "-D tensor of shape ", t.sizes());
+// Messages are assembled only when a check fails: the checks run on every call.
+void check_rank(const at::Tensor& t, const char* name, const char* rows, const char* columns) {
+  TORCH_CHECK(t.dim() == 2, "twolayer: ", name, " must be a 2-D tensor of shape (", rows, ", ",
+              columns, "), but got a ", t.dim(), "-D tensor of shape ", t.sizes());
 }
 
 void check_like_X(const at::Tensor& t, const char* name, const at::Tensor& X) {
@@ -37,25 +38,28 @@ void check_like_X(const at::Tensor& t, const char* name, const at::Tensor& X) {
 }
 
 // A layer's weight (units, inputs): its rows set the layer's width (returned), its columns must
-// match the layer below, described in `below` for the message.
+// match the layer below.
 struct Layer {
-  const char* weight;  // "W1"
-  const char* bias;    // "b1"
-  const char* units;   // "n1"
-  const char* inputs;  // "n0"
-  const char* kind;    // "hidden unit"
+  const char* weight;       // "W1"
+  const char* bias;         // "b1"
+  const char* units;        // "n1"
+  const char* inputs;       // "n0"
+  const char* kind;         // "hidden unit"
+  const char* below;        // "X": what the inputs come from
+  const char* below_units;  // "features"
 };
 
 int64_t check_layer(const Layer& layer, const at::Tensor& W, const at::Tensor& b,
-                    const at::Tensor& X, int64_t inputs, const std::string& below) {
-  const std::string dims = std::string("(") + layer.units + ", " + layer.inputs + ")";
-  check_rank(W, layer.weight, dims.c_str());
+                    const at::Tensor& X, int64_t inputs) {
+  check_rank(W, layer.weight, layer.units, layer.inputs);
   check_like_X(W, layer.weight, X);
   const int64_t units = W.size(0);
   TORCH_CHECK(units >= 1, "twolayer: ", layer.weight, " must have at least one ", layer.kind, " (",
               layer.units, " >= 1), but got shape ", W.sizes());
-  TORCH_CHECK(W.size(1) == inputs, "twolayer: ", layer.weight, " must have shape ", dims, " = (",
-              units, ", ", inputs, ") to match ", below, ", but got ", W.sizes());
+  TORCH_CHECK(W.size(1) == inputs, "twolayer: ", layer.weight, " must have shape (", layer.units,
+              ", ", layer.inputs, ") = (", units, ", ", inputs, ") to match ", layer.below,
+              " with ", layer.inputs, " = ", inputs, " ", layer.below_units, ", but got ",
+              W.sizes());
   check_like_X(b, layer.bias, X);
   TORCH_CHECK(b.dim() == 1 && b.size(0) == units, "twolayer: ", layer.bias, " must have shape (",
               layer.units, ") = (", units, ") to match ", layer.weight, " with ", layer.units,
@@ -76,7 +80,7 @@ NetworkShape check_network_inputs(const at::Tensor& X, const at::Tensor& Y, cons
                 " must be a defined tensor, but got an undefined one");
   }
 
-  check_rank(X, "X", "(m, n0)");
+  check_rank(X, "X", "m", "n0");
   TORCH_CHECK(X.scalar_type() == at::kFloat || X.scalar_type() == at::kDouble,
               "twolayer: X must be float32 or float64, but got ", dtype_name(X.scalar_type()));
   const int64_t m = X.size(0);
@@ -86,10 +90,10 @@ NetworkShape check_network_inputs(const at::Tensor& X, const at::Tensor& Y, cons
   TORCH_CHECK(n0 >= 1, "twolayer: X must have at least one feature (n0 >= 1), but got shape ",
               X.sizes());
 
-  const int64_t n1 = check_layer({"W1", "b1", "n1", "n0", "hidden unit"}, W1, b1, X, n0,
-                                 "X with n0 = " + std::to_string(n0) + " features");
-  const int64_t n2 = check_layer({"W2", "b2", "n2", "n1", "output unit"}, W2, b2, X, n1,
-                                 "W1 with n1 = " + std::to_string(n1) + " hidden units");
+  const int64_t n1 =
+      check_layer({"W1", "b1", "n1", "n0", "hidden unit", "X", "features"}, W1, b1, X, n0);
+  const int64_t n2 =
+      check_layer({"W2", "b2", "n2", "n1", "output unit", "W1", "hidden units"}, W2, b2, X, n1);
 
   if (labels == Labels::Required) {
     check_like_X(Y, "Y", X);

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include <ATen/Dispatch.h>
+#include <ATen/EmptyTensor.h>
+#include <c10/util/SmallVector.h>
 
 #include "ops/cpu/fast_math.h"
 #include "ops/cpu/row_chunks.h"
@@ -19,22 +21,28 @@ bool any_parameter_gradient(const std::array<bool, 6>& mask) {
   return mask[2] || mask[3] || mask[4] || mask[5];
 }
 
+// A new CPU tensor without a trip through the dispatcher: at the lecture's size a step makes
+// five of them, and each dispatch would cost about as much as a tenth of the arithmetic.
+at::Tensor new_cpu_tensor(at::IntArrayRef sizes, const at::TensorOptions& options) {
+  return at::Tensor(at::detail::empty_cpu(sizes, options));
+}
+
 // Allocates the gradients the mask asks for, shaped like their inputs.
 LossGradients empty_gradients(const NetworkShape& s, const at::TensorOptions& options,
                               std::array<bool, 6> mask) {
   LossGradients grads;
-  if (mask[0]) grads[0] = at::empty({s.m, s.n0}, options);
-  if (mask[1]) grads[1] = at::empty({s.m, s.n2}, options);
-  if (mask[2]) grads[2] = at::empty({s.n1, s.n0}, options);
-  if (mask[3]) grads[3] = at::empty({s.n1}, options);
-  if (mask[4]) grads[4] = at::empty({s.n2, s.n1}, options);
-  if (mask[5]) grads[5] = at::empty({s.n2}, options);
+  if (mask[0]) grads[0] = new_cpu_tensor({s.m, s.n0}, options);
+  if (mask[1]) grads[1] = new_cpu_tensor({s.m, s.n2}, options);
+  if (mask[2]) grads[2] = new_cpu_tensor({s.n1, s.n0}, options);
+  if (mask[3]) grads[3] = new_cpu_tensor({s.n1}, options);
+  if (mask[4]) grads[4] = new_cpu_tensor({s.n2, s.n1}, options);
+  if (mask[5]) grads[5] = new_cpu_tensor({s.n2}, options);
   return grads;
 }
 
 // Adds the chunks' sums in chunk order, scales by `scale` and stores them as T.
-template <typename T>
-void store_sums(const std::vector<double>& sums, int64_t chunks, int64_t width, int64_t offset,
+template <typename Sums, typename T>
+void store_sums(const Sums& sums, int64_t chunks, int64_t width, int64_t offset,
                 int64_t count, double scale, T* out) {
   for (int64_t k = 0; k < count; ++k) {
     double total = 0.0;
@@ -67,11 +75,14 @@ SmallNetProblem<T> small_net_problem(const at::Tensor& X, const at::Tensor& Y,
   return p;
 }
 
+// Chunks' gradient sums (chunks x gradient_sums_size): on the stack at the lecture's sizes.
+using SumsBuffer = c10::SmallVector<double, 256>;
+
 // Runs the kernel over the examples in chunks; returns the cost times m. `sums` receives the
-// chunks' gradient sums (chunks x gradient_sums_size), if p.gradients.
+// chunks' gradient sums, if p.gradients.
 template <typename T>
-double small_net_sums(const SmallNetProblem<T>& p, int64_t chunks, std::vector<double>& sums) {
-  std::vector<double> costs(chunks, 0.0);
+double small_net_sums(const SmallNetProblem<T>& p, int64_t chunks, SumsBuffer& sums) {
+  c10::SmallVector<double, 16> costs(chunks, 0.0);
   const int64_t width = gradient_sums_size(p.shape);
   std::fill(sums.begin(), sums.end(), 0.0);
   for_each_row_chunk(p.shape.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
@@ -102,7 +113,7 @@ void small_net_loss_and_gradients(const at::Tensor& X, const at::Tensor& Y,
   }
   const int64_t chunks = row_chunk_count(s.m);
   const int64_t width = gradient_sums_size(s);
-  std::vector<double> sums(p.gradients ? chunks * width : 0);
+  SumsBuffer sums(p.gradients ? chunks * width : 0);
   const double total = small_net_sums(p, chunks, sums);
   *out.J.data_ptr<T>() = static_cast<T>(total * inv_m);
   const int64_t offsets[4] = {0, s.n1 * s.n0, s.n1 * s.n0 + s.n1, s.n1 * s.n0 + s.n1 + s.n2 * s.n1};
@@ -228,7 +239,7 @@ CostAndGradients loss_and_gradients(const at::Tensor& X_, const at::Tensor& Y_,
   const at::Tensor W1 = W1_.contiguous(), b1 = b1_.contiguous(), W2 = W2_.contiguous(),
                    b2 = b2_.contiguous();
   CostAndGradients out;
-  out.J = at::empty({}, X_.options());
+  out.J = new_cpu_tensor({}, X_.options());
   out.gradients = empty_gradients(s, X_.options(), mask);
   AT_DISPATCH_FLOATING_TYPES(X_.scalar_type(), "twolayer_loss_and_gradients", [&] {
     if (use_small_net_kernel(s)) {
@@ -255,7 +266,7 @@ void small_net_fit(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b
   p.gradients = true;
   const int64_t chunks = row_chunk_count(s.m);
   const int64_t width = gradient_sums_size(s);
-  std::vector<double> sums(chunks * width);
+  SumsBuffer sums(chunks * width);
   // The parameters in the order of the gradient sums: dW1 | db1 | dW2 | db2.
   T* params[4] = {W1.data_ptr<T>(), b1.data_ptr<T>(), W2.data_ptr<T>(), b2.data_ptr<T>()};
   const int64_t sizes[4] = {s.n1 * s.n0, s.n1, s.n2 * s.n1, s.n2};

@@ -55,13 +55,18 @@ void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* c
     }
   };
 
-  for (int64_t i = begin; i < end; i += L) {
-    const int64_t n = end - i < L ? end - i : L;
+  // One block of examples [i, i + n). Only the last block of a range can be partial (Tail).
+  const auto block = [&](int64_t i, int64_t n, auto tail) {
+    constexpr bool kTail = decltype(tail)::value;
     const auto valid = lane < splat<V>(static_cast<T>(n));
+    const auto keep = [&](V v) {  // what the sums may see of a lane
+      if constexpr (kTail) return select(valid, v, splat<V>(0));
+      return v;
+    };
     // Lanes past the end repeat the last example, so that they compute finite values wherever
     // the real ones do; every sum masks them out.
     int64_t row[L];
-    for (int l = 0; l < L; ++l) row[l] = i + (l < n ? l : n - 1);
+    for (int l = 0; l < L; ++l) row[l] = i + (kTail && l >= n ? n - 1 : l);
     for (int64_t k = 0; k < n0; ++k) x[k] = gather<V>(p.X, row, p.x_strides, k);
     for (int64_t o = 0; o < n2; ++o) y[o] = gather<V>(p.Y, row, p.y_strides, o);
 
@@ -76,12 +81,12 @@ void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* c
       V z = splat<V>(p.b2[o]);
       for (int64_t j = 0; j < n1; ++j) z += splat<V>(W2[o * n1 + j]) * a1[j];
       const Logit<V> out = Math<V>::logit(z);
-      cost_sum += select(valid, out.softplus - y[o] * z, splat<V>(0));
+      cost_sum += keep(out.softplus - y[o] * z);
       if (p.dY != nullptr) {
         for (int64_t l = 0; l < n; ++l) p.dY[(i + l) * n2 + o] = p.dY_scale * z[l];
       }
       if (!p.gradients) continue;
-      const V d2 = select(valid, out.logistic - y[o], splat<V>(0));
+      const V d2 = keep(out.logistic - y[o]);
       sum[db2 + o] += d2;  // db2 = sum dZ2, dW2 = dZ2 A1^T
       for (int64_t j = 0; j < n1; ++j) sum[dW2 + o * n1 + j] += d2 * a1[j];
       for (int64_t j = 0; j < n1; ++j) {  // W2^T dZ2, one output at a time
@@ -89,26 +94,31 @@ void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* c
         d1[j] = o == 0 ? term : d1[j] + term;
       }
     }
-    if (p.gradients) {
-      for (int64_t j = 0; j < n1; ++j) {  // dZ1 = W2^T dZ2 * g1'(Z1), db1, dW1 = dZ1 X^T
-        const V d = select(valid, d1[j] * G::slope(a1[j]), splat<V>(0));
-        d1[j] = d;
-        sum[db1 + j] += d;
-        for (int64_t k = 0; k < n0; ++k) sum[dW1 + j * n0 + k] += d * x[k];
-      }
-      if (p.dX != nullptr) {
-        for (int64_t k = 0; k < n0; ++k) {  // dX = W1^T dZ1
-          V dx = splat<V>(0);
-          for (int64_t j = 0; j < n1; ++j) dx += splat<V>(W1[j * n0 + k]) * d1[j];
-          for (int64_t l = 0; l < n; ++l) p.dX[(i + l) * n0 + k] = p.dX_scale * dx[l];
-        }
+    if (!p.gradients) return;
+    for (int64_t j = 0; j < n1; ++j) {  // dZ1 = W2^T dZ2 * g1'(Z1), db1, dW1 = dZ1 X^T
+      const V d = keep(d1[j] * G::slope(a1[j]));
+      d1[j] = d;
+      sum[db1 + j] += d;
+      for (int64_t k = 0; k < n0; ++k) sum[dW1 + j * n0 + k] += d * x[k];
+    }
+    if (p.dX != nullptr) {
+      for (int64_t k = 0; k < n0; ++k) {  // dX = W1^T dZ1
+        V dx = splat<V>(0);
+        for (int64_t j = 0; j < n1; ++j) dx += splat<V>(W1[j * n0 + k]) * d1[j];
+        for (int64_t l = 0; l < n; ++l) p.dX[(i + l) * n0 + k] = p.dX_scale * dx[l];
       }
     }
+  };
+
+  int64_t i = begin;
+  for (; i + L <= end; i += L) {
+    block(i, L, std::false_type{});
     if (++blocks == kBlocksPerFlush) {
       flush();
       blocks = 0;
     }
   }
+  if (i < end) block(i, end - i, std::true_type{});
   flush();
   *cost_out += cost;
 }
