@@ -1,6 +1,7 @@
 #include "ops/cpu/loss_cpu.h"
 
 #include <algorithm>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -169,17 +170,34 @@ void output_delta_in_place(T* Z2, const T* Y, int64_t m, int64_t n2, std::vector
   });
 }
 
-// A1 = g1(X W1^T + b1). In float the bias and the activation are one vectorised pass over
-// the product (fast_math.h's tanh costs a fraction of ATen's exact one); in double, ATen's.
+// The (m x n1) buffer of the BLAS path, which holds A1 and then dZ1 and never leaves a call:
+// kept per thread from call to call, because fresh memory of that size (32 MiB for 8192 x 1024
+// floats) costs a page fault per 4 KiB every step. It grows to the largest size used.
+at::Tensor hidden_workspace(int64_t m, int64_t n1, const at::TensorOptions& options) {
+  thread_local std::unique_ptr<char[]> buffer;
+  thread_local size_t capacity = 0;
+  const size_t bytes = static_cast<size_t>(m * n1) * options.dtype().itemsize();
+  if (bytes > capacity) {
+    buffer.reset();  // the old one goes before the new one comes
+    buffer.reset(new char[bytes]);
+    capacity = bytes;
+  }
+  return at::from_blob(buffer.get(), {m, n1}, options);
+}
+
+// A1 = g1(X W1^T + b1), in the workspace. In float the bias and the activation are one
+// vectorised pass over the product (fast_math.h's tanh costs a fraction of ATen's exact one);
+// in double, ATen's.
 template <typename T>
 at::Tensor hidden_layer(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
                         Activation activation) {
+  at::Tensor A1 = hidden_workspace(X.size(0), W1.size(0), X.options());
   if constexpr (!std::is_same_v<T, float>) {
-    at::Tensor A1 = at::addmm(b1, X, W1.t());
+    at::addmm_out(A1, b1, X, W1.t());
     activate_in_place(A1, activation);
     return A1;
   }
-  at::Tensor A1 = at::mm(X, W1.t());
+  at::mm_out(A1, X, W1.t());
   const int64_t n1 = A1.size(1);
   T* Z = A1.data_ptr<T>();
   const T* b = b1.data_ptr<T>();
