@@ -20,6 +20,27 @@ inline __attribute__((always_inline)) V gather(const T* data, const int64_t (&ro
   return v;
 }
 
+// Two features per example, stored row after row (the lecture's planar data): the two columns
+// of a block come from two contiguous loads and one deinterleaving shuffle each. Returns false
+// where that does not apply (the caller then gathers element by element).
+template <typename T, typename V>
+inline __attribute__((always_inline)) bool gather_pairs(const SmallNetProblem<T>& p, int64_t i,
+                                                        V* x) {
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+  if constexpr (Lanes<V>::count == 8) {
+    if (p.shape.n0 != 2 || p.x_strides[0] != 2 || p.x_strides[1] != 1) return false;
+    V lo, hi;
+    std::memcpy(&lo, p.X + 2 * i, sizeof lo);
+    std::memcpy(&hi, p.X + 2 * i + 8, sizeof hi);
+    x[0] = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14);
+    x[1] = __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15);
+    return true;
+  }
+#endif
+  (void)p, (void)i, (void)x;
+  return false;
+}
+
 // The kernel for one activation G. Vectors hold examples [i, i + L); x[k], a1[j], ... one unit.
 // N0, N1, N2: the layer sizes when known at compile time (0: read them from p.shape). Known,
 // every loop unrolls and the per-unit arrays live in registers.
@@ -67,7 +88,9 @@ void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* c
     // the real ones do; every sum masks them out.
     int64_t row[L];
     for (int l = 0; l < L; ++l) row[l] = i + (kTail && l >= n ? n - 1 : l);
-    for (int64_t k = 0; k < n0; ++k) x[k] = gather<V>(p.X, row, p.x_strides, k);
+    if (kTail || !gather_pairs(p, i, x)) {
+      for (int64_t k = 0; k < n0; ++k) x[k] = gather<V>(p.X, row, p.x_strides, k);
+    }
     for (int64_t o = 0; o < n2; ++o) y[o] = gather<V>(p.Y, row, p.y_strides, o);
 
     // Unrolled, the hidden units' activations overlap; in a loop each waits on a division.
