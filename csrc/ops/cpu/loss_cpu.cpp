@@ -207,6 +207,58 @@ at::Tensor hidden_layer(const at::Tensor& X, const at::Tensor& W1, const at::Ten
   return A1;
 }
 
+// Few outputs: the two large products, and everything between them in one pass over the rows
+// (row_kernels.h's fused_rows), the row buffer holding A1 and then dZ1.
+template <typename T>
+void fused_blas_loss_and_gradients(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
+                                   const at::Tensor& b1, const at::Tensor& W2,
+                                   const at::Tensor& b2, const NetworkShape& s,
+                                   Activation activation, std::array<bool, 6> mask,
+                                   CostAndGradients& out) {
+  const double inv_m = 1.0 / static_cast<double>(s.m);
+  const int64_t chunks = row_chunk_count(s.m);
+  LossGradients& grads = out.gradients;
+  at::Tensor A1 = hidden_workspace(s.m, s.n1, X.options());
+  // float: bias and activation in the pass (fast_math.h); double: ATen's exact activation.
+  constexpr bool activate_in_pass = std::is_same_v<T, float>;
+  if (activate_in_pass) {
+    at::mm_out(A1, X, W1.t());
+  } else {
+    at::addmm_out(A1, b1, X, W1.t());
+    activate_in_place(A1, activation);
+  }
+  const bool need_dZ1 = mask[0] || mask[2] || mask[3];
+  FusedRows<T> p{};
+  p.A1 = A1.data_ptr<T>();
+  p.b1 = b1.data_ptr<T>();
+  p.W2 = W2.data_ptr<T>();
+  p.b2 = b2.data_ptr<T>();
+  p.Y = Y.data_ptr<T>();
+  p.dY = mask[1] ? grads[1].data_ptr<T>() : nullptr;  // dY = -(1/m) Z2
+  p.dY_scale = static_cast<T>(-inv_m);
+  p.n1 = s.n1;
+  p.n2 = s.n2;
+  p.activation = activation;
+  p.activate = activate_in_pass;
+  p.gradients = need_dZ1 || mask[4] || mask[5];
+  const int64_t width = fused_rows_sums_size(s.n1, s.n2);
+  std::vector<double> sums(chunks * width, 0.0);
+  for_each_row_chunk(s.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
+    fused_rows(p, begin, end, sums.data() + c * width);
+  });
+  double cost = 0.0;
+  for (int64_t c = 0; c < chunks; ++c) cost += sums[c * width];
+  *out.J.data_ptr<T>() = static_cast<T>(cost * inv_m);
+  const int64_t db2 = 1, dW2 = db2 + s.n2, db1 = dW2 + s.n2 * s.n1;
+  if (mask[5]) store_sums(sums, chunks, width, db2, s.n2, inv_m, grads[5].data_ptr<T>());
+  if (mask[4]) store_sums(sums, chunks, width, dW2, s.n2 * s.n1, inv_m, grads[4].data_ptr<T>());
+  if (mask[3]) store_sums(sums, chunks, width, db1, s.n1, inv_m, grads[3].data_ptr<T>());
+  const at::Tensor& dZ1 = A1;  // the pass left dZ1 in the buffer
+  if (mask[2]) at::addmm_out(grads[2], grads[2], dZ1.t(), X, 0, inv_m);
+  if (mask[0]) at::addmm_out(grads[0], grads[0], dZ1, W1, 0, inv_m);
+}
+
+// Many outputs: BLAS for the output layer's products too.
 template <typename T>
 void blas_loss_and_gradients(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                              const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
@@ -262,6 +314,9 @@ CostAndGradients loss_and_gradients(const at::Tensor& X_, const at::Tensor& Y_,
   AT_DISPATCH_FLOATING_TYPES(X_.scalar_type(), "twolayer_loss_and_gradients", [&] {
     if (use_small_net_kernel(s)) {
       small_net_loss_and_gradients<scalar_t>(X_, Y_, W1, b1, W2, b2, s, activation, mask, out);
+    } else if (s.n2 <= kFusedRowsMaxOutputs) {
+      fused_blas_loss_and_gradients<scalar_t>(X_.contiguous(), Y_.contiguous(), W1, b1, W2, b2,
+                                              s, activation, mask, out);
     } else {
       blas_loss_and_gradients<scalar_t>(X_.contiguous(), Y_.contiguous(), W1, b1, W2, b2, s,
                                         activation, mask, out);

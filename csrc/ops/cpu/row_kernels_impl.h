@@ -67,6 +67,95 @@ void hidden_delta_rows_for(T* A1, const T* dZ2, const T* W2, const T* product, i
   }
 }
 
+template <typename T, typename G>
+void fused_rows_for(const FusedRows<T>& p, int64_t begin, int64_t end, double* sums) {
+  using V = Vector<T>;
+  constexpr int L = Lanes<V>::count;
+  constexpr int64_t kRowsPerFlush = 64;  // rows summed in T before the sums go to double
+  const int64_t n1 = p.n1, n2 = p.n2;
+  double* cost_sum = sums;
+  double* db2_sum = sums + 1;
+  double* dW2_sum = db2_sum + n2;
+  double* db1_sum = dW2_sum + n2 * n1;
+  std::vector<T> part(n2 * n1 + n1 + n2, T(0));  // dW2 | db1 | db2 over the current rows
+  T* dW2 = part.data();
+  T* db1 = dW2 + n2 * n1;
+  T* db2 = db1 + n1;
+  double cost = 0.0;
+  T d2[kFusedRowsMaxOutputs];
+  for (int64_t i = begin; i < end; ++i) {
+    T* a = p.A1 + i * n1;
+    // Sweep 1: the activation, and the output logits as dot products along the row.
+    V dot[kFusedRowsMaxOutputs];
+    for (int64_t o = 0; o < n2; ++o) dot[o] = splat<V>(0);
+    T tail_dot[kFusedRowsMaxOutputs] = {};
+    int64_t j = 0;
+    for (; j + L <= n1; j += L) {
+      V h = load<V>(a + j);
+      if (p.activate) {
+        h = G::value(h + load<V>(p.b1 + j));
+        store(a + j, h);
+      }
+      for (int64_t o = 0; o < n2; ++o) dot[o] += h * load<V>(p.W2 + o * n1 + j);
+    }
+    for (; j < n1; ++j) {
+      if (p.activate) a[j] = G::value(a[j] + p.b1[j]);
+      for (int64_t o = 0; o < n2; ++o) tail_dot[o] += a[j] * p.W2[o * n1 + j];
+    }
+    for (int64_t o = 0; o < n2; ++o) {
+      T z = p.b2[o] + tail_dot[o];
+      for (int l = 0; l < L; ++l) z += dot[o][l];
+      const T y = p.Y[i * n2 + o];
+      const Logit<T> out = Math<T>::logit(z);
+      cost += static_cast<double>(out.softplus - y * z);
+      if (p.dY != nullptr) p.dY[i * n2 + o] = p.dY_scale * z;
+      d2[o] = out.logistic - y;
+      db2[o] += d2[o];
+    }
+    if (p.gradients) {
+      // Sweep 2: dW2 += dZ2^T A1, and the row becomes dZ1 = (dZ2 W2) * g1'(A1).
+      for (j = 0; j + L <= n1; j += L) {
+        const V h = load<V>(a + j);
+        V back = splat<V>(0);
+        for (int64_t o = 0; o < n2; ++o) {
+          const V d = splat<V>(d2[o]);
+          store(dW2 + o * n1 + j, load<V>(dW2 + o * n1 + j) + d * h);
+          back += d * load<V>(p.W2 + o * n1 + j);
+        }
+        const V d1 = back * G::slope(h);
+        store(a + j, d1);
+        store(db1 + j, load<V>(db1 + j) + d1);
+      }
+      for (; j < n1; ++j) {
+        T back = 0;
+        for (int64_t o = 0; o < n2; ++o) {
+          dW2[o * n1 + j] += d2[o] * a[j];
+          back += d2[o] * p.W2[o * n1 + j];
+        }
+        a[j] = back * G::slope(a[j]);
+        db1[j] += a[j];
+      }
+    }
+    if ((i - begin + 1) % kRowsPerFlush == 0 || i + 1 == end) {
+      for (int64_t k = 0; k < n2 * n1; ++k) dW2_sum[k] += dW2[k];
+      for (int64_t k = 0; k < n1; ++k) db1_sum[k] += db1[k];
+      for (int64_t o = 0; o < n2; ++o) db2_sum[o] += db2[o];
+      std::fill(part.begin(), part.end(), T(0));
+    }
+  }
+  *cost_sum += cost;
+}
+
+template <typename T>
+void fused(const FusedRows<T>& p, int64_t begin, int64_t end, double* sums) {
+  switch (p.activation) {
+    case Activation::Tanh: return fused_rows_for<T, TanhFn>(p, begin, end, sums);
+    case Activation::Sigmoid: return fused_rows_for<T, SigmoidFn>(p, begin, end, sums);
+    case Activation::Relu: return fused_rows_for<T, ReluFn>(p, begin, end, sums);
+    case Activation::LeakyRelu: return fused_rows_for<T, LeakyReluFn>(p, begin, end, sums);
+  }
+}
+
 template <typename T>
 void bias_activation(T* Z, const T* b1, int64_t n1, int64_t begin, int64_t end,
                      Activation activation) {
@@ -96,6 +185,8 @@ void hidden_delta(T* A1, const T* dZ2, const T* W2, const T* product, int64_t n1
   }
 }
 
+template void fused<float>(const FusedRows<float>&, int64_t, int64_t, double*);
+template void fused<double>(const FusedRows<double>&, int64_t, int64_t, double*);
 template void bias_activation<float>(float*, const float*, int64_t, int64_t, int64_t, Activation);
 template void bias_activation<double>(double*, const double*, int64_t, int64_t, int64_t,
                                       Activation);

@@ -1,6 +1,7 @@
 // The baseline compilation of the vectorised kernels (small_net_kernel.h, row_kernels.h), and
 // the choice between it and the AVX2 one (vector_kernels_avx2.cpp), made once per process.
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
@@ -31,6 +32,8 @@ void bias_activation(T* Z, const T* b1, int64_t n1, int64_t begin, int64_t end,
 template <typename T>
 void hidden_delta(T* A1, const T* dZ2, const T* W2, const T* product, int64_t n1, int64_t n2,
                   int64_t begin, int64_t end, Activation activation, double* db1_sums);
+template <typename T>
+void fused(const FusedRows<T>& p, int64_t begin, int64_t end, double* sums);
 }  // namespace avx2
 #endif
 
@@ -78,6 +81,11 @@ void hidden_delta_rows(T* A1, const T* dZ2, const T* W2, const T* product, int64
                     db1_sums);
 }
 
+template <typename T>
+void fused_rows(const FusedRows<T>& p, int64_t begin, int64_t end, double* sums) {
+  TWOLAYER_DISPATCH(fused<T>, p, begin, end, sums);
+}
+
 #undef TWOLAYER_DISPATCH
 
 const char* vector_kernels_version() { return run_avx2() ? "avx2" : "baseline"; }
@@ -86,7 +94,8 @@ const char* vector_kernels_version() { return run_avx2() ? "avx2" : "baseline"; 
   template void small_net_pass<T>(const SmallNetProblem<T>&, int64_t, int64_t, double*, double*); \
   template void bias_activation_rows<T>(T*, const T*, int64_t, int64_t, int64_t, Activation);     \
   template void hidden_delta_rows<T>(T*, const T*, const T*, const T*, int64_t, int64_t, int64_t, \
-                                     int64_t, Activation, double*);
+                                     int64_t, Activation, double*);                              \
+  template void fused_rows<T>(const FusedRows<T>&, int64_t, int64_t, double*);
 TWOLAYER_INSTANTIATE(float)
 TWOLAYER_INSTANTIATE(double)
 #undef TWOLAYER_INSTANTIATE

@@ -4,6 +4,7 @@
 // copy for a CPU without it). The vector helpers come after it: Clang refuses to pass 32-byte
 // vectors between functions compiled for different instruction sets, even inlined ones.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
