@@ -34,8 +34,9 @@ setup(
             # torch 1.13's cpp_extension passes -std=c++14 first; the later flag wins.
             # -ffp-contract=fast as in the CMake build (GNU dialect): both builds then fuse the
             # same multiply-adds and agree bit for bit (tests/cpp/test_checkpoint.cpp checks).
+            # -Wno-psabi: see CMakeLists.txt (32-byte vectors never cross an ABI boundary).
             extra_compile_args=["-std=c++17", "-O3", "-fno-trapping-math", "-fno-math-errno",
-                                "-ffp-contract=fast"],
+                                "-ffp-contract=fast", "-Wno-psabi"],
         )
     ],
     cmdclass={"build_ext": BuildExtension.with_options(no_python_abi_suffix=True)},
