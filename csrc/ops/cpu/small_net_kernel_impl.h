@@ -1,4 +1,4 @@
-// The small-net kernel's code, included by small_net_kernel.cpp and small_net_kernel_avx2.cpp
+// The small-net kernel's code, included by vector_kernels.cpp and vector_kernels_avx2.cpp
 // inside a namespace of their own, after every header it needs: each inclusion compiles it for
 // its file's instruction set, and the two never share a symbol. Hence no include guard, and no
 // #include here (an inline function of a header compiled for AVX2 could be picked by the
