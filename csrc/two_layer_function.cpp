@@ -19,9 +19,12 @@ std::string saved_activation(AutogradContext* ctx) {
 }
 
 // Whether an incoming gradient is the number 1, read without a kernel call (and without a
-// device sync: only CPU tensors are read).
+// device sync: only CPU tensors are read). Tensors without real data (a Python subclass such as
+// FakeTensor, a functorch wrapper) answer false and take the general path.
 bool is_one(const at::Tensor& g) {
-  if (!g.defined() || !g.is_cpu() || g.numel() != 1 || !g.unsafeGetTensorImpl()->has_storage()) {
+  const c10::TensorImpl* impl = g.defined() ? g.unsafeGetTensorImpl() : nullptr;
+  if (impl == nullptr || !g.is_cpu() || g.numel() != 1 || !impl->has_storage() ||
+      impl->is_python_dispatch()) {
     return false;
   }
   switch (g.scalar_type()) {
