@@ -271,7 +271,9 @@ void blas_loss_and_gradients(const at::Tensor& X, const at::Tensor& Y, const at:
   at::Tensor Z2 = at::addmm(b2, A1, W2.t());
   *out.J.data_ptr<T>() =
       static_cast<T>(cost_times_m(Z2.data_ptr<T>(), Y.data_ptr<T>(), s.m, s.n2) * inv_m);
-  if (mask[1]) grads[1] = Z2 * -inv_m;  // dY = -(1/m) Z2, before Z2 becomes dZ2
+  if (mask[1]) {  // dY = -(1/m) Z2, into the tensor already made for it, before Z2 becomes dZ2
+    at::mul_out(grads[1], Z2, at::scalar_tensor(-inv_m, Z2.options()));
+  }
   const bool need_dZ1 = mask[0] || mask[2] || mask[3];
   if (!need_dZ1 && !mask[4] && !mask[5]) return;
 
