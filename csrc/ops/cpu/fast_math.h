@@ -32,14 +32,13 @@ TWOLAYER_INLINE V fast_exp(V x) {
   const V k = (t + splat<V>(12582912.0f)) - splat<V>(12582912.0f);
   V r = x - k * splat<V>(0.693359375f);
   r = r - k * splat<V>(-2.12194440e-4f);
+  // The polynomial by Estrin's scheme, as tanh's below: a shorter chain of dependent steps.
   const V r2 = r * r;
-  V p = splat<V>(1.9875691500e-4f);
-  p = p * r + splat<V>(1.3981999507e-3f);
-  p = p * r + splat<V>(8.3334519073e-3f);
-  p = p * r + splat<V>(4.1665795894e-2f);
-  p = p * r + splat<V>(1.6666665459e-1f);
-  p = p * r + splat<V>(5.0000001201e-1f);
-  p = p * r2 + r + splat<V>(1.0f);
+  const V r4 = r2 * r2;
+  const V c01 = splat<V>(5.0000001201e-1f) + splat<V>(1.6666665459e-1f) * r;
+  const V c23 = splat<V>(4.1665795894e-2f) + splat<V>(8.3334519073e-3f) * r;
+  const V c45 = splat<V>(1.3981999507e-3f) + splat<V>(1.9875691500e-4f) * r;
+  const V p = ((c01 + c23 * r2) + c45 * r4) * r2 + (r + splat<V>(1.0f));
   const V result = select(underflow, splat<V>(0.0f), p * exp2_integer(k));
   return select(nan, splat<V>(std::numeric_limits<S>::quiet_NaN()), result);
 }
@@ -48,37 +47,39 @@ TWOLAYER_INLINE V fast_exp(V x) {
 // beyond which float tanh is +-1: a few ulp, with no exp and a single division.
 template <typename V>
 TWOLAYER_INLINE V fast_tanh(V x) {
-  const V clamp = splat<V>(7.90531110763549805f);
-  x = select(x > clamp, clamp, x);  // NaN fails both tests and stays NaN
-  x = select(x < -clamp, -clamp, x);
+  // Beyond 7.9 exactly +-1, as std::tanh in float (the polynomials could land an ulp off, or
+  // overflow to inf / inf). NaN fails the test and stays NaN.
+  const auto saturated = abs_of(x) >= splat<V>(7.90531110763549805f);
+  const V sign_one = with_sign_of(splat<V>(1.0f), x);
+  // Estrin's scheme: the polynomials in pairs of terms, a chain of three multiply-adds
+  // instead of Horner's six (the small-net kernel waits on this latency every block).
   const V x2 = x * x;
-  V p = splat<V>(-2.76076847742355e-16f);
-  p = p * x2 + splat<V>(2.00018790482477e-13f);
-  p = p * x2 + splat<V>(-8.60467152213735e-11f);
-  p = p * x2 + splat<V>(5.12229709037114e-08f);
-  p = p * x2 + splat<V>(1.48572235717979e-05f);
-  p = p * x2 + splat<V>(6.37261928875436e-04f);
-  p = p * x2 + splat<V>(4.89352455891786e-03f);
-  V q = splat<V>(1.19825839466702e-06f);
-  q = q * x2 + splat<V>(1.18534705686654e-04f);
-  q = q * x2 + splat<V>(2.26843463243900e-03f);
-  q = q * x2 + splat<V>(4.89352518554385e-03f);
-  return x * p / q;
+  const V x4 = x2 * x2;
+  const V x8 = x4 * x4;
+  const V p01 = splat<V>(4.89352455891786e-03f) + splat<V>(6.37261928875436e-04f) * x2;
+  const V p23 = splat<V>(1.48572235717979e-05f) + splat<V>(5.12229709037114e-08f) * x2;
+  const V p45 = splat<V>(-8.60467152213735e-11f) + splat<V>(2.00018790482477e-13f) * x2;
+  const V p6 = splat<V>(-2.76076847742355e-16f);
+  const V p = (p01 + p23 * x4) + (p45 + p6 * x4) * x8;
+  const V q01 = splat<V>(4.89352518554385e-03f) + splat<V>(2.26843463243900e-03f) * x2;
+  const V q23 = splat<V>(1.18534705686654e-04f) + splat<V>(1.19825839466702e-06f) * x2;
+  const V q = q01 + q23 * x4;
+  return select(saturated, sign_one, x * p / q);
 }
 
 // log(1 + u) for u in [0, 1]: 2 atanh(s) with s = u / (2 + u) <= 1/3, an odd series in s.
 template <typename V>
 TWOLAYER_INLINE V log1p_unit(V u) {
   const V s = u / (splat<V>(2.0f) + u);
+  // The series by Estrin's scheme, as tanh's above.
   const V s2 = s * s;
-  V p = splat<V>(1.0f / 15.0f);
-  p = p * s2 + splat<V>(1.0f / 13.0f);
-  p = p * s2 + splat<V>(1.0f / 11.0f);
-  p = p * s2 + splat<V>(1.0f / 9.0f);
-  p = p * s2 + splat<V>(1.0f / 7.0f);
-  p = p * s2 + splat<V>(1.0f / 5.0f);
-  p = p * s2 + splat<V>(1.0f / 3.0f);
-  p = p * s2 + splat<V>(1.0f);
+  const V s4 = s2 * s2;
+  const V s8 = s4 * s4;
+  const V c01 = splat<V>(1.0f) + splat<V>(1.0f / 3.0f) * s2;
+  const V c23 = splat<V>(1.0f / 5.0f) + splat<V>(1.0f / 7.0f) * s2;
+  const V c45 = splat<V>(1.0f / 9.0f) + splat<V>(1.0f / 11.0f) * s2;
+  const V c67 = splat<V>(1.0f / 13.0f) + splat<V>(1.0f / 15.0f) * s2;
+  const V p = (c01 + c23 * s4) + (c45 + c67 * s4) * s8;
   return splat<V>(2.0f) * s * p;
 }
 

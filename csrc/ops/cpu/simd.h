@@ -46,10 +46,13 @@ template <typename V>
 TWOLAYER_INLINE V splat(typename Lanes<V>::Scalar x) {
   if constexpr (Lanes<V>::count == 1) {
     return x;
+  } else if constexpr (Lanes<V>::count == 8) {
+    // Spelled out: GCC builds a vector filled lane by lane from a scalar with eight inserts,
+    // this one with a single broadcast.
+    return V{x, x, x, x, x, x, x, x};
   } else {
-    V v;
-    for (int l = 0; l < Lanes<V>::count; ++l) v[l] = x;
-    return v;
+    static_assert(Lanes<V>::count == 4, "splat: 32-byte vectors of float or double");
+    return V{x, x, x, x};
   }
 }
 
