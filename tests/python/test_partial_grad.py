@@ -14,12 +14,19 @@ LOSS_SUBSETS = [(k,) for k in LOSS_INPUTS] + [("W2", "b2"), ("W1", "b1"), ("X", 
 FORWARD_SUBSETS = [(k,) for k in FORWARD_INPUTS] + [("W2", "b2"), ("W1", "b1"), ("X", "b2")]
 
 
+# (m, n0, n1, n2) for each CPU path, as each skips work of its own for what is not required:
+# the small-net kernel, the fused row pass (n2 <= 4), its forward half with BLAS products for the
+# output layer's backward (n2 = 6), and BLAS for the whole output layer (n2 = 17).
+LOSS_SHAPES = [(6, 3, 4, 2), (40, 5, 37, 2), (30, 4, 20, 6), (30, 4, 20, 17)]
+
+
+@pytest.mark.parametrize("shape", LOSS_SHAPES, ids=lambda s: "x".join(map(str, s)))
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("subset", LOSS_SUBSETS, ids="+".join)
-def test_loss_partial_requires_grad(subset, dtype, activation):
+def test_loss_partial_requires_grad(subset, dtype, activation, shape):
     seed = seed_for("partial-loss", subset)
-    inputs = make_inputs(6, 3, 4, 2, dtype=dtype, seed=seed)
+    inputs = make_inputs(*shape, dtype=dtype, seed=seed)
     g = random_scalar(seed, dtype)
 
     J, grads = loss_and_grads(twolayer.loss, inputs, activation, g, requires_grad=subset)

@@ -207,6 +207,25 @@ at::Tensor hidden_layer(const at::Tensor& X, const at::Tensor& W1, const at::Ten
   return A1;
 }
 
+// float: the bias and the activation in the fused row pass (fast_math.h); double: ATen's exact
+// activation, before it.
+template <typename T>
+constexpr bool kActivateInPass = std::is_same_v<T, float>;
+
+// X W1^T, in the workspace; also + b1 and g1 unless the row pass applies them.
+template <typename T>
+at::Tensor hidden_products(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
+                           Activation activation) {
+  at::Tensor A1 = hidden_workspace(X.size(0), W1.size(0), X.options());
+  if (kActivateInPass<T>) {
+    at::mm_out(A1, X, W1.t());
+  } else {
+    at::addmm_out(A1, b1, X, W1.t());
+    activate_in_place(A1, activation);
+  }
+  return A1;
+}
+
 // Few outputs: the two large products, and everything between them in one pass over the rows
 // (row_kernels.h's fused_rows), the row buffer holding A1 and then dZ1.
 template <typename T>
@@ -218,15 +237,7 @@ void fused_blas_loss_and_gradients(const at::Tensor& X, const at::Tensor& Y, con
   const double inv_m = 1.0 / static_cast<double>(s.m);
   const int64_t chunks = row_chunk_count(s.m);
   LossGradients& grads = out.gradients;
-  at::Tensor A1 = hidden_workspace(s.m, s.n1, X.options());
-  // float: bias and activation in the pass (fast_math.h); double: ATen's exact activation.
-  constexpr bool activate_in_pass = std::is_same_v<T, float>;
-  if (activate_in_pass) {
-    at::mm_out(A1, X, W1.t());
-  } else {
-    at::addmm_out(A1, b1, X, W1.t());
-    activate_in_place(A1, activation);
-  }
+  at::Tensor A1 = hidden_products<T>(X, W1, b1, activation);
   const bool need_dZ1 = mask[0] || mask[2] || mask[3];
   FusedRows<T> p{};
   p.A1 = A1.data_ptr<T>();
@@ -239,7 +250,7 @@ void fused_blas_loss_and_gradients(const at::Tensor& X, const at::Tensor& Y, con
   p.n1 = s.n1;
   p.n2 = s.n2;
   p.activation = activation;
-  p.activate = activate_in_pass;
+  p.activate = kActivateInPass<T>;
   p.gradients = need_dZ1 || mask[4] || mask[5];
   const int64_t width = fused_rows_sums_size(s.n1, s.n2);
   std::vector<double> sums(chunks * width, 0.0);
@@ -258,7 +269,8 @@ void fused_blas_loss_and_gradients(const at::Tensor& X, const at::Tensor& Y, con
   if (mask[0]) at::addmm_out(grads[0], grads[0], dZ1, W1, 0, inv_m);
 }
 
-// Many outputs: BLAS for the output layer's products too.
+// More outputs: BLAS for the output layer's backward products (and, past
+// kFusedForwardMaxOutputs, for its forward too).
 template <typename T>
 void blas_loss_and_gradients(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                              const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
@@ -267,20 +279,51 @@ void blas_loss_and_gradients(const at::Tensor& X, const at::Tensor& Y, const at:
   const double inv_m = 1.0 / static_cast<double>(s.m);
   const int64_t chunks = row_chunk_count(s.m);
   LossGradients& grads = out.gradients;
-  at::Tensor A1 = hidden_layer<T>(X, W1, b1, activation);
-  at::Tensor Z2 = at::addmm(b2, A1, W2.t());
-  *out.J.data_ptr<T>() =
-      static_cast<T>(cost_times_m(Z2.data_ptr<T>(), Y.data_ptr<T>(), s.m, s.n2) * inv_m);
-  if (mask[1]) {  // dY = -(1/m) Z2, into the tensor already made for it, before Z2 becomes dZ2
-    at::mul_out(grads[1], Z2, at::scalar_tensor(-inv_m, Z2.options()));
-  }
   const bool need_dZ1 = mask[0] || mask[2] || mask[3];
-  if (!need_dZ1 && !mask[4] && !mask[5]) return;
-
-  at::Tensor& dZ2 = Z2;  // from here on, the buffer of Z2 holds dZ2
-  std::vector<double> db2_sums(chunks * s.n2, 0.0);
-  output_delta_in_place(dZ2.data_ptr<T>(), Y.data_ptr<T>(), s.m, s.n2, db2_sums, chunks);
-  if (mask[5]) store_sums(db2_sums, chunks, s.n2, 0, s.n2, inv_m, grads[5].data_ptr<T>());
+  at::Tensor A1, dZ2;
+  if (s.n2 <= kFusedForwardMaxOutputs) {
+    // The forward half of the fused row pass: A1, Z2, the cost and dZ2 = A2 - Y in one read
+    // of each row, instead of an activation pass, a BLAS call and two passes over Z2.
+    A1 = hidden_products<T>(X, W1, b1, activation);
+    dZ2 = new_cpu_tensor({s.m, s.n2}, X.options());
+    FusedRows<T> p{};
+    p.A1 = A1.data_ptr<T>();
+    p.b1 = b1.data_ptr<T>();
+    p.W2 = W2.data_ptr<T>();
+    p.b2 = b2.data_ptr<T>();
+    p.Y = Y.data_ptr<T>();
+    p.dY = mask[1] ? grads[1].data_ptr<T>() : nullptr;  // dY = -(1/m) Z2
+    p.dY_scale = static_cast<T>(-inv_m);
+    p.dZ2 = dZ2.data_ptr<T>();
+    p.n1 = s.n1;
+    p.n2 = s.n2;
+    p.activation = activation;
+    p.activate = kActivateInPass<T>;
+    p.gradients = false;
+    const int64_t width = fused_rows_sums_size(s.n1, s.n2);
+    std::vector<double> sums(chunks * width, 0.0);
+    for_each_row_chunk(s.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
+      fused_rows(p, begin, end, sums.data() + c * width);
+    });
+    double cost = 0.0;
+    for (int64_t c = 0; c < chunks; ++c) cost += sums[c * width];
+    *out.J.data_ptr<T>() = static_cast<T>(cost * inv_m);
+    if (mask[5]) store_sums(sums, chunks, width, 1, s.n2, inv_m, grads[5].data_ptr<T>());
+    if (!need_dZ1 && !mask[4]) return;
+  } else {
+    A1 = hidden_layer<T>(X, W1, b1, activation);
+    at::Tensor Z2 = at::addmm(b2, A1, W2.t());
+    *out.J.data_ptr<T>() =
+        static_cast<T>(cost_times_m(Z2.data_ptr<T>(), Y.data_ptr<T>(), s.m, s.n2) * inv_m);
+    if (mask[1]) {  // dY = -(1/m) Z2, into the tensor already made for it, before Z2 becomes dZ2
+      at::mul_out(grads[1], Z2, at::scalar_tensor(-inv_m, Z2.options()));
+    }
+    if (!need_dZ1 && !mask[4] && !mask[5]) return;
+    dZ2 = Z2;  // from here on, the buffer of Z2 holds dZ2
+    std::vector<double> db2_sums(chunks * s.n2, 0.0);
+    output_delta_in_place(dZ2.data_ptr<T>(), Y.data_ptr<T>(), s.m, s.n2, db2_sums, chunks);
+    if (mask[5]) store_sums(db2_sums, chunks, s.n2, 0, s.n2, inv_m, grads[5].data_ptr<T>());
+  }
   // beta = 0: the uninitialised outputs are not read; alpha carries the 1/m.
   if (mask[4]) at::addmm_out(grads[4], grads[4], dZ2.t(), A1, 0, inv_m);
   if (!need_dZ1) return;

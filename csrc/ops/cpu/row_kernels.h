@@ -24,12 +24,16 @@ template <typename T>
 void hidden_delta_rows(T* A1, const T* dZ2, const T* W2, const T* product, int64_t n1, int64_t n2,
                        int64_t begin, int64_t end, Activation activation, double* db1_sums);
 
-// Few outputs (n2 <= kFusedRowsMaxOutputs; with more, BLAS does the output layer faster than
+// Few outputs (n2 <= kFusedRowsMaxOutputs; with more, BLAS does the output layer's backward faster than
 // per-row sums do): everything between the two large products in one
 // pass over the rows, each row once while it is in cache: A1 = g1(row + b1) (if `activate`;
 // else the row holds A1 already), Z2 = A1 W2^T + b2, the cost, dZ2 = A2 - Y and, if
 // `gradients`, dW2 += dZ2^T A1, then the row becomes dZ1 = (dZ2 W2) * g1'(A1).
 constexpr int64_t kFusedRowsMaxOutputs = 4;
+// Without `gradients` (the forward half: the row keeps A1, dZ2 goes to `dZ2`), up to this many
+// outputs: their dot products stay in registers, and the row is read once instead of by a
+// separate activation pass and a BLAS call for Z2.
+constexpr int64_t kFusedForwardMaxOutputs = 16;
 
 template <typename T>
 struct FusedRows {
@@ -40,6 +44,7 @@ struct FusedRows {
   const T* Y;  // m x n2, row-major
   T* dY;       // if not null: dY = dY_scale * Z2 (m x n2)
   T dY_scale;
+  T* dZ2;      // if not null: dZ2 = A2 - Y (m x n2)
   int64_t n1, n2;
   Activation activation;
   bool activate;
@@ -47,7 +52,8 @@ struct FusedRows {
 };
 
 // Sums over rows [begin, end), added to sums = [cost | db2 (n2) | dW2 (n2 x n1) | db1 (n1)]
-// (before the 1/m), in an order fixed by begin and end.
+// (before the 1/m), in an order fixed by begin and end. n2 <= kFusedRowsMaxOutputs with
+// `gradients`, else n2 <= kFusedForwardMaxOutputs.
 template <typename T>
 void fused_rows(const FusedRows<T>& p, int64_t begin, int64_t end, double* sums);
 

@@ -67,7 +67,8 @@ void hidden_delta_rows_for(T* A1, const T* dZ2, const T* W2, const T* product, i
   }
 }
 
-template <typename T, typename G>
+// MaxN2 sizes the per-output arrays; known at compile time, they can live in registers.
+template <typename T, typename G, int MaxN2>
 void fused_rows_for(const FusedRows<T>& p, int64_t begin, int64_t end, double* sums) {
   using V = Vector<T>;
   constexpr int L = Lanes<V>::count;
@@ -82,13 +83,13 @@ void fused_rows_for(const FusedRows<T>& p, int64_t begin, int64_t end, double* s
   T* db1 = dW2 + n2 * n1;
   T* db2 = db1 + n1;
   double cost = 0.0;
-  T d2[kFusedRowsMaxOutputs];
+  T d2[MaxN2];
   for (int64_t i = begin; i < end; ++i) {
     T* a = p.A1 + i * n1;
     // Sweep 1: the activation, and the output logits as dot products along the row.
-    V dot[kFusedRowsMaxOutputs];
+    V dot[MaxN2];
     for (int64_t o = 0; o < n2; ++o) dot[o] = splat<V>(0);
-    T tail_dot[kFusedRowsMaxOutputs] = {};
+    T tail_dot[MaxN2] = {};
     int64_t j = 0;
     for (; j + L <= n1; j += L) {
       V h = load<V>(a + j);
@@ -111,6 +112,7 @@ void fused_rows_for(const FusedRows<T>& p, int64_t begin, int64_t end, double* s
       if (p.dY != nullptr) p.dY[i * n2 + o] = p.dY_scale * z;
       d2[o] = out.logistic - y;
       db2[o] += d2[o];
+      if (p.dZ2 != nullptr) p.dZ2[i * n2 + o] = d2[o];
     }
     if (p.gradients) {
       // Sweep 2: dW2 += dZ2^T A1, and the row becomes dZ1 = (dZ2 W2) * g1'(A1).
@@ -137,8 +139,10 @@ void fused_rows_for(const FusedRows<T>& p, int64_t begin, int64_t end, double* s
       }
     }
     if ((i - begin + 1) % kRowsPerFlush == 0 || i + 1 == end) {
-      for (int64_t k = 0; k < n2 * n1; ++k) dW2_sum[k] += dW2[k];
-      for (int64_t k = 0; k < n1; ++k) db1_sum[k] += db1[k];
+      if (p.gradients) {
+        for (int64_t k = 0; k < n2 * n1; ++k) dW2_sum[k] += dW2[k];
+        for (int64_t k = 0; k < n1; ++k) db1_sum[k] += db1[k];
+      }
       for (int64_t o = 0; o < n2; ++o) db2_sum[o] += db2[o];
       std::fill(part.begin(), part.end(), T(0));
     }
@@ -146,14 +150,20 @@ void fused_rows_for(const FusedRows<T>& p, int64_t begin, int64_t end, double* s
   *cost_sum += cost;
 }
 
+template <typename T, int MaxN2>
+void fused_up_to(const FusedRows<T>& p, int64_t begin, int64_t end, double* sums) {
+  switch (p.activation) {
+    case Activation::Tanh: return fused_rows_for<T, TanhFn, MaxN2>(p, begin, end, sums);
+    case Activation::Sigmoid: return fused_rows_for<T, SigmoidFn, MaxN2>(p, begin, end, sums);
+    case Activation::Relu: return fused_rows_for<T, ReluFn, MaxN2>(p, begin, end, sums);
+    case Activation::LeakyRelu: return fused_rows_for<T, LeakyReluFn, MaxN2>(p, begin, end, sums);
+  }
+}
+
 template <typename T>
 void fused(const FusedRows<T>& p, int64_t begin, int64_t end, double* sums) {
-  switch (p.activation) {
-    case Activation::Tanh: return fused_rows_for<T, TanhFn>(p, begin, end, sums);
-    case Activation::Sigmoid: return fused_rows_for<T, SigmoidFn>(p, begin, end, sums);
-    case Activation::Relu: return fused_rows_for<T, ReluFn>(p, begin, end, sums);
-    case Activation::LeakyRelu: return fused_rows_for<T, LeakyReluFn>(p, begin, end, sums);
-  }
+  if (p.n2 <= kFusedRowsMaxOutputs) return fused_up_to<T, kFusedRowsMaxOutputs>(p, begin, end, sums);
+  fused_up_to<T, kFusedForwardMaxOutputs>(p, begin, end, sums);
 }
 
 template <typename T>
