@@ -70,6 +70,7 @@ def run_worker(args, setting):
                    blas_threads=blas_runtime().get("openblas_threads"),
                    env={var: os.environ.get(var) for var in THREAD_ENV_VARS})
     budget = common.QUICK_BUDGET if args.quick else common.FULL_BUDGET
+    rounds = common.QUICK_ROUNDS if args.quick else common.FULL_ROUNDS
     if args.budget is not None:
         budget = dataclasses.replace(budget, budget_s=args.budget)
 
@@ -78,6 +79,7 @@ def run_worker(args, setting):
         X, Y, params = common.make_problem(shape)
         case = {"shape": list(shape), "peers": {}, "check": {}}
         reference = step_peers.build("eager", X, Y, params)[1]()
+        steps = {}
         for peer in step_peers.TIMED:
             step, result = step_peers.build(peer, X, Y, params)
             if result is not None:
@@ -87,9 +89,12 @@ def run_worker(args, setting):
                 if err > step_peers.CHECK_RTOL:
                     sys.exit(f"bench_step: {peer} disagrees with eager autograd at {name}: "
                              f"relative error {err:.2e}")
-            progress(f"[{setting['label']}] {name} {peer}")
-            case["peers"][peer] = common.measure(step, budget).to_json()
-            del step, result
+            steps[peer] = step
+            del result
+        progress(f"[{setting['label']}] {name}: {', '.join(steps)} by turns, {rounds} rounds")
+        timings = common.measure_interleaved(steps, budget, rounds)
+        case["peers"] = {peer: timings[peer].to_json() for peer in step_peers.TIMED}
+        del steps
         floors = {v: case["peers"].pop(v) for v in step_peers.FLOOR_VARIANTS}
         variant = min(floors, key=lambda v: floors[v]["median_us"])
         case["peers"]["mm_floor"] = floors[variant]

@@ -53,35 +53,76 @@ class TimingBudget:
 
 FULL_BUDGET = TimingBudget(budget_s=1.0, min_reps=7, max_reps=20000, warmup_s=0.2, min_warmup=3)
 QUICK_BUDGET = TimingBudget(budget_s=0.05, min_reps=3, max_reps=2000, warmup_s=0.01, min_warmup=3)
+# Rounds of measure_interleaved: with FULL_BUDGET's 7 repetitions of a long step, one per round.
+FULL_ROUNDS = 7
+QUICK_ROUNDS = 3
 
 
-def measure(fn, budget):
-    """Times fn() call by call and summarises with quantiles, which a descheduled call or a
-    page-fault storm cannot drag the way they drag a mean."""
-    # Warmup pays for first-touch allocations, the allocator's caches and TorchScript's
-    # profiling runs (the scripted graph is only optimised after a few calls).
+def _warm_up(fn, budget):
+    """Pays for first-touch allocations, the allocator's caches and TorchScript's profiling runs
+    (the scripted graph is only optimised after a few calls); returns seconds per call."""
     start = time.perf_counter()
     done = 0
     while done < budget.min_warmup or time.perf_counter() - start < budget.warmup_s:
         fn()
         done += 1
-    gc.collect()
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # a collection inside one timed call would be charged to that peer alone
-    try:
-        samples = []
-        start = time.perf_counter()
-        while len(samples) < budget.max_reps and (
-                len(samples) < budget.min_reps or time.perf_counter() - start < budget.budget_s):
-            t0 = time.perf_counter_ns()
-            fn()
-            samples.append(time.perf_counter_ns() - t0)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    us = [s / 1e3 for s in samples]
+    return (time.perf_counter() - start) / done
+
+
+def _timed_calls(fn, budget_s, min_reps, max_reps):
+    samples = []
+    start = time.perf_counter()
+    while len(samples) < max_reps and (
+            len(samples) < min_reps or time.perf_counter() - start < budget_s):
+        t0 = time.perf_counter_ns()
+        fn()
+        samples.append(time.perf_counter_ns() - t0)
+    return samples
+
+
+def _timing(samples_ns):
+    us = [s / 1e3 for s in samples_ns]
     q1, _, q3 = statistics.quantiles(us, n=4) if len(us) > 1 else (us[0], None, us[0])
     return Timing(statistics.median(us), q1, q3, min(us), len(us))
+
+
+class _NoGC:
+    """A collection inside one timed call would be charged to that peer alone."""
+
+    def __enter__(self):
+        gc.collect()
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc):
+        if self.was_enabled:
+            gc.enable()
+
+
+# A call this short runs once untimed when its turn comes, to find its caches as it left them.
+REWARM_BELOW_S = 0.01
+
+
+def measure_interleaved(fns, budget, rounds):
+    """Times several peers call by call, by turns: `rounds` rounds, each giving every peer an
+    equal share of its budget, in an order that rotates from round to round. The machine is
+    shared: a change in its background load during the run then falls on every peer alike
+    rather than on whichever was being timed, and the ratios of the medians hold better. Each
+    peer's calls are summarised with quantiles, which a descheduled call or a page-fault storm
+    cannot drag the way they drag a mean."""
+    seconds_per_call = {name: _warm_up(fn, budget) for name, fn in fns.items()}
+    samples = {name: [] for name in fns}
+    names = list(fns)
+    with _NoGC():
+        for r in range(rounds):
+            for name in names[r % len(names):] + names[:r % len(names)]:
+                fn = fns[name]
+                if seconds_per_call[name] < REWARM_BELOW_S:
+                    fn()
+                samples[name] += _timed_calls(fn, budget.budget_s / rounds,
+                                              math.ceil(budget.min_reps / rounds),
+                                              math.ceil(budget.max_reps / rounds))
+    return {name: _timing(s) for name, s in samples.items()}
 
 
 def make_problem(shape, seed=0, dtype=torch.float32):

@@ -24,9 +24,9 @@ template <typename T>
 void hidden_delta_rows(T* A1, const T* dZ2, const T* W2, const T* product, int64_t n1, int64_t n2,
                        int64_t begin, int64_t end, Activation activation, double* db1_sums);
 
-// Few outputs (n2 <= kFusedRowsMaxOutputs; with more, BLAS does the output layer's backward faster than
-// per-row sums do): everything between the two large products in one
-// pass over the rows, each row once while it is in cache: A1 = g1(row + b1) (if `activate`;
+// Few outputs (n2 <= kFusedRowsMaxOutputs; with more, BLAS does the output layer's backward
+// faster than per-row sums do): everything between the two large products in one pass over the
+// rows, each row once while it is in cache: A1 = g1(row + b1) (if `activate`;
 // else the row holds A1 already), Z2 = A1 W2^T + b2, the cost, dZ2 = A2 - Y and, if
 // `gradients`, dW2 += dZ2^T A1, then the row becomes dZ1 = (dZ2 W2) * g1'(A1).
 constexpr int64_t kFusedRowsMaxOutputs = 4;

@@ -162,7 +162,9 @@ void fused_up_to(const FusedRows<T>& p, int64_t begin, int64_t end, double* sums
 
 template <typename T>
 void fused(const FusedRows<T>& p, int64_t begin, int64_t end, double* sums) {
-  if (p.n2 <= kFusedRowsMaxOutputs) return fused_up_to<T, kFusedRowsMaxOutputs>(p, begin, end, sums);
+  if (p.n2 <= kFusedRowsMaxOutputs) {
+    return fused_up_to<T, kFusedRowsMaxOutputs>(p, begin, end, sums);
+  }
   fused_up_to<T, kFusedForwardMaxOutputs>(p, begin, end, sums);
 }
 
