@@ -46,7 +46,9 @@ fi
 if [ ${#quick[@]} -gt 0 ]; then
   gbench_args=(--benchmark_filter='/n0:(2|64)/' --benchmark_repetitions=3 --benchmark_min_time=0.02)
 else
-  gbench_args=(--benchmark_repetitions=5 --benchmark_min_time=0.2)
+  # Repetitions of all the benchmarks in a random order, as the Python suite takes turns.
+  gbench_args=(--benchmark_repetitions=5 --benchmark_min_time=0.2
+               --benchmark_enable_random_interleaving=true)
 fi
 
 # The thread settings the Python run resolved ("default" is what torch picks here), so that the
