@@ -89,6 +89,27 @@ void expect_refusal(const Case& c, const Blame& blame, const std::string& messag
   fail(c, "expected an error starting with '" + blame.prefix + "', got: " + message);
 }
 
+// Runs `call`, which must succeed when no argument is to blame and otherwise be refused with a
+// message naming the blamed one, leaving every input as it was. Returns whether the call ran.
+template <typename Call>
+bool ran_as_expected(const Case& c, const Blame& blame, const Snapshot& before,
+                     const std::array<at::Tensor, kInputs>& t, Call&& call) {
+  try {
+    call();
+  } catch (const c10::Error& e) {
+    if (blame.name.empty()) {
+      fail(c, std::string("refused a valid call: ") + e.what_without_backtrace());
+    }
+    expect_refusal(c, blame, e.what_without_backtrace());
+    before.expect_unchanged(c, t, {kX, kY, kW1, kb1, kW2, kb2});
+    return false;
+  } catch (const std::exception& e) {
+    fail(c, std::string("threw something else than a c10::Error: ") + e.what());
+  }
+  if (!blame.name.empty()) fail(c, "accepted a call with a bad " + blame.name);
+  return true;
+}
+
 void check(const Case& c, const std::string& what, const std::string& verdict) {
   if (!verdict.empty()) fail(c, what + ": " + verdict);
 }
@@ -113,21 +134,12 @@ void run_differentiable(const Case& c, const std::array<at::Tensor, kInputs>& t)
     c10::optional<c10::InferenceMode> inference;
     if (c.grad_mode == GradMode::NoGrad) no_grad.emplace();
     if (c.grad_mode == GradMode::Inference) inference.emplace();
-    try {
+    const bool ran = ran_as_expected(c, blame, before, t, [&] {
       out = loss ? twolayer::loss(t[kX], t[kY], t[kW1], t[kb1], t[kW2], t[kb2], c.activation)
                  : twolayer::forward(t[kX], t[kW1], t[kb1], t[kW2], t[kb2], c.activation);
-    } catch (const c10::Error& e) {
-      if (blame.name.empty()) {
-        fail(c, std::string("refused a valid call: ") + e.what_without_backtrace());
-      }
-      expect_refusal(c, blame, e.what_without_backtrace());
-      before.expect_unchanged(c, t, {kX, kY, kW1, kb1, kW2, kb2});
-      return;
-    } catch (const std::exception& e) {
-      fail(c, std::string("threw something else than a c10::Error: ") + e.what());
-    }
+    });
+    if (!ran) return;
   }
-  if (!blame.name.empty()) fail(c, "accepted a call with a bad " + blame.name);
 
   const at::ScalarType dtype = t[kX].scalar_type();
   const std::vector<int64_t> expected_shape =
@@ -195,20 +207,11 @@ void run_fit(const Case& c, std::array<at::Tensor, kInputs> t) {
   const Blame blame = twolayer_fuzz::blame(c, t, true);
   const Snapshot before(t);
   at::Tensor costs;
-  try {
+  const bool ran = ran_as_expected(c, blame, before, t, [&] {
     costs = twolayer::fit_(t[kW1], t[kb1], t[kW2], t[kb2], t[kX], t[kY], c.iterations,
                            c.learning_rate, c.activation);
-  } catch (const c10::Error& e) {
-    if (blame.name.empty()) {
-      fail(c, std::string("refused a valid call: ") + e.what_without_backtrace());
-    }
-    expect_refusal(c, blame, e.what_without_backtrace());
-    before.expect_unchanged(c, t, {kX, kY, kW1, kb1, kW2, kb2});
-    return;
-  } catch (const std::exception& e) {
-    fail(c, std::string("threw something else than a c10::Error: ") + e.what());
-  }
-  if (!blame.name.empty()) fail(c, "accepted a call with a bad " + blame.name);
+  });
+  if (!ran) return;
   const at::ScalarType dtype = t[kX].scalar_type();
   if (costs.sizes() != at::IntArrayRef{c.iterations} || costs.scalar_type() != dtype) {
     fail(c, "costs of the wrong shape or dtype");

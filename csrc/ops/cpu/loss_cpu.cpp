@@ -226,6 +226,41 @@ at::Tensor hidden_products(const at::Tensor& X, const at::Tensor& W1, const at::
   return A1;
 }
 
+// Runs row_kernels.h's fused_rows over all rows of A1 (from hidden_products) and stores J (and dY
+// if the mask asks for it); with `gradients` the rows become dZ1, else dZ2 goes to `dZ2`.
+// Returns the chunks' sums, fused_rows_sums_size(n1, n2) per chunk.
+template <typename T>
+std::vector<double> run_fused_rows(const at::Tensor& A1, const at::Tensor& Y, const at::Tensor& b1,
+                                   const at::Tensor& W2, const at::Tensor& b2,
+                                   const NetworkShape& s, Activation activation,
+                                   std::array<bool, 6> mask, bool gradients, T* dZ2,
+                                   int64_t chunks, CostAndGradients& out) {
+  const double inv_m = 1.0 / static_cast<double>(s.m);
+  FusedRows<T> p{};
+  p.A1 = A1.data_ptr<T>();
+  p.b1 = b1.data_ptr<T>();
+  p.W2 = W2.data_ptr<T>();
+  p.b2 = b2.data_ptr<T>();
+  p.Y = Y.data_ptr<T>();
+  p.dY = mask[1] ? out.gradients[1].data_ptr<T>() : nullptr;  // dY = -(1/m) Z2
+  p.dY_scale = static_cast<T>(-inv_m);
+  p.dZ2 = dZ2;
+  p.n1 = s.n1;
+  p.n2 = s.n2;
+  p.activation = activation;
+  p.activate = kActivateInPass<T>;
+  p.gradients = gradients;
+  const int64_t width = fused_rows_sums_size(s.n1, s.n2);
+  std::vector<double> sums(chunks * width, 0.0);
+  for_each_row_chunk(s.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
+    fused_rows(p, begin, end, sums.data() + c * width);
+  });
+  double cost = 0.0;
+  for (int64_t c = 0; c < chunks; ++c) cost += sums[c * width];
+  *out.J.data_ptr<T>() = static_cast<T>(cost * inv_m);
+  return sums;
+}
+
 // Few outputs: the two large products, and everything between them in one pass over the rows
 // (row_kernels.h's fused_rows), the row buffer holding A1 and then dZ1.
 template <typename T>
@@ -238,28 +273,10 @@ void fused_blas_loss_and_gradients(const at::Tensor& X, const at::Tensor& Y, con
   const int64_t chunks = row_chunk_count(s.m);
   LossGradients& grads = out.gradients;
   at::Tensor A1 = hidden_products<T>(X, W1, b1, activation);
-  const bool need_dZ1 = mask[0] || mask[2] || mask[3];
-  FusedRows<T> p{};
-  p.A1 = A1.data_ptr<T>();
-  p.b1 = b1.data_ptr<T>();
-  p.W2 = W2.data_ptr<T>();
-  p.b2 = b2.data_ptr<T>();
-  p.Y = Y.data_ptr<T>();
-  p.dY = mask[1] ? grads[1].data_ptr<T>() : nullptr;  // dY = -(1/m) Z2
-  p.dY_scale = static_cast<T>(-inv_m);
-  p.n1 = s.n1;
-  p.n2 = s.n2;
-  p.activation = activation;
-  p.activate = kActivateInPass<T>;
-  p.gradients = need_dZ1 || mask[4] || mask[5];
+  const bool gradients = mask[0] || mask[2] || mask[3] || mask[4] || mask[5];
+  const std::vector<double> sums =
+      run_fused_rows<T>(A1, Y, b1, W2, b2, s, activation, mask, gradients, nullptr, chunks, out);
   const int64_t width = fused_rows_sums_size(s.n1, s.n2);
-  std::vector<double> sums(chunks * width, 0.0);
-  for_each_row_chunk(s.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
-    fused_rows(p, begin, end, sums.data() + c * width);
-  });
-  double cost = 0.0;
-  for (int64_t c = 0; c < chunks; ++c) cost += sums[c * width];
-  *out.J.data_ptr<T>() = static_cast<T>(cost * inv_m);
   const int64_t db2 = 1, dW2 = db2 + s.n2, db1 = dW2 + s.n2 * s.n1;
   if (mask[5]) store_sums(sums, chunks, width, db2, s.n2, inv_m, grads[5].data_ptr<T>());
   if (mask[4]) store_sums(sums, chunks, width, dW2, s.n2 * s.n1, inv_m, grads[4].data_ptr<T>());
@@ -286,29 +303,10 @@ void blas_loss_and_gradients(const at::Tensor& X, const at::Tensor& Y, const at:
     // of each row, instead of an activation pass, a BLAS call and two passes over Z2.
     A1 = hidden_products<T>(X, W1, b1, activation);
     dZ2 = new_cpu_tensor({s.m, s.n2}, X.options());
-    FusedRows<T> p{};
-    p.A1 = A1.data_ptr<T>();
-    p.b1 = b1.data_ptr<T>();
-    p.W2 = W2.data_ptr<T>();
-    p.b2 = b2.data_ptr<T>();
-    p.Y = Y.data_ptr<T>();
-    p.dY = mask[1] ? grads[1].data_ptr<T>() : nullptr;  // dY = -(1/m) Z2
-    p.dY_scale = static_cast<T>(-inv_m);
-    p.dZ2 = dZ2.data_ptr<T>();
-    p.n1 = s.n1;
-    p.n2 = s.n2;
-    p.activation = activation;
-    p.activate = kActivateInPass<T>;
-    p.gradients = false;
-    const int64_t width = fused_rows_sums_size(s.n1, s.n2);
-    std::vector<double> sums(chunks * width, 0.0);
-    for_each_row_chunk(s.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
-      fused_rows(p, begin, end, sums.data() + c * width);
-    });
-    double cost = 0.0;
-    for (int64_t c = 0; c < chunks; ++c) cost += sums[c * width];
-    *out.J.data_ptr<T>() = static_cast<T>(cost * inv_m);
-    if (mask[5]) store_sums(sums, chunks, width, 1, s.n2, inv_m, grads[5].data_ptr<T>());
+    const std::vector<double> sums = run_fused_rows<T>(A1, Y, b1, W2, b2, s, activation, mask,
+                                                       false, dZ2.data_ptr<T>(), chunks, out);
+    const int64_t width = fused_rows_sums_size(s.n1, s.n2), db2 = 1;
+    if (mask[5]) store_sums(sums, chunks, width, db2, s.n2, inv_m, grads[5].data_ptr<T>());
     if (!need_dZ1 && !mask[4]) return;
   } else {
     A1 = hidden_layer<T>(X, W1, b1, activation);
@@ -330,7 +328,7 @@ void blas_loss_and_gradients(const at::Tensor& X, const at::Tensor& Y, const at:
 
   // dZ1 overwrites A1, whose last reader was dW2 above.
   // With few outputs a BLAS call for dZ2 W2 costs more than the fused sum does.
-  const at::Tensor product = s.n2 > 16 ? at::mm(dZ2, W2) : at::Tensor();
+  const at::Tensor product = s.n2 > kFusedForwardMaxOutputs ? at::mm(dZ2, W2) : at::Tensor();
   at::Tensor& dZ1 = A1;
   std::vector<double> db1_sums(chunks * s.n1, 0.0);
   for_each_row_chunk(s.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
