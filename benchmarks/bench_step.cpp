@@ -101,7 +101,21 @@ void autograd_step(benchmark::State& state, LossFn loss) {
   set_counters(state, s);
 }
 
+// twolayer_bench::null_loss (null_op.cpp, computes nothing), through the dispatcher as
+// twolayer::loss goes: the cost of any custom operator's step before its arithmetic.
+torch::Tensor null_loss(const torch::Tensor& X, const torch::Tensor& Y, const torch::Tensor& W1,
+                        const torch::Tensor& b1, const torch::Tensor& W2,
+                        const torch::Tensor& b2) {
+  static const auto op =
+      c10::Dispatcher::singleton()
+          .findSchemaOrThrow("twolayer_bench::null_loss", "")
+          .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                            const at::Tensor&, const at::Tensor&, const at::Tensor&)>();
+  return op.call(X, Y, W1, b1, W2, b2);
+}
+
 void bm_twolayer(benchmark::State& state) { autograd_step(state, twolayer_loss); }
+void bm_null_op(benchmark::State& state) { autograd_step(state, null_loss); }
 void bm_eager(benchmark::State& state) { autograd_step(state, reference_loss); }
 
 // Forward X·W1ᵀ and A1·W2ᵀ; backward dZ2ᵀ·A1 (dW2), dZ2·W2 (dA1), dZ1ᵀ·X (dW1); on operands of
@@ -165,6 +179,7 @@ int main(int argc, char** argv) {
   const std::pair<const char*, void (*)(benchmark::State&)> peers[] = {
       {"twolayer", bm_twolayer},
       {"eager", bm_eager},
+      {"null_op", bm_null_op},
       {"mm_floor_out", bm_mm_floor_out},
       {"mm_floor_alloc", bm_mm_floor_alloc},
   };

@@ -32,6 +32,9 @@ def parse_args(argv):
     p.add_argument("--shapes", help="comma-separated subset of S, M, L, L10")
     p.add_argument("--budget", type=float,
                    help="seconds of timed repetitions per case (default 1, or 0.05 with --quick)")
+    p.add_argument("--null-op-library", metavar="SO",
+                   help="libtwolayer_bench_null_op.so (benchmarks/null_op.cpp): times a custom "
+                        "operator that computes nothing too, the floor of the S target")
     p.add_argument("--worker", metavar="SETTING_JSON", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -71,6 +74,7 @@ def run_worker(args, setting):
                    env={var: os.environ.get(var) for var in THREAD_ENV_VARS})
     budget = common.QUICK_BUDGET if args.quick else common.FULL_BUDGET
     rounds = common.QUICK_ROUNDS if args.quick else common.FULL_ROUNDS
+    timed = step_peers.timed_peers(step_peers.load_null_op(args.null_op_library))
     if args.budget is not None:
         budget = dataclasses.replace(budget, budget_s=args.budget)
 
@@ -80,7 +84,7 @@ def run_worker(args, setting):
         case = {"shape": list(shape), "peers": {}, "check": {}}
         reference = step_peers.build("eager", X, Y, params)[1]()
         steps = {}
-        for peer in step_peers.TIMED:
+        for peer in timed:
             step, result = step_peers.build(peer, X, Y, params)
             if result is not None:
                 # A fast wrong answer is no result: every peer must agree with autograd first.
@@ -93,7 +97,7 @@ def run_worker(args, setting):
             del result
         progress(f"[{setting['label']}] {name}: {', '.join(steps)} by turns, {rounds} rounds")
         timings = common.measure_interleaved(steps, budget, rounds)
-        case["peers"] = {peer: timings[peer].to_json() for peer in step_peers.TIMED}
+        case["peers"] = {peer: timings[peer].to_json() for peer in timed}
         del steps
         floors = {v: case["peers"].pop(v) for v in step_peers.FLOOR_VARIANTS}
         variant = min(floors, key=lambda v: floors[v]["median_us"])
@@ -102,7 +106,8 @@ def run_worker(args, setting):
         case["mm_floor_variants"] = floors
         med = {p: t["median_us"] for p, t in case["peers"].items()}
         case["ratios"] = {f"{p}/{q}": med[p] / med[q]
-                          for p in med for q in ("eager", "mm_floor", "numpy") if p != q}
+                          for p in med for q in ("eager", "mm_floor", "numpy", "null_op")
+                          if p != q and q in med}
         setting["step"][name] = case
         del X, Y, params
 
@@ -180,6 +185,7 @@ def main(argv=None):
             cmd += ["--quick"] if args.quick else []
             cmd += ["--shapes", ",".join(shapes)]
             cmd += ["--budget", str(args.budget)] if args.budget is not None else []
+            cmd += ["--null-op-library", args.null_op_library] if args.null_op_library else []
             if subprocess.run(cmd, env=machine.thread_env(setting["threads"])).returncode:
                 sys.exit(f"bench_step: the run at {setting['label']} failed")
             with open(f.name) as done:

@@ -66,7 +66,7 @@ def step(setting):
              f"{'reps':>7}{'/eager':>8}{'/floor':>8}{'/numpy':>8}"]
     for name, case in setting["step"].items():
         shape = "(" + ", ".join(str(d) for d in case["shape"]) + ")"
-        for i, peer in enumerate(STEP_ROWS):
+        for i, peer in enumerate(p for p in STEP_ROWS if p in case["peers"]):
             t = case["peers"][peer]
             label = peer if peer != "mm_floor" else f"mm_floor ({case['mm_floor_variant']})"
             r = case["ratios"]
@@ -113,6 +113,10 @@ def targets(results):
                 got = case["ratios"].get(key)
                 found.append(f"{shape} {key} {got:.2f} (<= {limit}) "
                              f"{'met' if got <= limit else 'NOT met'}")
+        floor = setting["step"].get("S", {}).get("ratios", {}).get("null_op/eager")
+        if floor is not None:
+            found.append(f"S null_op/eager {floor:.2f} (a custom operator that computes "
+                         "nothing: the floor of S; informational)")
         for key, least in FIT_TARGETS.items():
             got = setting["fit"]["ratios"].get(key)
             if got is not None:

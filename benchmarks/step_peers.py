@@ -1,15 +1,35 @@
 """The peers of the forward+backward step: each is a zero-argument callable doing one full step
 (cost J and the four parameter gradients) on one problem, built outside the timed region."""
+import os
+
 import numpy as np
 import torch
 
 from common import (numpy_step, reference_loss, scripted_reference_loss, to_lecture_layout,
                     twolayer_loss)
 
-PEERS = ("twolayer", "eager", "jit", "numpy", "mm_floor")
+PEERS = ("twolayer", "eager", "jit", "numpy", "null_op", "mm_floor")
 # Two ways of issuing the floor's products; the faster one is reported as mm_floor.
 FLOOR_VARIANTS = ("mm_floor_out", "mm_floor_alloc")
 TIMED = PEERS[:-1] + FLOOR_VARIANTS
+
+
+def load_null_op(path):
+    """Loads twolayer_bench::null_loss (benchmarks/null_op.cpp, built by CMake with the
+    benchmarks): a custom operator with loss's six inputs that computes nothing. Without it the
+    null_op peer is left out."""
+    if path and os.path.exists(path):
+        torch.ops.load_library(path)
+        return True
+    return False
+
+
+def timed_peers(null_op_loaded):
+    return tuple(p for p in TIMED if p != "null_op" or null_op_loaded)
+
+
+def _null_loss(X, Y, W1, b1, W2, b2):
+    return torch.ops.twolayer_bench.null_loss(X, Y, W1, b1, W2, b2)
 
 # float32 results of differently ordered sums over up to 8192 x 784 terms
 CHECK_RTOL = 2e-3
@@ -81,7 +101,8 @@ def _mm_floor_step(X, params, preallocated):
 
 def build(peer, X, Y, params):
     """(step, result): step() does one step; result() returns (J, [dW1, db1, dW2, db2]) in
-    the batch-first layout for the cross-check, or is None for the floor, which computes no step."""
+    the batch-first layout for the cross-check, or is None for the floor and the null operator,
+    which compute no step."""
     if peer == "twolayer":
         return _autograd_step(twolayer_loss, X, Y, params)
     if peer == "eager":
@@ -90,6 +111,8 @@ def build(peer, X, Y, params):
         return _autograd_step(scripted_reference_loss(), X, Y, params)
     if peer == "numpy":
         return _numpy_step(X, Y, params)
+    if peer == "null_op":  # times the calls only: its gradients are not the step's
+        return _autograd_step(_null_loss, X, Y, params)[0], None
     if peer == "mm_floor_out":
         return _mm_floor_step(X, params, preallocated=True)
     if peer == "mm_floor_alloc":

@@ -10,7 +10,7 @@ import json
 import os
 import sys
 
-PEERS = ("twolayer", "eager", "mm_floor")
+PEERS = ("twolayer", "eager", "null_op", "mm_floor")
 FLOOR_VARIANTS = {"mm_floor_out": "out", "mm_floor_alloc": "alloc"}
 TO_US = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
 
@@ -43,7 +43,10 @@ def medians(report):
 
 def summarize(label, report):
     cases = {}
-    for shape, peers in medians(report).items():
+    # By size, as the Python tables: with random interleaving the JSON comes in any order.
+    by_size = sorted(medians(report).items(),
+                     key=lambda item: next(iter(item[1].values()))["shape"])
+    for shape, peers in by_size:
         floors = {v: peers.pop(v) for v in FLOOR_VARIANTS if v in peers}
         if floors:
             best = min(floors, key=lambda v: floors[v]["median_us"])
@@ -70,15 +73,17 @@ def table(setting):
              f"{setting['label']}: torch intra-op threads {setting['torch_intra_op_threads']}, "
              f"OPENBLAS_NUM_THREADS {setting['openblas_threads']}{_load(setting)}",
              "   median real time per step in µs; ratios of medians",
-             f"   {'shape':<6}{'(m, n0, n1, n2)':<22}{'twolayer':>11}{'eager':>11}{'mm_floor':>11}"
-             f"{'':8}{'tl/eager':>9}{'tl/floor':>9}{'eager/floor':>12}"]
+             f"   {'shape':<6}{'(m, n0, n1, n2)':<22}{'twolayer':>11}{'eager':>11}{'null op':>11}"
+             f"{'mm_floor':>11}{'':8}{'tl/eager':>9}{'tl/floor':>9}{'eager/floor':>12}"
+             f"{'tl/null op':>11}"]
     for name, case in setting["step"].items():
         p, r = case["peers"], case["ratios"]
         shape = "(" + ", ".join(str(d) for d in case["shape"]) + ")"
         cells = "".join(f"{p[k]['median_us']:11.1f}" if k in p else f"{'-':>11}" for k in PEERS)
         variant = f"({p['mm_floor']['variant']})" if "mm_floor" in p else ""
         ratio = "".join(f"{r[k]:{w}.2f}" if k in r else f"{'-':>{w}}" for k, w in
-                        (("twolayer/eager", 9), ("twolayer/mm_floor", 9), ("eager/mm_floor", 12)))
+                        (("twolayer/eager", 9), ("twolayer/mm_floor", 9), ("eager/mm_floor", 12),
+                         ("twolayer/null_op", 11)))
         lines.append(f"   {name:<6}{shape:<22}{cells}{variant:>8}{ratio}")
     return "\n".join(lines)
 

@@ -25,7 +25,12 @@ OUT="$BUILD_DIR/benchmarks"
 mkdir -p "$OUT"
 
 log "Python: benchmarks/bench_step.py ${quick[*]}"
-"$PACKAGE_PYTHON" "$TWOLAYER_ROOT/benchmarks/bench_step.py" "${quick[@]}" --json "$OUT/results.json"
+# The do-nothing operator the C++ build made (benchmarks/null_op.cpp), if it did.
+null_op=()
+NULL_OP_LIB="$BUILD_DIR/cmake/benchmarks/libtwolayer_bench_null_op.so"
+if [ -f "$NULL_OP_LIB" ]; then null_op=(--null-op-library "$NULL_OP_LIB"); fi
+"$PACKAGE_PYTHON" "$TWOLAYER_ROOT/benchmarks/bench_step.py" "${quick[@]}" "${null_op[@]}" \
+  --json "$OUT/results.json"
 
 BENCH="$BUILD_DIR/cmake/benchmarks/twolayer_bench_step"
 if [ ! -x "$BENCH" ]; then
