@@ -186,7 +186,11 @@ int main(int argc, char** argv) {
   for (const auto& [name, fn] : peers) {
     auto* b = benchmark::RegisterBenchmark(name, fn);
     b->ArgNames({"m", "n0", "n1", "n2"});
-    for (const Shape& s : kShapes) b->Args({s.m, s.n0, s.n1, s.n2});
+    for (const Shape& s : kShapes) {
+      // The null operator at S only, as in bench_step.py: beyond, it is a rounding error.
+      if (std::string(name) == "null_op" && std::string(s.name) != "S") continue;
+      b->Args({s.m, s.n0, s.n1, s.n2});
+    }
     // BLAS threads do the work of a step too; the CPU time of the main thread would hide them.
     b->UseRealTime()->Unit(benchmark::kMicrosecond);
   }

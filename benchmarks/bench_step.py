@@ -74,7 +74,7 @@ def run_worker(args, setting):
                    env={var: os.environ.get(var) for var in THREAD_ENV_VARS})
     budget = common.QUICK_BUDGET if args.quick else common.FULL_BUDGET
     rounds = common.QUICK_ROUNDS if args.quick else common.FULL_ROUNDS
-    timed = step_peers.timed_peers(step_peers.load_null_op(args.null_op_library))
+    null_op_loaded = step_peers.load_null_op(args.null_op_library)
     if args.budget is not None:
         budget = dataclasses.replace(budget, budget_s=args.budget)
 
@@ -83,6 +83,7 @@ def run_worker(args, setting):
         X, Y, params = common.make_problem(shape)
         case = {"shape": list(shape), "peers": {}, "check": {}}
         reference = step_peers.build("eager", X, Y, params)[1]()
+        timed = step_peers.timed_peers(null_op_loaded, name)
         steps = {}
         for peer in timed:
             step, result = step_peers.build(peer, X, Y, params)
