@@ -16,12 +16,14 @@ TIMED = PEERS[:-1] + FLOOR_VARIANTS
 
 def load_null_op(path):
     """Loads twolayer_bench::null_loss (benchmarks/null_op.cpp, built by CMake with the
-    benchmarks): a custom operator with loss's six inputs that computes nothing. Without it the
-    null_op peer is left out."""
-    if path and os.path.exists(path):
-        torch.ops.load_library(path)
-        return True
-    return False
+    benchmarks): a custom operator with loss's six inputs that computes nothing. Without a path
+    the null_op peer is left out."""
+    if not path:
+        return False
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"bench_step: no null operator library at {path}")
+    torch.ops.load_library(path)
+    return True
 
 
 # The null operator is timed where its cost matters: at the lecture's size, whose target the
@@ -36,6 +38,7 @@ def timed_peers(null_op_loaded, shape_name):
 
 def _null_loss(X, Y, W1, b1, W2, b2):
     return torch.ops.twolayer_bench.null_loss(X, Y, W1, b1, W2, b2)
+
 
 # float32 results of differently ordered sums over up to 8192 x 784 terms
 CHECK_RTOL = 2e-3
