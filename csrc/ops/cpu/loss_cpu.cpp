@@ -185,34 +185,12 @@ at::Tensor hidden_workspace(int64_t m, int64_t n1, const at::TensorOptions& opti
   return at::from_blob(buffer.get(), {m, n1}, options);
 }
 
-// A1 = g1(X W1^T + b1), in the workspace. In float the bias and the activation are one
-// vectorised pass over the product (fast_math.h's tanh costs a fraction of ATen's exact one);
-// in double, ATen's.
-template <typename T>
-at::Tensor hidden_layer(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
-                        Activation activation) {
-  at::Tensor A1 = hidden_workspace(X.size(0), W1.size(0), X.options());
-  if constexpr (!std::is_same_v<T, float>) {
-    at::addmm_out(A1, b1, X, W1.t());
-    activate_in_place(A1, activation);
-    return A1;
-  }
-  at::mm_out(A1, X, W1.t());
-  const int64_t n1 = A1.size(1);
-  T* Z = A1.data_ptr<T>();
-  const T* b = b1.data_ptr<T>();
-  at::parallel_for(0, A1.size(0), std::max<int64_t>(1, 32768 / n1), [&](int64_t begin, int64_t end) {
-    bias_activation_rows(Z, b, n1, begin, end, activation);
-  });
-  return A1;
-}
-
-// float: the bias and the activation in the fused row pass (fast_math.h); double: ATen's exact
-// activation, before it.
+// float: the bias and the activation in a vectorised row pass (fast_math.h's tanh costs a
+// fraction of ATen's exact one); double: ATen's exact activation.
 template <typename T>
 constexpr bool kActivateInPass = std::is_same_v<T, float>;
 
-// X W1^T, in the workspace; also + b1 and g1 unless the row pass applies them.
+// X W1^T, in the workspace; also + b1 and g1 unless a row pass applies them (kActivateInPass).
 template <typename T>
 at::Tensor hidden_products(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
                            Activation activation) {
@@ -223,6 +201,21 @@ at::Tensor hidden_products(const at::Tensor& X, const at::Tensor& W1, const at::
     at::addmm_out(A1, b1, X, W1.t());
     activate_in_place(A1, activation);
   }
+  return A1;
+}
+
+// A1 = g1(X W1^T + b1), in the workspace, for paths whose row passes do not apply g1 themselves.
+template <typename T>
+at::Tensor hidden_layer(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
+                        Activation activation) {
+  at::Tensor A1 = hidden_products<T>(X, W1, b1, activation);
+  if (!kActivateInPass<T>) return A1;
+  const int64_t n1 = A1.size(1);
+  T* Z = A1.data_ptr<T>();
+  const T* b = b1.data_ptr<T>();
+  at::parallel_for(0, A1.size(0), std::max<int64_t>(1, 32768 / n1), [&](int64_t begin, int64_t end) {
+    bias_activation_rows(Z, b, n1, begin, end, activation);
+  });
   return A1;
 }
 
