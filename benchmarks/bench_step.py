@@ -26,7 +26,7 @@ def parse_args(argv):
     p.add_argument("--quick", action="store_true",
                    help="smoke run: S and M only, a few repetitions, 1 000 fit iterations")
     p.add_argument("--json", default=DEFAULT_JSON, help="where to write the results (JSON)")
-    p.add_argument("--threads", default="default,2",
+    p.add_argument("--threads", default="1,2,default",
                    help="comma-separated thread counts, one process each; 'default' is what torch "
                         "picks by itself, 'env' leaves the thread variables as they are")
     p.add_argument("--shapes", help="comma-separated subset of S, M, L, L10")
