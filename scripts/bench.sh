@@ -5,7 +5,7 @@
 #   bash scripts/bench.sh --quick    # a smoke run: S and M only, few repetitions
 #   bash scripts/bench.sh --torch2   # the same in the PyTorch 2.x root (torch.compile a peer)
 #
-# Builds the Python package and the C++ tree (-DTWOLAYER_BUILD_BENCHMARKS=ON), then runs, at the
+# Builds the Python package and the C++ tree (-DTWOLAYER_BUILD_BENCHMARKS=ON), then runs, at
 # 1 and 2 threads (and torch's default where it differs), benchmarks/bench_step.py (the step against eager
 # autograd, TorchScript, NumPy and the bare matrix products; bytes saved for backward; gradient
 # descent with fit_) and the C++ Google Benchmark twolayer_bench_step, and prints their tables.
