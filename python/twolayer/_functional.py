@@ -27,9 +27,12 @@ def forward(X: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tenso
             b2: torch.Tensor, activation: str = "tanh") -> torch.Tensor:
     """The probabilities A2 = sigmoid(g1(X W1^T + b1) W2^T + b2), shape (m, n2).
 
+    X (m, n0), W1 (n1, n0), b1 (n1,), W2 (n2, n1), b2 (n2,), one dtype (float32 or float64);
+    activation: "tanh", "relu", "sigmoid" or "leaky_relu", as for ``loss``.
+
     Probabilities, as in the lecture, not logits: use ``loss`` (or ``torch.nn.BCELoss``) on
     them, never ``BCEWithLogitsLoss``, which would apply a second sigmoid and train badly
-    without any error. Arguments as for ``loss``. Differentiable in every input.
+    without any error. Differentiable in every input.
     """
     return torch.ops.twolayer.forward(X, W1, b1, W2, b2, activation)
 
@@ -39,8 +42,10 @@ def fit_(W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: torch.Tensor,
          activation: str = "tanh") -> torch.Tensor:
     """The lecture's gradient descent in C++: ``iterations`` steps of W := W - learning_rate * dW.
 
-    Updates W1, b1, W2, b2 in place (shapes as for ``loss``) and returns the cost of every
-    iteration, shape (iterations,), each taken before that iteration's update. ``iterations``
+    Updates W1 (n1, n0), b1 (n1,), W2 (n2, n1), b2 (n2,) in place for X (m, n0) and labels
+    Y (m, n2), all of one dtype (float32 or float64) and device, with the hidden activation
+    ``activation`` (as for ``loss``), and returns the cost of every iteration, shape
+    (iterations,), each taken before that iteration's update. ``iterations``
     must be >= 0. Like an optimizer step it is not differentiable: call it under
     ``torch.no_grad()`` when the parameters require grad.
     """

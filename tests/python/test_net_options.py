@@ -79,7 +79,7 @@ def test_help_tells_a_newcomer_what_to_pass():
 @pytest.mark.parametrize("function", ["loss", "forward", "fit_"])
 def test_the_functions_are_documented_and_typed(function):
     fn = getattr(twolayer, function)
-    assert fn.__doc__ and "activation" in inspect.getsource(fn)
+    assert fn.__doc__ and "activation" in fn.__doc__
     hints = fn.__annotations__
     assert hints["return"] is torch.Tensor and hints["X"] is torch.Tensor
     assert "(m, n" in fn.__doc__

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import twolayer
-from twolayer import _progress
+from twolayer import _progress  # noqa: E402
 from conftest import make_inputs, reference_loss
 
 
