@@ -6,8 +6,9 @@ training accuracy.
     python3 examples/planar/hidden_sizes.py --plot hidden_sizes.png
     python3 examples/planar/hidden_sizes.py --dataset noisy_moons --plot moons_hidden.png
 
-The small nets underfit the flower (a line, then a few bends); from about 4 units the petals
-are found, and the large ones fit the noise at the edges.
+On the flower, 1 and 2 units draw little more than a line (about 70 %); from 3 units on the
+petals are separated (about 93 %), and 20 or 50 units add small islands around the noisy points
+near the centre rather than accuracy.
 """
 import argparse
 import math

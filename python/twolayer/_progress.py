@@ -44,7 +44,9 @@ def fit_with_lines(steps: Steps, iterations: int, every: int, final_cost: Callab
     costs: List[torch.Tensor] = []
     for done in range(0, iterations, every):
         costs.append(steps(min(every, iterations - done)))
-        rate_and_eta = _rate_and_eta(done, iterations, time.perf_counter() - start)
+        # The line of iteration `done` comes after its run: `done + len` iterations are done.
+        rate_and_eta = _rate_and_eta(done and done + len(costs[-1]), iterations,
+                                     time.perf_counter() - start)
         print(f"Cost after iteration {done}: {costs[-1][0].item():.6f}{rate_and_eta}",
               file=stream, flush=True)
     elapsed = time.perf_counter() - start
