@@ -71,6 +71,12 @@ class TwoLayerNet(torch.nn.Module):
                  init_scale: float = 0.01, seed: Optional[int] = None,
                  device: Optional[Union[torch.device, str]] = None,
                  dtype: Optional[torch.dtype] = None) -> None:
+        """W1 (n1, n0), b1 (n1,), W2 (n2, n1), b2 (n2,) for X (m, n0) and Y (m, n2).
+
+        activation: "tanh", "relu", "sigmoid" or "leaky_relu". The weights start as
+        ``init_scale * N(0, 1)`` (seeded by ``seed``, if given), the biases at zero, as in the
+        lecture. device and dtype (float32 or float64) as for ``torch.nn.Linear``.
+        """
         super().__init__()
         sizes = {"n0": n0, "n1": n1, "n2": n2}
         if any(isinstance(v, bool) or not isinstance(v, int) for v in sizes.values()) \

@@ -85,7 +85,8 @@ def test_the_functions_are_documented_and_typed(function):
     assert "(m, n" in fn.__doc__
 
 
-@pytest.mark.parametrize("method", ["forward", "loss", "fit", "predict", "reset_parameters"])
+@pytest.mark.parametrize("method", ["__init__", "forward", "loss", "fit", "predict",
+                                    "reset_parameters"])
 def test_the_methods_are_documented(method):
     doc = getattr(twolayer.TwoLayerNet, method).__doc__
     assert doc and len(doc.split()) >= 8, method
