@@ -11,13 +11,20 @@ import re
 
 import torch
 from setuptools import setup
-from torch.utils.cpp_extension import BuildExtension, CppExtension
+from torch.utils.cpp_extension import BuildExtension, CppExtension, include_paths
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def relative(*parts):
-    return os.path.join(*parts)
+def build_flags():
+    """cmake/build_flags.txt, which CMakeLists.txt reads too: {key: [values]}."""
+    settings = {}
+    with open(os.path.join(HERE, "cmake", "build_flags.txt")) as f:
+        for line in f:
+            key, sep, values = line.partition(":")
+            if sep and not line.startswith("#"):
+                settings[key.strip()] = values.split()
+    return settings
 
 
 def read_version():
@@ -44,9 +51,47 @@ def write_build_info(version):
         f.write(text)
 
 
+def torch_header(name):
+    for folder in include_paths():
+        path = os.path.join(folder, name)
+        if os.path.exists(path):
+            with open(path) as f:
+                return f.read()
+    raise RuntimeError(f"twolayer: {name} not found in torch's include paths {include_paths()}")
+
+
+def cxx_standard(standards):
+    """The lowest standard that torch's ATen.h accepts (it #errors below the one it needs)."""
+    found = re.search(r"__cplusplus < (\d+)L", torch_header(os.path.join("ATen", "ATen.h")))
+    required = int(found.group(1)) if found else 0
+    cplusplus = {"17": 201703, "20": 202002}
+    for standard in standards:
+        if cplusplus[standard] >= required:
+            return standard
+    raise RuntimeError(f"twolayer: torch {torch.__version__} needs __cplusplus >= {required}, "
+                       f"newer than every standard in cmake/build_flags.txt ({standards})")
+
+
+def compile_and_link_args():
+    flags = build_flags()
+    # torch's cpp_extension passes an older -std first (c++14 on 1.13); the later flag wins.
+    compile_args = [f"-std=c++{cxx_standard(flags['cxx_standards'])}"]
+    compile_args += flags["optimize"] + flags["flags"] + flags["warnings"]
+    compiler = os.environ.get("CXX", "c++")
+    if "clang" not in os.path.basename(compiler):
+        compile_args += flags["gnu_flags"]
+    link_args = []
+    # at::parallel_for is an inline #pragma omp region in our code when ATen runs on OpenMP.
+    if re.search(r"define AT_PARALLEL_OPENMP 1", torch_header(os.path.join("ATen", "Config.h"))):
+        compile_args.append("-fopenmp")
+        link_args.append("-fopenmp")
+    return compile_args, link_args
+
+
+sources = sorted(glob.glob(os.path.join("csrc", "**", "*.cpp"), recursive=True))
+compile_args, link_args = compile_and_link_args()
 VERSION = read_version()
 write_build_info(VERSION)
-sources = sorted(glob.glob(relative("csrc", "**", "*.cpp"), recursive=True))
 
 setup(
     version=VERSION,
@@ -58,14 +103,8 @@ setup(
             "twolayer._C",
             sources,
             include_dirs=[os.path.join(HERE, "include"), os.path.join(HERE, "csrc")],
-            # torch 1.13's cpp_extension passes -std=c++14 first; the later flag wins.
-            # -ffp-contract=fast as in the CMake build (GNU dialect): both builds then fuse the
-            # same multiply-adds and agree bit for bit (tests/cpp/test_checkpoint.cpp checks).
-            # -Wno-psabi: see CMakeLists.txt (32-byte vectors never cross an ABI boundary).
-            extra_compile_args=["-std=c++17", "-O3", "-fno-trapping-math", "-fno-math-errno",
-                                "-ffp-contract=fast", "-Wno-psabi"] + ["-g0"],
-            # A release build: Python's own CFLAGS carry -g, which made the extension ~20x larger.
-            extra_link_args=["-Wl,--strip-debug"],
+            extra_compile_args=compile_args,
+            extra_link_args=link_args,
         )
     ],
     cmdclass={"build_ext": BuildExtension.with_options(no_python_abi_suffix=True)},

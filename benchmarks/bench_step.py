@@ -107,7 +107,7 @@ def run_worker(args, setting):
         case["mm_floor_variants"] = floors
         med = {p: t["median_us"] for p, t in case["peers"].items()}
         case["ratios"] = {f"{p}/{q}": med[p] / med[q]
-                          for p in med for q in ("eager", "mm_floor", "numpy", "null_op")
+                          for p in med for q in ("eager", "compile", "mm_floor", "numpy", "null_op")
                           if p != q and q in med}
         setting["step"][name] = case
         del X, Y, params

@@ -8,7 +8,10 @@ import torch
 from common import (numpy_step, reference_loss, scripted_reference_loss, to_lecture_layout,
                     twolayer_loss)
 
-PEERS = ("twolayer", "eager", "jit", "numpy", "null_op", "mm_floor")
+# torch.compile (inductor) of the eager network is a peer where the torch at hand has it (2.x).
+HAS_COMPILE = int(torch.__version__.split(".")[0]) >= 2 and hasattr(torch, "compile")
+PEERS = ("twolayer", "eager") + (("compile",) if HAS_COMPILE else ()) + (
+    "jit", "numpy", "null_op", "mm_floor")
 # Two ways of issuing the floor's products; the faster one is reported as mm_floor.
 FLOOR_VARIANTS = ("mm_floor_out", "mm_floor_alloc")
 TIMED = PEERS[:-1] + FLOOR_VARIANTS
@@ -116,6 +119,9 @@ def build(peer, X, Y, params):
         return _autograd_step(twolayer_loss, X, Y, params)
     if peer == "eager":
         return _autograd_step(reference_loss, X, Y, params)
+    if peer == "compile":
+        # Compiled for this shape on the first call, which the cross-check makes before timing.
+        return _autograd_step(torch.compile(reference_loss), X, Y, params)
     if peer == "jit":
         return _autograd_step(scripted_reference_loss(), X, Y, params)
     if peer == "numpy":

@@ -3,6 +3,7 @@
 #
 #   bash scripts/bench.sh            # the full suite, several minutes
 #   bash scripts/bench.sh --quick    # a smoke run: S and M only, few repetitions
+#   bash scripts/bench.sh --torch2   # the same in the PyTorch 2.x root (torch.compile a peer)
 #
 # Builds the Python package and the C++ tree (-DTWOLAYER_BUILD_BENCHMARKS=ON), then runs, at the
 # default thread count and at 2 threads, benchmarks/bench_step.py (the step against eager
@@ -13,7 +14,26 @@
 source "$(dirname "$0")/common.sh"
 
 quick=()
-if [ "${1:-}" = "--quick" ]; then quick=(--quick); fi
+torch2=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=(--quick) ;;
+    --torch2) torch2=1 ;;
+    *) echo "usage: bash scripts/bench.sh [--quick] [--torch2]" >&2; exit 2 ;;
+  esac
+done
+
+if [ $torch2 = 1 ]; then
+  # The same suite against PyTorch 2.x (with torch.compile as a peer) in the forky root that
+  # scripts/test.sh makes; its JSON is copied back to build/benchmarks-torch2/.
+  reason=$(torch2_unavailable_reason)
+  if [ -n "$reason" ]; then echo "twolayer: no PyTorch 2.x root here: $reason" >&2; exit 1; fi
+  torch2_run_script bench.sh "${quick[@]}"
+  rm -rf "$BUILD_DIR/benchmarks-torch2"
+  mkdir -p "$BUILD_DIR"
+  cp -r "$TORCH2_ROOT$(torch2_clone_dir)/build/benchmarks" "$BUILD_DIR/benchmarks-torch2"
+  exit 0
+fi
 
 # Only the benchmarks need Google Benchmark, so only they ask apt for it.
 DEBIAN_PACKAGES+=(libbenchmark-dev)

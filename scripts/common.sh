@@ -13,15 +13,21 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 log() { printf '\n== %s\n' "$*"; }
 
-# Debian 12 packages: LibTorch and Python torch, a fast BLAS (the reference one is ~30x slower),
-# the build tools, the Python pieces the tests and the demo use, and clang with its sanitizer and
-# libFuzzer runtimes for scripts/sanitize.sh.
+# Debian 12 packages: LibTorch and Python torch, a fast BLAS (the reference one is ~30x slower)
+# built on OpenMP, the build tools, the Python pieces the tests and the demo use, and clang with
+# its sanitizer and libFuzzer runtimes for scripts/sanitize.sh. OpenBLAS on OpenMP shares
+# PyTorch's thread pool; the pthread build runs a second pool beside it, and at 2 threads the two
+# fight (eager autograd ran 3x slower at 2 threads than at 1).
 DEBIAN_PACKAGES=(
-  libtorch-dev python3-torch libopenblas0-pthread pybind11-dev
+  libtorch-dev python3-torch libopenblas0-openmp pybind11-dev
   cmake g++ make ninja-build libgtest-dev
   python3-venv python3-pip python3-setuptools python3-wheel python3-pytest python3-matplotlib
+  python3-build python3-tqdm debootstrap
   clang libclang-rt-14-dev llvm-14
 )
+source "$TWOLAYER_ROOT/scripts/torch2_root.sh"
+# Inside the PyTorch 2.x root (scripts/torch2_root.sh) its own set applies.
+if [ -n "${TWOLAYER_IN_TORCH2_ROOT:-}" ]; then DEBIAN_PACKAGES=("${TORCH2_PACKAGES[@]}"); fi
 
 install_missing_debian_packages() {
   command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 || return 0
@@ -38,6 +44,19 @@ install_missing_debian_packages() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Where the pthread build of OpenBLAS is installed too, Debian's alternatives may still pick it:
+# point BLAS, LAPACK and libopenblas at the OpenMP build.
+prefer_openmp_openblas() {
+  command -v update-alternatives >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] || return 0
+  local arch name choice
+  arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -dumpmachine)
+  for name in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
+    choice=$(update-alternatives --list "$name-$arch" 2>/dev/null | grep openblas-openmp | head -1)
+    [ -n "$choice" ] && update-alternatives --set "$name-$arch" "$choice" >/dev/null 2>&1
+  done
+  return 0
 }
 
 # The interpreter that can import torch (on Debian only /usr/bin/python3 can: the first python3
@@ -57,6 +76,7 @@ find_torch_python() {
 
 setup_environment() {
   install_missing_debian_packages
+  prefer_openmp_openblas
   TORCH_PYTHON=$(find_torch_python)
   TORCH_CMAKE_PREFIX=$("$TORCH_PYTHON" -c "import torch; print(torch.utils.cmake_prefix_path)")
   export TORCH_PYTHON TORCH_CMAKE_PREFIX

@@ -1,20 +1,41 @@
 #!/usr/bin/env bash
 # Every test: pytest (tests/python), ctest (GoogleTest, the scripted model saved in Python and
 # run from C++, checkpoints across languages, the planar demos, a downstream app built against
-# the installed package), and the sanitizer build with a bounded fuzz run (scripts/sanitize.sh).
+# the installed package, the AOTInductor package run from C++ on 2.x), the sanitizer build with a
+# bounded fuzz run (scripts/sanitize.sh), then the same Python and C++ suites again against
+# PyTorch 2.x in a Debian forky root (scripts/torch2_root.sh; TWOLAYER_SKIP_TORCH2=1 skips it).
 source "$(dirname "$0")/common.sh"
 setup_environment
 install_python_package
 build_cpp
 
 status=0
-log "pytest tests/python"
+torch_version=$("$PACKAGE_PYTHON" -c "import torch; print(torch.__version__)")
+log "pytest tests/python (torch $torch_version)"
 (cd "$TWOLAYER_ROOT" && "$PACKAGE_PYTHON" -m pytest -q -p no:cacheprovider tests/python) || status=1
-log "ctest"
+log "ctest (torch $torch_version)"
 (cd "$BUILD_DIR/cmake" && ctest --output-on-failure -j"$JOBS") || status=1
+
+if [ -n "${TWOLAYER_IN_TORCH2_ROOT:-}" ]; then
+  # The 2.x leg: the sanitizer and fuzz run stay on the host.
+  exit $status
+fi
+
 # AddressSanitizer + UBSan build of the C++ tests and the fuzz target, and a bounded fuzz run.
 log "scripts/sanitize.sh"
 bash "$TWOLAYER_ROOT/scripts/sanitize.sh" || status=1
+
+if [ "${TWOLAYER_SKIP_TORCH2:-0}" = 1 ]; then
+  log "PyTorch 2.x leg skipped: TWOLAYER_SKIP_TORCH2=1"
+else
+  reason=$(torch2_unavailable_reason)
+  if [ -n "$reason" ]; then
+    log "PyTorch 2.x leg skipped: $reason"
+  else
+    log "PyTorch 2.x leg: the same suites in the $TORCH2_SUITE root $TORCH2_ROOT"
+    torch2_run_script test.sh || status=1
+  fi
+fi
 
 if [ $status -eq 0 ]; then log "all tests passed"; else log "some tests FAILED"; fi
 exit $status

@@ -2,21 +2,42 @@
 
 // Validation of the network's inputs. Every user-facing error of the operators comes from here
 // and names the argument, what was expected and what arrived.
+//
+// Sizes are read as c10::SymInt: under torch.compile / torch.export a fake tensor's batch size
+// is a symbol, and reading it as an integer would turn it into a constant of the trace. Real
+// tensors' SymInts hold plain integers, so eager calls pay nothing for it.
 
 #include <ATen/ATen.h>
 
 namespace twolayer {
 
+// The network's sizes, symbolic under tracing: what Meta kernels allocate with.
+struct SymNetworkShape {
+  c10::SymInt m;   // examples
+  c10::SymInt n0;  // input features
+  c10::SymInt n1;  // hidden units
+  c10::SymInt n2;  // output units
+};
+
+// The same sizes as integers: what the CPU kernels loop over.
 struct NetworkShape {
-  int64_t m;   // examples
-  int64_t n0;  // input features
-  int64_t n1;  // hidden units
-  int64_t n2;  // output units
+  int64_t m;
+  int64_t n0;
+  int64_t n1;
+  int64_t n2;
 };
 
 // The cost needs labels Y; the forward operator has none (pass an undefined Y).
 enum class Labels { Required, None };
 
+SymNetworkShape check_network_sizes(const at::Tensor& X, const at::Tensor& Y,
+                                    const at::Tensor& W1, const at::Tensor& b1,
+                                    const at::Tensor& W2, const at::Tensor& b2, Labels labels);
+
+// The sizes of tensors with real data, whose sizes are never symbols.
+NetworkShape concrete(const SymNetworkShape& s);
+
+// check_network_sizes for tensors with real data.
 NetworkShape check_network_inputs(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                                   const at::Tensor& b1, const at::Tensor& W2,
                                   const at::Tensor& b2, Labels labels);

@@ -9,10 +9,10 @@
 
 namespace twolayer {
 
-NetworkShape check_fit_arguments(const at::Tensor& W1, const at::Tensor& b1, const at::Tensor& W2,
+SymNetworkShape check_fit_arguments(const at::Tensor& W1, const at::Tensor& b1, const at::Tensor& W2,
                                  const at::Tensor& b2, const at::Tensor& X, const at::Tensor& Y,
                                  int64_t iterations, double learning_rate) {
-  const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
+  SymNetworkShape shape = check_network_sizes(X, Y, W1, b1, W2, b2, Labels::Required);
   // An expanded parameter (several elements on one memory location) cannot be updated in place;
   // refuse it before the first update rather than fail halfway through.
   const std::pair<const char*, const at::Tensor*> parameters[] = {

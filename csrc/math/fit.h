@@ -11,7 +11,7 @@
 namespace twolayer {
 
 // Checks the network as the loss does, plus the loop's own arguments.
-NetworkShape check_fit_arguments(const at::Tensor& W1, const at::Tensor& b1, const at::Tensor& W2,
+SymNetworkShape check_fit_arguments(const at::Tensor& W1, const at::Tensor& b1, const at::Tensor& W2,
                                  const at::Tensor& b2, const at::Tensor& X, const at::Tensor& Y,
                                  int64_t iterations, double learning_rate);
 

@@ -18,7 +18,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
 loss_and_gradients(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                    const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
                    c10::string_view activation, std::array<bool, 6> mask) {
-  check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
+  check_network_sizes(X, Y, W1, b1, W2, b2, Labels::Required);
   const Activation g1 = parse_activation(activation);
   const ForwardCache cache = forward_cache(X, W1, b1, W2, b2, g1);
   at::Tensor J = cost_from_logits(cache.Z2, Y);
@@ -33,7 +33,7 @@ std::tuple<at::Tensor, at::Tensor> forward_with_cache(const at::Tensor& X, const
                                                       const at::Tensor& b1, const at::Tensor& W2,
                                                       const at::Tensor& b2,
                                                       c10::string_view activation) {
-  check_network_inputs(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
+  check_network_sizes(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
   ForwardCache cache = forward_cache(X, W1, b1, W2, b2, parse_activation(activation));
   return {at::sigmoid(cache.Z2), std::move(cache.A1)};
 }

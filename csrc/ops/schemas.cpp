@@ -4,6 +4,7 @@
 
 #include <torch/library.h>
 
+#include "ops/cpu/row_chunks.h"
 #include "ops/cpu/small_net_kernel.h"
 
 TORCH_LIBRARY(twolayer, m) {
@@ -40,4 +41,6 @@ TORCH_LIBRARY(twolayer, m) {
   // "avx2" or "baseline": which compilation of the vectorised CPU kernels this process runs.
   m.def("_cpu_kernel_version() -> str",
         [] { return std::string(twolayer::cpu::vector_kernels_version()); });
+  // How many distinct threads run the row chunks of a batch of `rows` examples.
+  m.def("_row_chunk_threads(int rows) -> int", &twolayer::cpu::row_chunk_threads);
 }

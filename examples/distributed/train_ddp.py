@@ -35,6 +35,8 @@ import twolayer
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "planar"))
 from planar_flower import flower  # noqa: E402  (the same points as the single-process demo)
+sys.path.insert(0, HERE)
+from tcp_store import use_available_tcp_store_backend  # noqa: E402
 
 
 class Cost(torch.nn.Module):
@@ -104,6 +106,7 @@ def train(args):
     # Each rank has its own process; ranks on one machine share its cores.
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get(
         "LOCAL_WORLD_SIZE", world_size))))
+    use_available_tcp_store_backend()
     dist.init_process_group("gloo", init_method="env://", rank=rank, world_size=world_size,
                             timeout=datetime.timedelta(seconds=args.timeout))
     try:

@@ -42,9 +42,10 @@ def check(outdir):
     loaded = {}
     loaded["torch.jit.load"] = dict(torch.jit.load(path).named_parameters())
     with warnings.catch_warnings():
-        # torch.load says it is dispatching a TorchScript archive to torch.jit.load.
+        # torch.load says it is dispatching a TorchScript archive to torch.jit.load. An archive
+        # is code as well as weights, which weights_only=True (2.6's default) refuses.
         warnings.simplefilter("ignore")
-        module = torch.load(path)
+        module = torch.load(path, weights_only=False)
     loaded["torch.load"] = dict(module.named_parameters())
 
     for how, params in loaded.items():

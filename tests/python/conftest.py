@@ -81,6 +81,12 @@ def make_inputs(m, n0, n1, n2, dtype=torch.float64, seed=0, labels="soft", weigh
     return {"X": X, "Y": Y, "W1": W1, "b1": b1, "W2": W2, "b2": b2}
 
 
+def make_input_tuple(*args, **kwargs):
+    """make_inputs as the tuple (X, Y, W1, b1, W2, b2), in loss's argument order."""
+    inputs = make_inputs(*args, **kwargs)
+    return tuple(inputs[name] for name in LOSS_INPUTS)
+
+
 def make_inputs_off_kink(m, n0, n1, n2, min_abs_z1=1e-2, **kwargs):
     """make_inputs whose Z1 stays away from 0, for finite differences across relu's kink.
 

@@ -83,6 +83,11 @@ def run_rank(outdir):
     rank = int(os.environ["RANK"])
     world_size = int(os.environ["WORLD_SIZE"])
     torch.set_num_threads(1)   # two ranks share the machine's cores
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                    "examples", "distributed"))
+    from tcp_store import use_available_tcp_store_backend
+
+    use_available_tcp_store_backend()   # as the example does: Debian's 2.x has no libuv
     dist.init_process_group("gloo", init_method="env://", rank=rank, world_size=world_size,
                             timeout=datetime.timedelta(seconds=RENDEZVOUS_TIMEOUT_S))
     try:

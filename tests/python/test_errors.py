@@ -53,16 +53,30 @@ def _same_device(name, x_device, got):
     return f"twolayer: {name} must be on the same device as X ({x_device}), but got {got}"
 
 
-W1_SHAPE = ("twolayer: W1 must have shape (n1, n0) = (4, 2) to match X with n0 = 2 features, "
-            "but got ")
+def _w1_columns(W1, n0=2):
+    """X and W1 disagree on n0: both sides are named, as the module's user may have either wrong."""
+    rows, cols = W1
+    return (f"twolayer: X has n0 = {n0} features but W1 has shape [{rows}, {cols}], which takes "
+            f"n0 = {cols} (W1 is (n1, n0)): X must have {cols} features, or W1 shape "
+            f"({rows}, {n0})")
+
+
+def _w2_columns(W2, n1=4):
+    rows, cols = W2
+    return (f"twolayer: W1 has n1 = {n1} hidden units but W2 has shape [{rows}, {cols}], which "
+            f"takes n1 = {cols} (W2 is (n2, n1)): W1 must have {cols} hidden units, or W2 shape "
+            f"({rows}, {n1})")
+
+
 B1_SHAPE = "twolayer: b1 must have shape (n1) = (4) to match W1 with n1 = 4 hidden units, but got "
-W2_SHAPE = ("twolayer: W2 must have shape (n2, n1) = (1, 4) to match W1 with n1 = 4 hidden units, "
-            "but got ")
 B2_SHAPE = "twolayer: b2 must have shape (n2) = (1) to match W2 with n2 = 1 output units, but got "
 Y_SHAPE = ("twolayer: Y must have shape (m, n2) = (5, 1) to match X with m = 5 examples and W2 "
            "with n2 = 1 output units, but got ")
 Y3_SHAPE = ("twolayer: Y must have shape (m, n2) = (5, 3) to match X with m = 5 examples and W2 "
             "with n2 = 3 output units, but got ")
+# The two commonest label mistakes are told how to mend.
+FLAT_Y = "; for one output pass Y.unsqueeze(1)"
+INTEGER_Y = "; convert the labels with Y.to(X.dtype)"
 UNKNOWN = "twolayer: unknown activation '{}'; expected one of tanh, relu, sigmoid, leaky_relu"
 
 CASES = [
@@ -89,9 +103,10 @@ CASES = [
       for name in ("W1", "b1", "W2", "b2", "Y")],
     Case("W1-int64", _same_dtype("W1", "float32", "int64"), W1={"dtype": torch.int64}),
     Case("b2-float16", _same_dtype("b2", "float32", "float16"), b2={"dtype": torch.float16}),
-    Case("Y-int64", _same_dtype("Y", "float32", "int64"), loss_only=True,
+    Case("Y-int64", _same_dtype("Y", "float32", "int64") + INTEGER_Y, loss_only=True,
          Y={"dtype": torch.int64}),
-    Case("Y-bool", _same_dtype("Y", "float32", "bool"), loss_only=True, Y={"dtype": torch.bool}),
+    Case("Y-bool", _same_dtype("Y", "float32", "bool") + INTEGER_Y, loss_only=True,
+         Y={"dtype": torch.bool}),
     # devices: meta next to cpu, in both directions
     *[Case(f"{name}-on-meta", _same_device(name, "cpu", "meta"), cpu_only=True,
            loss_only=(name == "Y"), **{name: {"device": "meta"}})
@@ -109,22 +124,20 @@ CASES = [
          "twolayer: W2 must have at least one output unit (n2 >= 1), but got shape [0, 4]",
          W2=(0, 4), b2=(0,), Y=(5, 0)),
     # shape mismatches
-    Case("W1-n0-mismatch", W1_SHAPE + "[4, 3]", W1=(4, 3)),
+    Case("W1-n0-mismatch", _w1_columns((4, 3)), W1=(4, 3)),
     # n1 and n2 are read from the first dimension of W1 and W2, so a transposed weight is
     # reported against its own first dimension.
-    Case("W1-transposed", "twolayer: W1 must have shape (n1, n0) = (2, 2) to match X with n0 = 2 "
-         "features, but got [2, 4]", W1=(2, 4)),
+    Case("W1-transposed", _w1_columns((2, 4)), W1=(2, 4)),
     Case("b1-short", B1_SHAPE + "[3]", b1=(3,)),
     Case("b1-long", B1_SHAPE + "[5]", b1=(5,)),
     Case("b1-2d", B1_SHAPE + "[4, 1]", b1=(4, 1)),
     Case("b1-0d", B1_SHAPE + "[]", b1=()),
-    Case("W2-n1-mismatch", W2_SHAPE + "[1, 3]", W2=(1, 3)),
-    Case("W2-transposed", "twolayer: W2 must have shape (n2, n1) = (4, 4) to match W1 with n1 = 4 "
-         "hidden units, but got [4, 1]", W2=(4, 1)),
+    Case("W2-n1-mismatch", _w2_columns((1, 3)), W2=(1, 3)),
+    Case("W2-transposed", _w2_columns((4, 1)), W2=(4, 1)),
     Case("b2-long", B2_SHAPE + "[2]", b2=(2,)),
     Case("b2-2d", B2_SHAPE + "[1, 1]", b2=(1, 1)),
     Case("b2-0d", B2_SHAPE + "[]", b2=()),
-    Case("Y-1d", Y_SHAPE + "[5]", loss_only=True, Y=(5,)),
+    Case("Y-1d", Y_SHAPE + "[5]" + FLAT_Y, loss_only=True, Y=(5,)),
     Case("Y-n2+1", Y_SHAPE + "[5, 2]", loss_only=True, Y=(5, 2)),
     Case("Y-wrong-m", Y_SHAPE + "[4, 1]", loss_only=True, Y=(4, 1)),
     Case("Y-broadcastable", Y_SHAPE + "[1, 1]", loss_only=True, Y=(1, 1)),
@@ -157,7 +170,7 @@ CASES = [
     Case("order-n1-before-W1-shape",
          "twolayer: W1 must have at least one hidden unit (n1 >= 1), but got shape [0, 3]",
          W1=(0, 3)),
-    Case("order-W1-before-b1", W1_SHAPE + "[4, 3]", W1=(4, 3), b1=(7,)),
+    Case("order-W1-before-b1", _w1_columns((4, 3)), W1=(4, 3), b1=(7,)),
     Case("order-b1-dtype-before-shape", _same_dtype("b1", "float32", "float64"),
          b1={"shape": (3,), "dtype": F64}),
     Case("order-b1-before-W2", B1_SHAPE + "[3]", b1=(3,), W2=(4,)),
@@ -166,15 +179,15 @@ CASES = [
     Case("order-n2-before-W2-shape",
          "twolayer: W2 must have at least one output unit (n2 >= 1), but got shape [0, 3]",
          W2=(0, 3)),
-    Case("order-W2-before-b2", W2_SHAPE + "[1, 3]", W2=(1, 3), b2=(2,)),
+    Case("order-W2-before-b2", _w2_columns((1, 3)), W2=(1, 3), b2=(2,)),
     Case("order-b2-before-Y", B2_SHAPE + "[2]", loss_only=True, b2=(2,), Y=(5,)),
     Case("order-Y-dtype-before-shape", _same_dtype("Y", "float32", "float64"), loss_only=True,
          Y={"shape": (5,), "dtype": F64}),
     Case("order-Y-device-before-shape", _same_device("Y", "cpu", "meta"), loss_only=True,
          cpu_only=True, Y={"shape": (5,), "device": "meta"}),
-    Case("order-Y-before-activation", Y_SHAPE + "[5]", loss_only=True, activation="foo",
+    Case("order-Y-before-activation", Y_SHAPE + "[5]" + FLAT_Y, loss_only=True, activation="foo",
          Y=(5,)),
-    Case("order-shapes-before-activation", W1_SHAPE + "[4, 3]", activation="foo", W1=(4, 3)),
+    Case("order-shapes-before-activation", _w1_columns((4, 3)), activation="foo", W1=(4, 3)),
 ]
 
 PARAMS = [pytest.param(case, op, device, id=f"{op}-{device}-{case.id}")

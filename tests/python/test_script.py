@@ -129,8 +129,8 @@ def test_errors_surface_through_torchscript():
         scripted(*args, "foo")
     args[2] = args[2][:, :1]
     with pytest.raises(RuntimeError, match=re.escape(
-            "twolayer: W1 must have shape (n1, n0) = (4, 2) to match X with n0 = 2 features, "
-            "but got [4, 1]")):
+            "twolayer: X has n0 = 2 features but W1 has shape [4, 1], which takes n0 = 1 (W1 is "
+            "(n1, n0)): X must have 1 features, or W1 shape (4, 2)")):
         scripted(*args, "tanh")
 
 

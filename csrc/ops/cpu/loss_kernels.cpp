@@ -33,7 +33,7 @@ at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b
                    const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
                    double learning_rate, c10::string_view activation) {
   const NetworkShape shape =
-      check_fit_arguments(W1, b1, W2, b2, X, Y, iterations, learning_rate);
+      concrete(check_fit_arguments(W1, b1, W2, b2, X, Y, iterations, learning_rate));
   return cpu::fit(W1, b1, W2, b2, X, Y, shape, iterations, learning_rate,
                   parse_activation(activation));
 }

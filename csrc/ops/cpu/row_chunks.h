@@ -20,6 +20,9 @@ inline int64_t row_chunk_count(int64_t rows, int64_t rows_per_chunk = kRowsPerCh
   return std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), wanted));
 }
 
+// The number of distinct threads that run the chunks of `rows` rows (row_chunk_threads.cpp).
+int64_t row_chunk_threads(int64_t rows);
+
 // Runs body(chunk, first_row, end_row) for each of `chunks` chunks of [0, rows).
 template <typename Body>
 void for_each_row_chunk(int64_t rows, int64_t chunks, const Body& body) {

@@ -1,0 +1,131 @@
+"""The PyTorch 2.x operator contracts: opcheck, torch.compile with dynamic shapes, torch.export
+with a dynamic batch, and torch.func. Skipped, with the reason, on a PyTorch without them (1.13).
+
+The references are PyTorch's own: opcheck's checks, eager execution of the same code, and the
+plain-autograd network of conftest.
+"""
+import pytest
+import torch
+
+import twolayer
+from conftest import ACTIVATIONS, make_input_tuple, reference_loss
+
+TORCH_MAJOR = int(torch.__version__.split(".")[0])
+needs_opcheck = pytest.mark.skipif(not hasattr(torch.library, "opcheck"),
+                                   reason=f"torch {torch.__version__} has no torch.library.opcheck")
+needs_compile = pytest.mark.skipif(TORCH_MAJOR < 2 or not hasattr(torch, "compile"),
+                                   reason=f"torch {torch.__version__} has no torch.compile")
+needs_export = pytest.mark.skipif(not hasattr(torch, "export"),
+                                  reason=f"torch {torch.__version__} has no torch.export")
+needs_func = pytest.mark.skipif(not hasattr(torch, "func"),
+                                reason=f"torch {torch.__version__} has no torch.func")
+
+LOSS_ARGS = ("X", "Y", "W1", "b1", "W2", "b2")
+# Which inputs require grad: none, the parameters (training), everything but Y, and X alone.
+GRAD_PATTERNS = {
+    "none": (),
+    "parameters": ("W1", "b1", "W2", "b2"),
+    "all-but-Y": ("X", "W1", "b1", "W2", "b2"),
+    "X": ("X",),
+}
+
+
+def sample_inputs(dtype, n2, pattern, activation, m=7, seed=0):
+    tensors = dict(zip(LOSS_ARGS, make_input_tuple(m, 3, 5, n2, dtype=dtype, seed=seed)))
+    for name in GRAD_PATTERNS[pattern]:
+        tensors[name].requires_grad_(True)
+    return tensors, activation
+
+
+SAMPLES = [(dtype, n2, pattern, activation)
+           for dtype in (torch.float32, torch.float64)
+           for n2 in (1, 3)
+           for pattern in GRAD_PATTERNS
+           for activation in ACTIVATIONS]
+
+
+def sample_id(sample):
+    dtype, n2, pattern, activation = sample
+    return f"{str(dtype)[6:]}-n2={n2}-{pattern}-{activation}"
+
+
+@needs_opcheck
+@pytest.mark.parametrize("sample", SAMPLES, ids=sample_id)
+def test_opcheck_loss_and_forward(sample):
+    t, activation = sample_inputs(*sample)
+    loss_args = (t["X"], t["Y"], t["W1"], t["b1"], t["W2"], t["b2"], activation)
+    forward_args = (t["X"], t["W1"], t["b1"], t["W2"], t["b2"], activation)
+    for op, args in ((torch.ops.twolayer.loss.default, loss_args),
+                     (torch.ops.twolayer.forward.default, forward_args)):
+        results = torch.library.opcheck(op, args)
+        assert results and all(v == "SUCCESS" for v in results.values()), (op, results)
+
+
+@needs_opcheck
+@pytest.mark.parametrize("dtype", (torch.float32, torch.float64), ids=str)
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("n2", (1, 3))
+def test_opcheck_fit(dtype, activation, n2):
+    t, _ = sample_inputs(dtype, n2, "none", activation)
+    args = (t["W1"], t["b1"], t["W2"], t["b2"], t["X"], t["Y"], 3, 0.5, activation)
+    results = torch.library.opcheck(torch.ops.twolayer.fit_.default, args)
+    assert results and all(v == "SUCCESS" for v in results.values()), results
+
+
+def training_step(X, Y, W1, b1, W2, b2):
+    J = twolayer.loss(X, Y, W1, b1, W2, b2)
+    A2 = twolayer.forward(X, W1, b1, W2, b2)
+    return J, A2
+
+
+def step_gradients(step, X, Y, params):
+    J, A2 = step(X, Y, *params)
+    # Both outputs feed the gradients, so both backwards are compared.
+    grads = torch.autograd.grad(J + 0.25 * (A2 * A2).sum(), params)
+    return J.detach(), A2.detach(), grads
+
+
+@needs_compile
+def test_compile_dynamic_one_frame_and_eager_gradients():
+    from torch._dynamo.testing import CompileCounterWithBackend
+
+    torch._dynamo.reset()
+    counter = CompileCounterWithBackend("inductor")
+    compiled = torch.compile(training_step, backend=counter, fullgraph=True, dynamic=True)
+    for m in (5, 8, 13, 32):
+        X, Y, W1, b1, W2, b2 = make_input_tuple(m, 3, 6, 2, dtype=torch.float64, seed=m)
+        params = [p.requires_grad_(True) for p in (W1, b1, W2, b2)]
+        J, A2, grads = step_gradients(compiled, X, Y, params)
+        J_ref, A2_ref, grads_ref = step_gradients(training_step, X, Y, params)
+        torch.testing.assert_close(J, J_ref, rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(A2, A2_ref, rtol=1e-10, atol=1e-12)
+        for g, g_ref in zip(grads, grads_ref):
+            torch.testing.assert_close(g, g_ref, rtol=1e-10, atol=1e-12)
+    assert counter.frame_count == 1, f"{counter.frame_count} frames compiled for 4 batch sizes"
+
+
+@needs_export
+@pytest.mark.parametrize("activation", ("tanh", "relu"))
+def test_export_dynamic_batch(activation):
+    from torch.export import Dim
+
+    net = twolayer.TwoLayerNet(3, 5, 2, activation=activation, seed=3, init_scale=0.5)
+    example = torch.randn(4, 3)
+    program = torch.export.export(net, (example,), dynamic_shapes={"X": {0: Dim("m", min=1)}})
+    exported = program.module()
+    for m in (1, 8, 13):
+        X = torch.randn(m, 3, generator=torch.Generator().manual_seed(m))
+        torch.testing.assert_close(exported(X), net(X), rtol=1e-6, atol=1e-7)
+
+
+@needs_func
+def test_func_grad_is_refused_clearly_or_correct():
+    X, Y, W1, b1, W2, b2 = make_input_tuple(6, 2, 4, 1, dtype=torch.float64)
+    try:
+        grad_W1 = torch.func.grad(lambda W: twolayer.loss(X, Y, W, b1, W2, b2))(W1)
+    except RuntimeError as error:
+        assert "twolayer: " in str(error) and "torch.func" in str(error), str(error)
+        return
+    W1_ref = W1.clone().requires_grad_(True)
+    (expected,) = torch.autograd.grad(reference_loss(X, Y, W1_ref, b1, W2, b2), [W1_ref])
+    torch.testing.assert_close(grad_W1, expected, rtol=1e-10, atol=1e-12)
