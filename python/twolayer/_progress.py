@@ -39,16 +39,28 @@ def _rate_and_eta(done: int, iterations: int, elapsed: float) -> str:
 
 def fit_with_lines(steps: Steps, iterations: int, every: int, final_cost: Callable[[], float],
                    stream: TextIO) -> torch.Tensor:
-    """The lecture's "Cost after iteration i" every `every` iterations, then the final cost."""
+    """The lecture's "Cost after iteration i" every `every` iterations, then the final cost.
+
+    The lines of several reports may come from one run of the C++ loop (every cost is in the
+    returned tensor), so that fast iterations are not cut into many short runs: a run covers
+    as many multiples of `every` as take about REFRESH_SECONDS.
+    """
     start = time.perf_counter()
     costs: List[torch.Tensor] = []
-    for done in range(0, iterations, every):
-        costs.append(steps(min(every, iterations - done)))
-        # The line of iteration `done` comes after its run: `done + len` iterations are done.
-        rate_and_eta = _rate_and_eta(done and done + len(costs[-1]), iterations,
-                                     time.perf_counter() - start)
-        print(f"Cost after iteration {done}: {costs[-1][0].item():.6f}{rate_and_eta}",
-              file=stream, flush=True)
+    done, reports = 0, 1
+    while done < iterations:
+        n = min(reports * every, iterations - done)
+        t0 = time.perf_counter()
+        costs.append(steps(n))
+        seconds = time.perf_counter() - t0
+        rate_and_eta = _rate_and_eta(done + n, iterations, time.perf_counter() - start)
+        for i in range(done, done + n, every):
+            # The first line has no rate yet: one run cannot tell a start-up from a rate.
+            print(f"Cost after iteration {i}: {costs[-1][i - done].item():.6f}"
+                  f"{rate_and_eta if i else ''}", file=stream, flush=True)
+        done += n
+        per_report = seconds / max(1, n // every)
+        reports = max(1, min(10 * reports, int(REFRESH_SECONDS / max(per_report, 1e-9))))
     elapsed = time.perf_counter() - start
     print(f"Final cost after {iterations} iterations: {final_cost():.6f}  "
           f"({iterations / max(elapsed, 1e-9):,.0f} it/s, {elapsed:.1f} s)", file=stream,
