@@ -1,6 +1,7 @@
 """Builds the twolayer Python package: the C++ operators (csrc/) as a torch extension.
 
-On Debian's system Python, install into a venv that sees the system torch:
+The metadata is in pyproject.toml, the version in version.txt. On Debian's system Python,
+install into a venv that sees the system torch:
     /usr/bin/python3 -m venv --system-site-packages .venv
     .venv/bin/pip install --no-build-isolation .
 """
@@ -24,6 +25,30 @@ def build_flags():
             if sep and not line.startswith("#"):
                 settings[key.strip()] = values.split()
     return settings
+
+
+def read_version():
+    """version.txt, checked against include/twolayer/version.h, which C++ callers read."""
+    with open(os.path.join(HERE, "version.txt")) as f:
+        version = f.read().strip()
+    with open(os.path.join(HERE, "include", "twolayer", "version.h")) as f:
+        header = dict(re.findall(r"#define TWOLAYER_VERSION_(MAJOR|MINOR|PATCH) (\d+)", f.read()))
+    from_header = f"{header.get('MAJOR')}.{header.get('MINOR')}.{header.get('PATCH')}"
+    if from_header != version:
+        raise SystemExit(f"twolayer: include/twolayer/version.h says {from_header} but "
+                         f"version.txt says {version}: update the header")
+    return version
+
+
+def write_build_info(version):
+    # The extension links against this exact torch: the package refuses to load under another
+    # (see __init__.py) instead of failing with an undefined symbol.
+    path = os.path.join(HERE, "python", "twolayer", "_build_info.py")
+    text = ("# Written by setup.py when the package is built.\n"
+            f"version = {version!r}\n"
+            f"torch_version = {torch.__version__!r}\n")
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def torch_header(name):
@@ -65,14 +90,14 @@ def compile_and_link_args():
 
 sources = sorted(glob.glob(os.path.join("csrc", "**", "*.cpp"), recursive=True))
 compile_args, link_args = compile_and_link_args()
+VERSION = read_version()
+write_build_info(VERSION)
 
 setup(
-    name="twolayer",
-    version="0.1.0",
-    description="The two-layer network of the backpropagation lecture as a PyTorch operator "
-    "with a hand-written backward",
+    version=VERSION,
     package_dir={"": "python"},
     packages=["twolayer"],
+    package_data={"twolayer": ["py.typed"]},
     ext_modules=[
         CppExtension(
             "twolayer._C",
@@ -83,6 +108,5 @@ setup(
         )
     ],
     cmdclass={"build_ext": BuildExtension.with_options(no_python_abi_suffix=True)},
-    python_requires=">=3.8",
     zip_safe=False,
 )

@@ -3,10 +3,35 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/types.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "math/activation.h"
+#include "math/checks.h"
 #include "twolayer/ops.h"
 
 namespace twolayer {
+
+namespace {
+
+// The activation travels in checkpoints as a buffer holding its name in ASCII, as the Python
+// module stores it (python/twolayer/_net.py): a relu checkpoint cannot load into a tanh net.
+constexpr const char* kActivationBuffer = "activation_name";
+
+at::Tensor activation_bytes(const std::string& name) {
+  at::Tensor bytes = torch::empty({static_cast<int64_t>(name.size())}, torch::kUInt8);
+  std::copy(name.begin(), name.end(), bytes.data_ptr<uint8_t>());
+  return bytes;
+}
+
+std::string activation_from_bytes(const at::Tensor& saved) {
+  const at::Tensor bytes = saved.to(torch::kCPU, torch::kUInt8).contiguous().reshape({-1});
+  const uint8_t* data = bytes.data_ptr<uint8_t>();
+  return std::string(data, data + bytes.numel());
+}
+
+}  // namespace
 
 TwoLayerNetImpl::TwoLayerNetImpl(TwoLayerNetOptions options_) : options(std::move(options_)) {
   reset();
@@ -18,7 +43,8 @@ void TwoLayerNetImpl::reset() {
               "twolayer: TwoLayerNet needs n0, n1, n2 >= 1, but got n0 = ", n0, ", n1 = ", n1,
               ", n2 = ", n2);
   TORCH_CHECK(options.dtype() == at::kFloat || options.dtype() == at::kDouble,
-              "twolayer: TwoLayerNet dtype must be float32 or float64");
+              "twolayer: TwoLayerNet dtype must be float32 or float64, but got ",
+              dtype_name(options.dtype()));
   parse_activation(options.activation());
 
   // Registering twice throws, and clone() calls reset() on a copy whose registry is empty.
@@ -28,6 +54,7 @@ void TwoLayerNetImpl::reset() {
     b1 = register_parameter("b1", torch::empty({n1}, dtype));
     W2 = register_parameter("W2", torch::empty({n2, n1}, dtype));
     b2 = register_parameter("b2", torch::empty({n2}, dtype));
+    activation_name = register_buffer(kActivationBuffer, activation_bytes(options.activation()));
   }
   reset_parameters();
 }
@@ -70,17 +97,27 @@ at::Tensor TwoLayerNetImpl::predict(const at::Tensor& X) {
 
 void TwoLayerNetImpl::load(torch::serialize::InputArchive& archive) {
   // The default load swaps in the saved tensors as they are: another shape or dtype would then
-  // sit in this net unchecked. Read each into a fresh tensor, check it, copy it.
-  torch::NoGradGuard no_grad;
-  for (auto& parameter : named_parameters(/*recurse=*/false)) {
-    at::Tensor saved;
-    archive.read(parameter.key(), saved);
-    at::Tensor& mine = parameter.value();
-    TORCH_CHECK(saved.sizes() == mine.sizes(), "twolayer: the checkpoint's ", parameter.key(),
-                " has shape ", saved.sizes(), ", but this TwoLayerNet's ", parameter.key(),
-                " has shape ", mine.sizes());
-    mine.copy_(saved);
+  // sit in this net unchecked. Read everything into fresh tensors and check it all before the
+  // first copy, so that a refused checkpoint leaves the net as it was.
+  at::Tensor saved_activation;
+  if (archive.try_read(kActivationBuffer, saved_activation, /*is_buffer=*/true)) {
+    const std::string saved = activation_from_bytes(saved_activation);
+    TORCH_CHECK(saved == options.activation(), "twolayer: the checkpoint's activation is '",
+                saved, "', but this TwoLayerNet's activation is '", options.activation(), "'");
   }
+  // (Checkpoints written before the activation was saved hold the parameters only.)
+  auto parameters = named_parameters(/*recurse=*/false);
+  std::vector<at::Tensor> saved(parameters.size());
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    const std::string& name = parameters[i].key();
+    archive.read(name, saved[i]);
+    const at::Tensor& mine = parameters[i].value();
+    TORCH_CHECK(saved[i].sizes() == mine.sizes(), "twolayer: the checkpoint's ", name,
+                " has shape ", saved[i].sizes(), ", but this TwoLayerNet's ", name,
+                " has shape ", mine.sizes());
+  }
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < parameters.size(); ++i) parameters[i].value().copy_(saved[i]);
 }
 
 void TwoLayerNetImpl::pretty_print(std::ostream& stream) const {

@@ -55,13 +55,17 @@ class TWOLAYER_API TwoLayerNetImpl : public torch::nn::Cloneable<TwoLayerNetImpl
   at::Tensor predict(const at::Tensor& X);
 
   // torch::load(net, path): like Python's load_state_dict, values are copied into the existing
-  // parameters (converted to their dtype), and a checkpoint of another shape is refused.
+  // parameters (converted to their dtype). A checkpoint of another shape or another activation
+  // is refused before anything is copied: the net is then unchanged.
   void load(torch::serialize::InputArchive& archive) override;
 
   void pretty_print(std::ostream& stream) const override;
 
   TwoLayerNetOptions options;
   at::Tensor W1, b1, W2, b2;
+  // The activation's name in ASCII (uint8): saved with the parameters so that a checkpoint
+  // records the activation it was trained with.
+  at::Tensor activation_name;
 };
 
 TORCH_MODULE(TwoLayerNet);

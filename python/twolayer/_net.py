@@ -3,79 +3,202 @@ from typing import Callable, Optional, Union
 
 import torch
 
+from . import _progress
+
+# The activation travels in the state dict as this buffer, its name in ASCII bytes, so that a
+# relu checkpoint cannot load silently into a tanh net (C++: the same buffer, net.cpp).
+ACTIVATION_BUFFER = "activation_name"
+PARAMETERS = ("W1", "b1", "W2", "b2")
+
+
+def _activation_bytes(name: str) -> torch.Tensor:
+    return torch.tensor(list(name.encode("ascii")), dtype=torch.uint8)
+
+
+def _activation_from_bytes(t: torch.Tensor) -> str:
+    return bytes(t.detach().cpu().to(torch.uint8).tolist()).decode("ascii", errors="replace")
+
+
+def _fit_steps(net, X: torch.Tensor, Y: torch.Tensor, iterations: int,
+               learning_rate: float) -> torch.Tensor:
+    # A function rather than a method: a scripted net keeps fit (ignored by the compiler, so it
+    # runs in Python) but has no uncompiled helper methods.
+    with torch.no_grad():
+        return torch.ops.twolayer.fit_(net.W1, net.b1, net.W2, net.b2, X, Y, iterations,
+                                       learning_rate, net.activation)
+
 
 class TwoLayerNet(torch.nn.Module):
-    """W1 (n1, n0), b1 (n1), W2 (n2, n1), b2 (n2), initialised as in the lecture.
+    r"""The lecture's two-layer network: n0 inputs, n1 hidden units, n2 sigmoid outputs.
 
-    Weights are ``init_scale * N(0, 1)`` (small, so that tanh and sigmoid start in their steep
-    middle, and random, so that hidden units differ), biases zero. With ``seed`` the weights come
-    from a private generator and equal those of the C++ ``twolayer::TwoLayerNet`` with that seed.
-    The module is scriptable with ``torch.jit.script``.
+    A1 = g1(X W1^T + b1), A2 = sigmoid(A1 W2^T + b2), trained on the cross-entropy cost J.
+    The computation runs in the C++ operators ``torch.ops.twolayer.*`` with the lecture's
+    hand-written backward.
+
+    Args:
+        n0: input features (the columns of X).
+        n1: hidden units.
+        n2: output units (the columns of Y); 1 for binary classification.
+        activation: the hidden non-linearity g1: ``"tanh"`` (the lecture's), ``"relu"``,
+            ``"sigmoid"`` or ``"leaky_relu"`` (slope 0.01).
+        init_scale: the weights are ``init_scale * N(0, 1)``, the biases zero (the lecture's
+            initialisation: random, so that hidden units differ; small, so that tanh and
+            sigmoid start in their steep middle).
+        seed: draw the weights from a private generator with this seed (the same weights as
+            the C++ ``twolayer::TwoLayerNet`` with that seed); None uses the global one.
+        device, dtype: as for ``torch.nn.Linear``; dtype float32 or float64 (default:
+            ``torch.get_default_dtype()``).
+
+    Shapes: X (m, n0) -> forward -> A2 (m, n2); labels Y (m, n2) in [0, 1] with X's dtype.
+    Parameters: W1 (n1, n0), b1 (n1,), W2 (n2, n1), b2 (n2,). The state dict also carries the
+    activation (buffer ``activation_name``), and loading a checkpoint of another activation
+    or other shapes is refused before anything is copied.
+
+    ``forward`` returns probabilities, not logits: train with ``loss`` or ``fit`` (or
+    ``torch.nn.BCELoss``), never with ``BCEWithLogitsLoss``. The module works with
+    ``torch.jit.script`` and ``torch.jit.trace``.
+
+    Example::
+
+        >>> net = twolayer.TwoLayerNet(2, 4, 1, seed=1)
+        >>> costs = net.fit(X, Y, iterations=10000, learning_rate=1.2, progress=True)
+        >>> accuracy = (net.predict(X) == Y).float().mean()
     """
 
     activation: str
 
     def __init__(self, n0: int, n1: int, n2: int, activation: str = "tanh",
                  init_scale: float = 0.01, seed: Optional[int] = None,
-                 dtype: torch.dtype = torch.float32):
+                 device: Optional[Union[torch.device, str]] = None,
+                 dtype: Optional[torch.dtype] = None) -> None:
+        """W1 (n1, n0), b1 (n1,), W2 (n2, n1), b2 (n2,) for X (m, n0) and Y (m, n2).
+
+        activation: "tanh", "relu", "sigmoid" or "leaky_relu". The weights start as
+        ``init_scale * N(0, 1)`` (seeded by ``seed``, if given), the biases at zero, as in the
+        lecture. device and dtype (float32 or float64) as for ``torch.nn.Linear``.
+        """
         super().__init__()
-        if min(n0, n1, n2) < 1:
+        sizes = {"n0": n0, "n1": n1, "n2": n2}
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in sizes.values()) \
+                or min(sizes.values()) < 1:
             raise ValueError(f"twolayer: TwoLayerNet needs n0, n1, n2 >= 1, but got n0 = {n0}, "
                              f"n1 = {n1}, n2 = {n2}")
         from . import ACTIVATIONS  # the package's list, imported late to avoid a cycle
         if activation not in ACTIVATIONS:
             raise ValueError(f"twolayer: unknown activation '{activation}'; expected one of "
                              + ", ".join(ACTIVATIONS))
+        dtype = torch.get_default_dtype() if dtype is None else dtype
+        if dtype not in (torch.float32, torch.float64):
+            raise TypeError("twolayer: TwoLayerNet dtype must be float32 or float64, but got "
+                            + str(dtype).replace("torch.", ""))
         self.activation = activation
-        generator = torch.Generator().manual_seed(seed) if seed is not None else None
-        # Drawn in float32 whatever the dtype, as the C++ module does, so both draw alike.
-        W1 = torch.randn(n1, n0, generator=generator) * init_scale
-        W2 = torch.randn(n2, n1, generator=generator) * init_scale
-        self.W1 = torch.nn.Parameter(W1.to(dtype))
-        self.b1 = torch.nn.Parameter(torch.zeros(n1, dtype=dtype))
-        self.W2 = torch.nn.Parameter(W2.to(dtype))
-        self.b2 = torch.nn.Parameter(torch.zeros(n2, dtype=dtype))
+        self.init_scale = float(init_scale)
+        self.seed = seed
+        factory = {"device": device, "dtype": dtype}
+        self.W1 = torch.nn.Parameter(torch.empty(n1, n0, **factory))
+        self.b1 = torch.nn.Parameter(torch.empty(n1, **factory))
+        self.W2 = torch.nn.Parameter(torch.empty(n2, n1, **factory))
+        self.b2 = torch.nn.Parameter(torch.empty(n2, **factory))
+        self.register_buffer(ACTIVATION_BUFFER, _activation_bytes(activation).to(device))
+        self.reset_parameters()
+
+    @torch.jit.ignore
+    def reset_parameters(self) -> None:
+        """Draws new weights in place (the same ones again for a seeded net), zeroes the biases.
+
+        Drawn in float32 on the CPU whatever the dtype and device, as the C++ module does, so
+        that both languages and all devices start from the same numbers for the same seed.
+        """
+        generator = torch.Generator().manual_seed(self.seed) if self.seed is not None else None
+        with torch.no_grad():
+            for W in (self.W1, self.W2):
+                W.copy_(torch.randn(W.shape, generator=generator) * self.init_scale)
+            self.b1.zero_()
+            self.b2.zero_()
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        """Probabilities A2, shape (m, n2)."""
+        """The probabilities A2 = sigmoid(Z2), shape (m, n2), for X of shape (m, n0).
+
+        Probabilities, as in the lecture, not logits: never pass them to
+        ``BCEWithLogitsLoss`` (it would apply a second sigmoid and train badly in silence).
+        """
         return torch.ops.twolayer.forward(X, self.W1, self.b1, self.W2, self.b2, self.activation)
 
     @torch.jit.export
     def loss(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
-        """The cost J for labels Y of shape (m, n2)."""
+        """The cost J (0-dim) for X (m, n0) and labels Y (m, n2) in [0, 1] of X's dtype.
+
+        ``loss(X, Y).backward()`` fills the parameters' ``.grad`` through the hand-written
+        backward, for any ``torch.optim`` optimizer. For n2 = 1 and labels y of shape (m,),
+        pass ``y.reshape(-1, 1)``; for integer or bool labels, ``y.to(X.dtype)``.
+        """
         return torch.ops.twolayer.loss(X, Y, self.W1, self.b1, self.W2, self.b2, self.activation)
 
     @torch.jit.ignore
     def fit(self, X: torch.Tensor, Y: torch.Tensor, iterations: int, learning_rate: float,
             progress: Union[bool, Callable[[int, float], None]] = False,
             every: int = 1000) -> torch.Tensor:
-        """Gradient descent on the parameters, in C++ (torch.ops.twolayer.fit_); returns the costs.
+        """Full-batch gradient descent on the parameters, in place, in C++; returns the costs.
 
-        progress: True prints the cost every `every` iterations as the lecture does; a callable
-        is called as progress(iteration, cost) instead. Between reports the loop stays in C++.
+        Args:
+            X, Y: as for ``loss``.
+            iterations: the number of steps W := W - learning_rate * dW (>= 0).
+            learning_rate: the step size (the lecture uses 1.2 on the flower data).
+            progress: False: silent. True: a live tqdm bar (iteration, cost, it/s, time left)
+                when tqdm is installed and stdout is a terminal, else the lecture's line
+                "Cost after iteration i" every `every` iterations; both end with the final
+                cost. A callable: called as progress(i, cost of iteration i) for
+                i = 0, every, 2 * every, ... and the last iteration.
+            every: iterations between the lines or the callable's calls.
+
+        Returns the cost of every iteration, shape (iterations,), each taken before that
+        iteration's update, as ``twolayer.fit_``.
         """
         if progress is False or progress is None:
-            return self._fit_steps(X, Y, iterations, learning_rate)
-        if every < 1:
-            raise ValueError(f"twolayer: every must be >= 1, but got {every}")
-        report = progress if callable(progress) else (
-            lambda i, cost: print(f"Cost after iteration {i}: {cost:.6f}", flush=True))
-        costs = []
-        for done in range(0, iterations, every):
-            costs.append(self._fit_steps(X, Y, min(every, iterations - done), learning_rate))
-            report(done, costs[-1][0].item())
-        return torch.cat(costs) if costs else self._fit_steps(X, Y, 0, learning_rate)
+            return _fit_steps(self, X, Y, iterations, learning_rate)
 
-    def _fit_steps(self, X, Y, iterations, learning_rate):
-        with torch.no_grad():
-            return torch.ops.twolayer.fit_(self.W1, self.b1, self.W2, self.b2, X, Y, iterations,
-                                           learning_rate, self.activation)
+        def final_cost() -> float:
+            with torch.no_grad():
+                return self.loss(X, Y).item()
+
+        return _progress.fit_with_progress(
+            lambda n: _fit_steps(self, X, Y, n, learning_rate), iterations, every, progress,
+            final_cost)
 
     @torch.jit.export
     def predict(self, X: torch.Tensor) -> torch.Tensor:
-        """Hard labels: 1 where A2 > 0.5, else 0, in X's dtype."""
+        """Hard labels, shape (m, n2): 1 where A2 > 0.5, else 0, in X's dtype."""
+        # The operator rather than self.forward: torch.jit.trace defines forward itself, and a
+        # compiled predict that called it would define it a second time.
         with torch.no_grad():
-            return (self.forward(X) > 0.5).to(X.dtype)
+            A2 = torch.ops.twolayer.forward(X, self.W1, self.b1, self.W2, self.b2,
+                                            self.activation)
+            return (A2 > 0.5).to(X.dtype)
+
+    @torch.jit.ignore
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        # Everything is checked before the first copy: a refused load leaves the net as it was
+        # (torch's own load copies the matching tensors and reports the others at the end).
+        key = prefix + ACTIVATION_BUFFER
+        if key in state_dict:
+            saved = _activation_from_bytes(state_dict[key])
+            if saved != self.activation:
+                raise RuntimeError(f"twolayer: the checkpoint's activation is '{saved}', but this "
+                                   f"TwoLayerNet's activation is '{self.activation}'")
+        for name in PARAMETERS:
+            if prefix + name in state_dict:
+                saved_shape = tuple(state_dict[prefix + name].shape)
+                mine = tuple(getattr(self, name).shape)
+                if saved_shape != mine:
+                    raise RuntimeError(f"twolayer: the checkpoint's {name} has shape "
+                                       f"{list(saved_shape)}, but this TwoLayerNet's {name} has "
+                                       f"shape {list(mine)}")
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+        # Checkpoints written before the activation was saved hold the parameters only.
+        if key in missing_keys:
+            missing_keys.remove(key)
 
     def extra_repr(self) -> str:
         n1, n0 = self.W1.shape

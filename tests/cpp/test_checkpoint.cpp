@@ -467,7 +467,11 @@ TEST_F(CheckpointCrossLanguage, ReadsPythonStateDictWithPickleLoad) {
   const c10::IValue state = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
   ASSERT_TRUE(state.isGenericDict()) << state.tagKind();
   const c10::Dict<c10::IValue, c10::IValue> dict = state.toGenericDict();
-  EXPECT_EQ(dict.size(), 4u);
+  // The four parameters and the activation, as its name in ASCII.
+  EXPECT_EQ(dict.size(), 5u);
+  ASSERT_TRUE(dict.contains(std::string("activation_name")));
+  EXPECT_TRUE(torch::equal(dict.at(std::string("activation_name")).toTensor(),
+                           torch::tensor({'t', 'a', 'n', 'h'}, torch::kUInt8)));
 
   twolayer::TwoLayerNet net = make_net(at::kDouble, 123);
   {

@@ -49,7 +49,9 @@ TEST(TwoLayerNet, ParameterNamesOrderAndShapes) {
   EXPECT_TRUE(net->b1.is_same(params["b1"]));
   EXPECT_TRUE(net->W2.is_same(params["W2"]));
   EXPECT_TRUE(net->b2.is_same(params["b2"]));
-  EXPECT_TRUE(net->named_buffers().is_empty());
+  // One buffer: the activation, saved with the parameters (test_net_reliability.cpp).
+  EXPECT_EQ(net->named_buffers().keys(), (std::vector<std::string>{"activation_name"}));
+  EXPECT_TRUE(net->activation_name.is_same(net->named_buffers()["activation_name"]));
 }
 
 TEST(TwoLayerNet, ThreeArgumentConstructorUsesDefaults) {

@@ -70,7 +70,8 @@ def test_state_dict_round_trip_is_bitwise(tmp_path, dtype):
     torch.save(net.state_dict(), path)
 
     state = torch.load(path)
-    assert list(state) == list(PARAMS)   # the names C++ (net.h) registers, in its order
+    # The names C++ (net.h) registers, in its order: the parameters, then the activation.
+    assert list(state) == list(PARAMS) + ["activation_name"]
     loaded = twolayer.TwoLayerNet(2, 4, 1, seed=99, dtype=dtype)
     assert not bitwise_equal(loaded.W1.detach(), net.W1.detach())   # the load must do the work
     loaded.load_state_dict(state)
@@ -312,7 +313,8 @@ def test_checkpoint_of_another_network_is_refused_by_load_state_dict(tmp_path):
     linear = torch.nn.Linear(2, 4).state_dict()
     net = twolayer.TwoLayerNet(2, 4, 1, dtype=torch.float64)
     before = params(net)
-    with pytest.raises(RuntimeError, match="size mismatch for W1"):
+    with pytest.raises(RuntimeError, match=r"^twolayer: the checkpoint's W1 has shape \[5, 3\], "
+                                           r"but this TwoLayerNet's W1 has shape \[4, 2\]$"):
         net.load_state_dict(other)
     with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "W1"'):
         net.load_state_dict(linear)
@@ -327,8 +329,9 @@ def test_save_checkpoints_writes_what_its_text_says(tmp_path):
     subprocess.run([sys.executable, os.path.join(HERE, "save_checkpoints.py"), str(tmp_path)],
                    check=True, timeout=120, capture_output=True)
     expected = read_values(tmp_path / "python_expected.txt")
-    assert_same_params(torch.load(tmp_path / "python_state_dict.pt"),
-                       {p: expected[p] for p in PARAMS})
+    state = torch.load(tmp_path / "python_state_dict.pt")
+    assert bytes(state.pop("activation_name").tolist()) == b"tanh"
+    assert_same_params(state, {p: expected[p] for p in PARAMS})
     assert_same_params(params(torch.jit.load(str(tmp_path / "python_scripted_net.pt"))),
                        {p: expected[p] for p in PARAMS})
     # The resumed target is 50 steps further on, not a copy of the checkpoint.

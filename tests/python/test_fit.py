@@ -102,8 +102,8 @@ def test_net_fit_reports_progress_and_matches_the_functional_op():
     costs = net.fit(X, Y, 25, 0.5, progress=lambda i, c: reports.append((i, c)), every=10)
     expected_costs = twolayer.fit_(*params, X, Y, 25, 0.5)
     assert torch.equal(costs, expected_costs)
-    assert [i for i, _ in reports] == [0, 10, 20]
-    assert [c for _, c in reports] == [costs[i].item() for i in (0, 10, 20)]
+    assert [i for i, _ in reports] == [0, 10, 20, 24]   # and the last iteration
+    assert [c for _, c in reports] == [costs[i].item() for i in (0, 10, 20, 24)]
     for p, e in zip(net.parameters(), params):
         assert torch.equal(p.detach(), e)
 
@@ -113,5 +113,8 @@ def test_net_fit_prints_the_lecture_lines(capsys):
     net = twolayer.TwoLayerNet(2, 4, 1, seed=5)
     costs = net.fit(inputs["X"], inputs["Y"], 3, 0.5, progress=True, every=2)
     lines = capsys.readouterr().out.splitlines()
-    assert lines == [f"Cost after iteration 0: {costs[0].item():.6f}",
-                     f"Cost after iteration 2: {costs[2].item():.6f}"]
+    # Then the rate and the time left, and the final cost (tests/python/test_progress.py).
+    assert [line.split("  (")[0] for line in lines[:2]] == [
+        f"Cost after iteration 0: {costs[0].item():.6f}",
+        f"Cost after iteration 2: {costs[2].item():.6f}"]
+    assert len(lines) == 3 and lines[2].startswith("Final cost after 3 iterations: ")

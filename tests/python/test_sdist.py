@@ -1,0 +1,103 @@
+"""The source distribution is complete: a wheel built from it alone installs and runs the ops.
+
+One test does it all (it compiles the extension once more, a few minutes on two cores):
+`python -m build --sdist`, every header of include/ and csrc/ in it, a wheel built from the
+unpacked sdist, that wheel installed into a fresh venv, and the operators run from there
+against a reference written with plain torch.
+"""
+import glob
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import textwrap
+import zipfile
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _run(args, cwd, timeout, env=None):
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                            env=env)
+    assert result.returncode == 0, (f"{' '.join(args)} exited with {result.returncode}:\n"
+                                    f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result.stdout
+
+
+def _headers():
+    found = []
+    for top in ("include", "csrc"):
+        for dirpath, _, files in os.walk(os.path.join(ROOT, top)):
+            found += [os.path.relpath(os.path.join(dirpath, f), ROOT)
+                      for f in files if f.endswith(".h")]
+    return sorted(found)
+
+
+def test_a_wheel_built_from_the_sdist_runs_the_ops(tmp_path):
+    try:
+        import build  # noqa: F401  (Debian: python3-build)
+    except ImportError:
+        pytest.fail("the sdist test needs `python -m build` (pip install build, or Debian's "
+                    "python3-build)")
+    dist = tmp_path / "dist"
+    _run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(dist)],
+         cwd=ROOT, timeout=300)
+    (sdist,) = glob.glob(str(dist / "twolayer-*.tar.gz"))
+    with tarfile.open(sdist) as tar:
+        names = tar.getnames()
+        top = names[0].split("/")[0]
+        members = {n[len(top) + 1:] for n in names}
+        assert len(_headers()) >= 20
+        missing = [h for h in _headers() if h not in members]
+        assert not missing, f"the sdist lacks {missing}"
+        for needed in ("pyproject.toml", "setup.py", "version.txt", "LICENSE", "README.md",
+                       "python/twolayer/py.typed", "python/twolayer/datasets.py"):
+            assert needed in members, needed
+        tar.extractall(tmp_path / "unpacked")
+    source = tmp_path / "unpacked" / top
+
+    env = dict(os.environ, MAX_JOBS=str(os.cpu_count() or 2))
+    _run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)],
+         cwd=str(source), timeout=900, env=env)
+    (wheel,) = glob.glob(str(dist / "twolayer-*.whl"))
+    with zipfile.ZipFile(wheel) as whl:
+        (metadata,) = [n for n in whl.namelist() if n.endswith(".dist-info/METADATA")]
+        text = whl.read(metadata).decode()
+    assert re.search(r"^Requires-Dist: torch ?\(?>=1\.13", text, re.M), text
+    assert "License: BSD-3-Clause" in text
+
+    # A fresh venv that sees the system torch but not the package under test.
+    venv = tmp_path / "venv"
+    _run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], cwd=str(tmp_path),
+         timeout=120)
+    python = str(venv / "bin" / "python")
+    _run([python, "-m", "pip", "install", "-q", "--no-index", "--no-deps",
+          "--disable-pip-version-check", wheel], cwd=str(tmp_path), timeout=300)
+    check = textwrap.dedent("""
+        import sys
+        import torch
+        import torch.nn.functional as F
+        import twolayer
+        assert twolayer.__file__.startswith(sys.prefix), twolayer.__file__
+        gen = torch.Generator().manual_seed(0)
+        X = torch.randn(7, 3, generator=gen, dtype=torch.float64)
+        Y = (torch.rand(7, 2, generator=gen) > 0.5).double()
+        W1 = torch.randn(5, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+        b1 = torch.randn(5, generator=gen, dtype=torch.float64)
+        W2 = torch.randn(2, 5, generator=gen, dtype=torch.float64)
+        b2 = torch.randn(2, generator=gen, dtype=torch.float64)
+        Z2 = F.linear(torch.tanh(F.linear(X, W1, b1)), W2, b2)
+        expected = F.binary_cross_entropy_with_logits(Z2, Y, reduction="sum") / 7
+        J = twolayer.loss(X, Y, W1, b1, W2, b2)
+        assert torch.allclose(J, expected, rtol=1e-12), (J, expected)
+        J.backward()
+        (dW1,) = torch.autograd.grad(expected, W1)
+        assert torch.allclose(W1.grad, dW1, rtol=1e-10)
+        assert torch.allclose(twolayer.forward(X, W1, b1, W2, b2), torch.sigmoid(Z2), rtol=1e-12)
+        print("ops ok", twolayer.__version__)
+    """)
+    out = _run([python, "-c", check], cwd=str(tmp_path), timeout=120)
+    assert out.startswith("ops ok ")
