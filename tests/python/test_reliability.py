@@ -98,6 +98,19 @@ def test_load_library_of_the_same_file_twice():
     assert_no_override_warning(done)
 
 
+def test_a_copy_of_the_extension_in_one_process(tmp_path):
+    # Two files with the same registrations, as libtwolayer.so and the extension are, without
+    # needing the CMake build: the extension and a copy of it under another name.
+    copy = tmp_path / "copy_of_twolayer_C.so"
+    copy.write_bytes(open(twolayer.library_path, "rb").read())
+    done = run_child(f"""
+    import torch, twolayer
+    torch.ops.load_library({str(copy)!r})
+    """, USE_OPS)
+    # Before: SIGABRT, "Only a single TORCH_LIBRARY can be used to register the namespace".
+    assert_child_ok(done)
+
+
 @pytest.mark.parametrize("order", ["cmake-first", "package-first"])
 def test_cmake_library_and_python_package_in_one_process(order):
     library = cmake_library()
