@@ -3,18 +3,12 @@ naming the argument and its layout, through loss, forward and fit_, with and wit
 before anything is computed or updated. Before: ATen's messages ("full(...) is not implemented
 for sparse layout", "Could not run 'aten::addmm.out'") or, for a sparse W1 in fit_, a wrong one
 ("must not be an expanded tensor").
-
-The message itself comes from csrc/math/checks.cpp (the lead's change); until it is merged
-these tests are expected to fail, hence the non-strict xfail below, to be removed with it."""
+"""
 import pytest
 import torch
 
 import twolayer
 from conftest import FORWARD_INPUTS, LOSS_INPUTS, make_inputs
-
-pytestmark = pytest.mark.xfail(
-    reason="needs the layout check of csrc/math/checks.cpp (lead's change, not yet merged)",
-    strict=False)
 
 MESSAGE = r"twolayer: {name} must be a strided \(dense\) tensor, but got layout "
 FIT_ARGS = ("W1", "b1", "W2", "b2", "X", "Y")

@@ -500,8 +500,6 @@ def test_random_overlapping_fit_arguments_are_refused():
     assert refused >= 50  # 81 of the 400 cases are valid and have room for their overlap
 
 
-@pytest.mark.xfail(reason="needs the layout check of csrc/math/checks.cpp (lead's change, not "
-                          "yet merged)", strict=False)
 def test_random_non_strided_layouts_give_named_errors():
     layouts = {"sparse_coo": lambda u: u.to_sparse(),
                "sparse_csr": lambda u: u.to_sparse_csr() if u.dim() == 2 else u.to_sparse()}
