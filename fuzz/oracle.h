@@ -53,16 +53,10 @@ inline Blame blame(const Case& c, const std::array<at::Tensor, kInputs>& t, bool
     }
   }
   if (!undefined.name.empty()) return undefined;
-  // A non-strided layout is refused, but where among the other checks is the checks' business:
-  // any argument may be named then.
-  for (int k : {kX, kY, kW1, kb1, kW2, kb2}) {
+  // Non-strided layouts are refused before anything reads a size, in the checks' order.
+  for (int k : {kX, kW1, kb1, kW2, kb2, kY}) {
     if (k == kY && !with_Y) continue;
-    if (t[k].layout() == at::kStrided) continue;
-    Blame b = named(input_name(k));
-    for (int other = 0; other < kInputs; ++other) {
-      if (other != k) b.others.push_back(input_name(other));
-    }
-    return b;
+    if (t[k].layout() != at::kStrided) return named(input_name(k));
   }
   const at::Tensor& X = t[kX];
   if (X.dim() != 2 || (X.scalar_type() != at::kFloat && X.scalar_type() != at::kDouble) ||
@@ -73,12 +67,20 @@ inline Blame blame(const Case& c, const std::array<at::Tensor, kInputs>& t, bool
     return u.scalar_type() == X.scalar_type() && u.device() == X.device();
   };
   int64_t inputs = X.size(1);
+  int feed = kX;
   for (auto layer : {std::make_pair(kW1, kb1), std::make_pair(kW2, kb2)}) {
     const at::Tensor& W = t[layer.first];
     const at::Tensor& b = t[layer.second];
-    if (W.dim() != 2 || !like_X(W) || W.size(0) < 1 || W.size(1) != inputs) {
-      return named(input_name(layer.first));
+    if (W.dim() != 2 || !like_X(W) || W.size(0) < 1) return named(input_name(layer.first));
+    if (W.size(1) != inputs) {
+      // Both sides are named, the layer's input first: "X has n0 = 2 features but W1 ...".
+      const std::string feed_name = input_name(feed);
+      return Blame{input_name(layer.first),
+                   "twolayer: " + feed_name + " has " + (feed == kX ? "n0" : "n1") + " = " +
+                       std::to_string(inputs) + " ",
+                   {}};
     }
+    feed = layer.first;
     if (!like_X(b) || b.dim() != 1 || b.size(0) != W.size(0)) {
       return named(input_name(layer.second));
     }

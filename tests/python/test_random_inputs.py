@@ -163,34 +163,41 @@ def make_tensors(case):
 # What must happen: the argument to blame, or the reference values with error bounds
 # ---------------------------------------------------------------------------------------------
 
-def blame(t, activation, with_Y):
-    """The first bad argument in the spec's check order, or None if the call is valid."""
+def blame_and_prefix(t, activation, with_Y):
+    """The first bad argument in the spec's check order and the start of its message, or
+    (None, None) if the call is valid."""
+    names = ("X", "W1", "b1", "W2", "b2") + (("Y",) if with_Y else ())
+    for k in names:  # non-strided layouts come first, before anything reads a size
+        if t[k].layout != torch.strided:
+            return k, f"twolayer: {k} "
     X = t["X"]
     if X.dim() != 2 or X.dtype not in FLOATS or X.shape[0] < 1 or X.shape[1] < 1:
-        return "X"
+        return "X", "twolayer: X "
 
     def like_X(u):
         return u.dtype == X.dtype and u.device == X.device
 
-    inputs = X.shape[1]
+    inputs, feed = X.shape[1], ("X", "n0")
     for W, b in (("W1", "b1"), ("W2", "b2")):
         w = t[W]
-        if w.dim() != 2 or not like_X(w) or w.shape[0] < 1 or w.shape[1] != inputs:
-            return W
+        if w.dim() != 2 or not like_X(w) or w.shape[0] < 1:
+            return W, f"twolayer: {W} "
+        if w.shape[1] != inputs:
+            # The message names both sides, the layer's input first.
+            return W, f"twolayer: {feed[0]} has {feed[1]} = {inputs} "
         if not like_X(t[b]) or tuple(t[b].shape) != (w.shape[0],):
-            return b
-        inputs = w.shape[0]
+            return b, f"twolayer: {b} "
+        inputs, feed = w.shape[0], (W, "n1")
     if with_Y and (not like_X(t["Y"]) or tuple(t["Y"].shape) != (X.shape[0], inputs)):
-        return "Y"
+        return "Y", "twolayer: Y "
     if activation not in ACTIVATIONS:
-        return "activation"
-    return None
+        return "activation", f"twolayer: unknown activation '{activation}'"
+    return None, None
 
 
-def expected_prefix(name, activation):
-    if name == "activation":
-        return f"twolayer: unknown activation '{activation}'"
-    return f"twolayer: {name} "
+def blame(t, activation, with_Y):
+    """The first bad argument in the spec's check order, or None if the call is valid."""
+    return blame_and_prefix(t, activation, with_Y)[0]
 
 
 # Near Z1, how far an error in Z1 moves g1' (through A1), and how far it can move it anywhere
@@ -284,14 +291,13 @@ def _random_grad(case, shape):
 def run_op(case, t, op):
     """Calls op on t; checks the outcome against blame or the reference."""
     names = NAMES if op == "loss" else tuple(k for k in NAMES if k != "Y")
-    bad = blame(t, case.activation, with_Y=(op == "loss"))
+    bad, prefix = blame_and_prefix(t, case.activation, with_Y=(op == "loss"))
     args = [t[k] for k in names]
     fn = twolayer.loss if op == "loss" else twolayer.forward
     if bad is not None:
         with pytest.raises(RuntimeError) as info:
             fn(*args, case.activation)
         message = str(info.value).splitlines()[0]
-        prefix = expected_prefix(bad, case.activation)
         assert message.startswith(prefix), f"{op}: expected {prefix!r}..., got {message!r}"
         return
 
@@ -527,7 +533,9 @@ def test_random_non_strided_layouts_give_named_errors():
             with pytest.raises(RuntimeError) as info:
                 fn(*(t[k] for k in names), *extra, case.activation)
             message = str(info.value).splitlines()[0]
-            assert message.startswith("twolayer: "), f"{case.describe()} {name} {layout}: {message}"
+            # Before anything reads a size: whatever else the case has wrong.
+            expected = f"twolayer: {name} must be a strided (dense) tensor, but got layout "
+            assert message.startswith(expected), f"{case.describe()} {name} {layout}: {message}"
 
 
 def test_random_cases_after_a_failed_allocation():
