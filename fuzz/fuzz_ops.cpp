@@ -160,7 +160,7 @@ void run_dual(const Case& c, const std::array<at::Tensor, kInputs>& t) {
   const bool loss = c.op == Op::Loss;
   const Blame blame = twolayer_fuzz::blame(c, t, loss);
   const Snapshot before(t);
-  const std::array<at::Tensor, kInputs> tangents = tangents_for(c, t);
+  std::array<at::Tensor, kInputs> tangents = tangents_for(c, t);
   const DualLevel level;
   std::array<at::Tensor, kInputs> d = t;
   bool any = false;
@@ -168,9 +168,13 @@ void run_dual(const Case& c, const std::array<at::Tensor, kInputs>& t) {
     if (!tangents[k].defined() || (!loss && k == kY)) continue;
     try {
       d[k] = at::_make_dual(t[k], tangents[k], level.index);
+      // The tangent as stored: laid out like its primal, so where a view has several elements
+      // in one place (an overlapping layout) they share one tangent value too.
+      tangents[k] = d[k]._fw_grad(level.index);
       any = true;
     } catch (const c10::Error&) {
-      // Forward-mode AD itself refuses some views (several elements in one place): no dual.
+      // Forward-mode AD itself refuses some views: no dual then.
+      tangents[k] = at::Tensor();
     }
   }
   at::Tensor out;
