@@ -67,20 +67,12 @@ inline Blame blame(const Case& c, const std::array<at::Tensor, kInputs>& t, bool
     return u.scalar_type() == X.scalar_type() && u.device() == X.device();
   };
   int64_t inputs = X.size(1);
-  int feed = kX;
   for (auto layer : {std::make_pair(kW1, kb1), std::make_pair(kW2, kb2)}) {
     const at::Tensor& W = t[layer.first];
     const at::Tensor& b = t[layer.second];
-    if (W.dim() != 2 || !like_X(W) || W.size(0) < 1) return named(input_name(layer.first));
-    if (W.size(1) != inputs) {
-      // Both sides are named, the layer's input first: "X has n0 = 2 features but W1 ...".
-      const std::string feed_name = input_name(feed);
-      return Blame{input_name(layer.first),
-                   "twolayer: " + feed_name + " has " + (feed == kX ? "n0" : "n1") + " = " +
-                       std::to_string(inputs) + " ",
-                   {}};
+    if (W.dim() != 2 || !like_X(W) || W.size(0) < 1 || W.size(1) != inputs) {
+      return named(input_name(layer.first));
     }
-    feed = layer.first;
     if (!like_X(b) || b.dim() != 1 || b.size(0) != W.size(0)) {
       return named(input_name(layer.second));
     }

@@ -177,17 +177,14 @@ def blame_and_prefix(t, activation, with_Y):
     def like_X(u):
         return u.dtype == X.dtype and u.device == X.device
 
-    inputs, feed = X.shape[1], ("X", "n0")
+    inputs = X.shape[1]
     for W, b in (("W1", "b1"), ("W2", "b2")):
         w = t[W]
-        if w.dim() != 2 or not like_X(w) or w.shape[0] < 1:
+        if w.dim() != 2 or not like_X(w) or w.shape[0] < 1 or w.shape[1] != inputs:
             return W, f"twolayer: {W} "
-        if w.shape[1] != inputs:
-            # The message names both sides, the layer's input first.
-            return W, f"twolayer: {feed[0]} has {feed[1]} = {inputs} "
         if not like_X(t[b]) or tuple(t[b].shape) != (w.shape[0],):
             return b, f"twolayer: {b} "
-        inputs, feed = w.shape[0], (W, "n1")
+        inputs = w.shape[0]
     if with_Y and (not like_X(t["Y"]) or tuple(t["Y"].shape) != (X.shape[0], inputs)):
         return "Y", "twolayer: Y "
     if activation not in ACTIVATIONS:
