@@ -1,6 +1,8 @@
 #include "twolayer/two_layer_function.h"
 
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 #include <torch/csrc/autograd/graph_task.h>
 
@@ -34,7 +36,29 @@ bool is_one(const at::Tensor& g) {
   }
 }
 
+// The names in the order of the public signatures' Tensor arguments.
+void check_defined(std::initializer_list<std::pair<const char*, const at::Tensor*>> inputs) {
+  for (const auto& [name, tensor] : inputs) {
+    TORCH_CHECK(tensor->defined(), "twolayer: ", name,
+                " must be a defined tensor, but got an undefined one");
+  }
+}
+
 }  // namespace
+
+at::Tensor TwoLayerFunction::apply(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
+                                   const at::Tensor& b1, const at::Tensor& W2,
+                                   const at::Tensor& b2, c10::string_view activation) {
+  check_defined({{"X", &X}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}, {"Y", &Y}});
+  return Function<TwoLayerFunction>::apply(X, Y, W1, b1, W2, b2, activation);
+}
+
+at::Tensor TwoLayerForwardFunction::apply(const at::Tensor& X, const at::Tensor& W1,
+                                          const at::Tensor& b1, const at::Tensor& W2,
+                                          const at::Tensor& b2, c10::string_view activation) {
+  check_defined({{"X", &X}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}});
+  return Function<TwoLayerForwardFunction>::apply(X, W1, b1, W2, b2, activation);
+}
 
 at::Tensor TwoLayerFunction::forward(AutogradContext* ctx, const at::Tensor& X,
                                      const at::Tensor& Y, const at::Tensor& W1,

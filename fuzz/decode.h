@@ -1,8 +1,9 @@
 #pragma once
 
 // Turns the fuzzer's bytes into a call of one operator: shapes (with empty dimensions and wrong
-// ranks), dtypes, devices, undefined tensors, strided views, values (ordinary, saturating
-// logits, +-1e30, NaN and inf, raw bit patterns), activation names and fit_'s arguments.
+// ranks), dtypes, devices, undefined tensors, strided views, sparse layouts, values (ordinary,
+// saturating logits, +-1e30, NaN and inf, raw bit patterns), activation names, dual tensors of
+// forward-mode AD, and fit_'s arguments, overlapping ones included.
 // Every byte string decodes to some case. The fields are read one byte each from the end of the
 // input (FuzzedDataProvider), so a mutated byte changes one field; the bytes left over are the
 // values.
@@ -30,13 +31,17 @@ enum class Op { Loss, Forward, Fit };
 enum class Layout { Contiguous, Transposed, Sliced, Expanded, Overlapping };
 // Raw: arbitrary bit patterns, where only the absence of crashes and wrong errors is checked.
 enum class Values { Normal, LargeLogits, Extreme, NonFinite, Raw };
-enum class GradMode { Enabled, NoGrad, Inference, CreateGraph };
+// Dual: the inputs marked requires_grad become dual tensors of forward-mode AD instead.
+enum class GradMode { Enabled, NoGrad, Inference, CreateGraph, Dual };
+// fit_ with a parameter that shares memory with another argument.
+enum class Alias { None, XIsW1, b1InW1, b2InY };
 
 struct TensorSpec {
   std::vector<int64_t> shape;
   at::ScalarType dtype = at::kFloat;
   bool undefined = false;
   bool meta = false;
+  bool sparse = false;  // a sparse COO tensor of the values
   Layout layout = Layout::Contiguous;
   bool requires_grad = false;
 };
@@ -50,7 +55,7 @@ struct Case {
   double grad_scale = 1.0;  // the incoming gradient of J, or the scale of that of A2
   int64_t iterations = 1;   // fit_
   double learning_rate = 0.5;
-  bool alias_parameters = false;  // fit_ with X = W1 where the shapes allow: data updated too
+  Alias alias = Alias::None;
   std::vector<double> data;       // values, consumed element by element
 };
 
@@ -67,7 +72,7 @@ T pick(FuzzedDataProvider& in, const std::vector<T>& table) {
 inline void apply_fault(FuzzedDataProvider& in, Case& c) {
   const int target = in.ConsumeIntegralInRange<int>(0, kInputs - 1);
   TensorSpec& t = c.spec[target];
-  switch (in.ConsumeIntegralInRange<int>(0, 6)) {
+  switch (in.ConsumeIntegralInRange<int>(0, 7)) {
     case 0: {  // rank
       t.shape.assign(pick<size_t>(in, {0, 1, 3, 4}), 2);
       for (auto& d : t.shape) d = in.ConsumeIntegralInRange<int64_t>(0, 3);
@@ -88,6 +93,7 @@ inline void apply_fault(FuzzedDataProvider& in, Case& c) {
     case 4: t.meta = true; break;
     case 5: t.undefined = true; break;
     case 6: c.activation = in.ConsumeRandomLengthString(12); break;
+    case 7: t.sparse = true; break;
   }
 }
 
@@ -115,12 +121,18 @@ inline Case decode(const uint8_t* bytes, size_t size) {
   c.values = pick<Values>(in, {Values::Normal, Values::Normal, Values::LargeLogits,
                                Values::Extreme, Values::NonFinite, Values::Raw});
   c.grad_mode = pick<GradMode>(in, {GradMode::Enabled, GradMode::Enabled, GradMode::NoGrad,
-                                    GradMode::Inference, GradMode::CreateGraph});
+                                    GradMode::Inference, GradMode::CreateGraph, GradMode::Dual});
   c.grad_scale = pick<double>(in, {1.0, -0.75, 2.5, 0.0});
   c.iterations = pick<int64_t>(in, {1, 1, 2, 3, 0, -1});
   c.learning_rate = pick<double>(in, {0.5, 1.2, 0.0, -0.3, 1e30, std::nan(""),
                                       std::numeric_limits<double>::infinity()});
-  c.alias_parameters = in.ConsumeIntegralInRange<int>(0, 15) == 0;
+  // Mostly none: 1..13 (the corpus writes 1) decode to Alias::None.
+  switch (in.ConsumeIntegralInRange<int>(0, 15)) {
+    case 0: c.alias = Alias::XIsW1; break;
+    case 14: c.alias = Alias::b1InW1; break;
+    case 15: c.alias = Alias::b2InY; break;
+    default: c.alias = Alias::None; break;
+  }
   const int faults = pick<int>(in, {0, 0, 0, 1, 1, 2});
   for (int f = 0; f < faults; ++f) apply_fault(in, c);
 
@@ -144,14 +156,15 @@ inline std::string describe(const Case& c) {
   static const char* ops[] = {"loss", "forward", "fit_"};
   static const char* layouts[] = {"contiguous", "transposed", "sliced", "expanded", "overlapping"};
   static const char* values[] = {"normal", "large_logits", "extreme", "nonfinite", "raw"};
-  static const char* modes[] = {"grad", "no_grad", "inference", "create_graph"};
+  static const char* modes[] = {"grad", "no_grad", "inference", "create_graph", "dual"};
+  static const char* aliases[] = {"", " alias X=W1", " alias b1 in W1", " alias b2 in Y"};
   std::string s = std::string(ops[static_cast<int>(c.op)]) + " activation='" + c.activation +
                   "' values=" + values[static_cast<int>(c.values)] +
                   " mode=" + modes[static_cast<int>(c.grad_mode)] +
                   " grad=" + std::to_string(c.grad_scale);
   if (c.op == Op::Fit) {
     s += " iterations=" + std::to_string(c.iterations) + " lr=" + std::to_string(c.learning_rate) +
-         (c.alias_parameters ? " alias" : "");
+         aliases[static_cast<int>(c.alias)];
   }
   for (int k = 0; k < kInputs; ++k) {
     const TensorSpec& t = c.spec[k];
@@ -163,7 +176,8 @@ inline std::string describe(const Case& c) {
     s += "[";
     for (size_t i = 0; i < t.shape.size(); ++i) s += (i ? ", " : "") + std::to_string(t.shape[i]);
     s += std::string("] ") + c10::toString(t.dtype) + " " + layouts[static_cast<int>(t.layout)] +
-         (t.meta ? " meta" : "") + (t.requires_grad ? " requires_grad" : "");
+         (t.meta ? " meta" : "") + (t.sparse ? " sparse" : "") +
+         (t.requires_grad ? " requires_grad" : "");
   }
   return s;
 }

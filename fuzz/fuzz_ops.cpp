@@ -1,5 +1,6 @@
 // libFuzzer target for twolayer's operators: loss, forward, their backward (also with
-// create_graph, which takes the differentiable ATen path) and fit_.
+// create_graph, which takes the differentiable ATen path), their forward-mode AD (dual inputs)
+// and fit_ (also with overlapping arguments, which it must refuse).
 //
 // Each input decodes (decode.h, tensors.h) into one call. The call must either be refused with a
 // c10::Error whose message starts with "twolayer: " and names the argument the spec's check order
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include <torch/csrc/autograd/forward_grad.h>
 #include <torch/torch.h>
 #include <twolayer/twolayer.h>
 
@@ -64,17 +66,22 @@ at::Tensor incoming_gradient(const Case& c, at::IntArrayRef shape, at::ScalarTyp
   return g.reshape(shape).to(dtype);
 }
 
+// Values compared densely: a sparse input's values, as a strided tensor.
+at::Tensor dense(const at::Tensor& t) {
+  return t.layout() == at::kStrided ? t.detach() : t.detach().to_dense();
+}
+
 struct Snapshot {
   std::array<at::Tensor, kInputs> copies;
   explicit Snapshot(const std::array<at::Tensor, kInputs>& t) {
     for (int k = 0; k < kInputs; ++k) {
-      if (t[k].defined() && !t[k].is_meta()) copies[k] = t[k].detach().clone();
+      if (t[k].defined() && !t[k].is_meta()) copies[k] = dense(t[k]).clone();
     }
   }
   void expect_unchanged(const Case& c, const std::array<at::Tensor, kInputs>& t,
                         std::initializer_list<int> which) const {
     for (int k : which) {
-      if (copies[k].defined() && !same_values(t[k].detach(), copies[k])) {
+      if (copies[k].defined() && !same_values(dense(t[k]), copies[k])) {
         fail(c, std::string("the call changed its input ") + input_name(k));
       }
     }
@@ -122,8 +129,112 @@ std::array<at::Tensor, kInputs> float64_values(const std::array<at::Tensor, kInp
   return v;
 }
 
+// A level of forward-mode AD, as torch.autograd.forward_ad.dual_level().
+struct DualLevel {
+  const uint64_t index = torch::autograd::ForwardADLevel::get_next_idx();
+  ~DualLevel() { torch::autograd::ForwardADLevel::release_idx(index); }
+};
+
+// A tangent for each input that would require grad: deterministic, of both signs.
+std::array<at::Tensor, kInputs> tangents_for(const Case& c,
+                                             const std::array<at::Tensor, kInputs>& t) {
+  std::array<at::Tensor, kInputs> tangents;
+  for (int k = 0; k < kInputs; ++k) {
+    const at::Tensor& u = t[k];
+    if (!c.spec[k].requires_grad || !u.defined() || u.layout() != at::kStrided ||
+        (u.scalar_type() != at::kFloat && u.scalar_type() != at::kDouble)) {
+      continue;
+    }
+    const int64_t n = u.numel();
+    const at::Tensor values =
+        torch::cos(torch::arange(n, torch::kDouble) * (0.9 + 0.3 * k)).reshape(u.sizes());
+    tangents[k] = u.is_meta() ? at::empty(u.sizes(), u.options()) : values.to(u.scalar_type());
+  }
+  return tangents;
+}
+
+// loss or forward with dual inputs: the tangent of J must be the reference's dJ . T (from its
+// gradients), that of A2 the reference's forward-mode tangent.
+void run_dual(const Case& c, const std::array<at::Tensor, kInputs>& t) {
+  current_inputs = &t;
+  const bool loss = c.op == Op::Loss;
+  const Blame blame = twolayer_fuzz::blame(c, t, loss);
+  const Snapshot before(t);
+  std::array<at::Tensor, kInputs> tangents = tangents_for(c, t);
+  const DualLevel level;
+  std::array<at::Tensor, kInputs> d = t;
+  bool any = false;
+  for (int k = 0; k < kInputs; ++k) {
+    if (!tangents[k].defined() || (!loss && k == kY)) continue;
+    try {
+      d[k] = at::_make_dual(t[k], tangents[k], level.index);
+      // The tangent as stored: laid out like its primal, so where a view has several elements
+      // in one place (an overlapping layout) they share one tangent value too.
+      tangents[k] = d[k]._fw_grad(level.index);
+      any = true;
+    } catch (const c10::Error&) {
+      // Forward-mode AD itself refuses some views: no dual then.
+      tangents[k] = at::Tensor();
+    }
+  }
+  at::Tensor out;
+  const bool ran = ran_as_expected(c, blame, before, t, [&] {
+    out = loss ? twolayer::loss(d[kX], d[kY], d[kW1], d[kb1], d[kW2], d[kb2], c.activation)
+               : twolayer::forward(d[kX], d[kW1], d[kb1], d[kW2], d[kb2], c.activation);
+  });
+  if (!ran || !any) return;
+  const at::Tensor tangent = out._fw_grad(level.index);
+  if (!tangent.defined() || tangent.sizes() != out.sizes()) {
+    fail(c, "dual inputs, but the output has no tangent of its shape");
+  }
+  if (t[kX].is_meta() || c.values == Values::Raw) return;
+  const at::ScalarType dtype = t[kX].scalar_type();
+  const std::array<at::Tensor, kInputs> v = float64_values(t);
+  if (loss) {
+    const Reference ref = reference(v, c.activation, torch::ones({}, torch::kDouble), true, dtype);
+    check(c, "J", compare(out.detach(), ref.out, ref.out_scale, dtype));
+    // With an inf or NaN input, forward and backward mode may meet 0 * inf in different places.
+    if (c.values != Values::Normal && c.values != Values::LargeLogits) return;
+    at::Tensor expected = torch::zeros({}, torch::kDouble);
+    at::Tensor scale = torch::zeros({}, torch::kDouble);
+    for (int k = 0; k < kInputs; ++k) {
+      if (!tangents[k].defined()) continue;
+      const at::Tensor T = tangents[k].to(at::kDouble);
+      expected = expected + (ref.grads[k] * T).sum();
+      scale = scale + (ref.grad_scale[k] * T.abs()).sum();
+    }
+    // Forward mode sums the same products in another order: twice the backward bound.
+    check(c, "the tangent of J", compare(tangent, expected, 2 * scale, dtype));
+    return;
+  }
+  // forward: the reference's own forward-mode AD, in float64, compared loosely. Its error
+  // bound per element is not derived here; what is checked is that the tangent is there and
+  // right, not that it is within rounding.
+  if (c.values != Values::Normal) return;
+  // At the same level: forward-mode AD takes one level at a time.
+  std::array<at::Tensor, kInputs> r;
+  for (int k = 0; k < kInputs; ++k) {
+    if (k == kY || !v[k].defined()) continue;
+    r[k] = tangents[k].defined() ? at::_make_dual(v[k], tangents[k].to(at::kDouble),
+                                                  level.index)
+                                 : v[k];
+  }
+  const at::Tensor ref_out = torch::sigmoid(torch::linear(
+      activate(torch::linear(r[kX], r[kW1], r[kb1]), c.activation), r[kW2], r[kb2]));
+  const at::Tensor ref_tangent = ref_out._fw_grad(level.index);
+  const double tol = dtype == at::kDouble ? 1e-8 : 1e-3;
+  const double size = ref_tangent.abs().max().item<double>();
+  if (!torch::allclose(tangent.to(at::kDouble), ref_tangent, tol, tol * (1 + size))) {
+    fail(c, "the tangent of A2 differs from the reference's");
+  }
+}
+
 // loss or forward, then their backward.
 void run_differentiable(const Case& c, const std::array<at::Tensor, kInputs>& t) {
+  if (c.grad_mode == GradMode::Dual) {
+    run_dual(c, t);
+    return;
+  }
   current_inputs = &t;
   const bool loss = c.op == Op::Loss;
   const Blame blame = twolayer_fuzz::blame(c, t, loss);
@@ -193,18 +304,51 @@ bool shares_memory_within(const Case& c, int k) {
   return c.spec[k].layout == Layout::Expanded || c.spec[k].layout == Layout::Overlapping;
 }
 
+// The first `count` elements of t's storage from t's first one, as a 1-D view, if there are
+// that many.
+at::Tensor leading_elements(const at::Tensor& t, int64_t count) {
+  const int64_t needed = (t.storage_offset() + count) * static_cast<int64_t>(t.element_size());
+  if (static_cast<int64_t>(t.storage().nbytes()) < needed) return at::Tensor();
+  return t.as_strided({count}, {1}, t.storage_offset());
+}
+
+// Makes a valid call's parameter share memory with another argument, as c.alias asks; returns
+// the parameter that must be blamed, or -1 if the alias does not apply.
+int apply_alias(const Case& c, std::array<at::Tensor, kInputs>& t) {
+  if (c.alias == Alias::None || !twolayer_fuzz::blame(c, t, true).name.empty()) return -1;
+  if (t[kX].is_meta()) return -1;
+  switch (c.alias) {
+    case Alias::XIsW1:
+      if (t[kX].sizes() != t[kW1].sizes()) return -1;
+      t[kX] = t[kW1];
+      return kW1;
+    case Alias::b1InW1: {
+      const at::Tensor b1 = leading_elements(t[kW1], t[kb1].numel());
+      if (!b1.defined()) return -1;
+      t[kb1] = b1;
+      return kW1;
+    }
+    case Alias::b2InY: {
+      const at::Tensor b2 = leading_elements(t[kY], t[kb2].numel());
+      if (!b2.defined()) return -1;
+      t[kb2] = b2;
+      return kb2;
+    }
+    case Alias::None: break;
+  }
+  return -1;
+}
+
 void run_fit(const Case& c, std::array<at::Tensor, kInputs> t) {
-  // fit_(W1, b1, W2, b2, X = W1, ...) changes X under the loop's feet, and a parameter whose
-  // elements share memory takes several updates in one place: there is no right answer to
-  // compare with, only the absence of crashes and of wrong errors.
-  const bool aliased = c.alias_parameters && t[kX].defined() && t[kW1].defined() &&
-                       t[kX].sizes() == t[kW1].sizes();
-  if (aliased) t[kX] = t[kW1];
+  // A parameter that shares memory with another argument must be refused (apply_alias). A
+  // parameter whose own elements share memory is refused too, but an overlapping layout that
+  // has_internal_overlap cannot see (TooHard) may run: several updates land in one place, and
+  // there is no right answer to compare with, only the absence of crashes and wrong errors.
+  const int overlapping = apply_alias(c, t);
   current_inputs = &t;
-  const bool ill_defined = aliased || shares_memory_within(c, kW1) ||
-                           shares_memory_within(c, kb1) || shares_memory_within(c, kW2) ||
-                           shares_memory_within(c, kb2);
-  const Blame blame = twolayer_fuzz::blame(c, t, true);
+  const bool ill_defined = shares_memory_within(c, kW1) || shares_memory_within(c, kb1) ||
+                           shares_memory_within(c, kW2) || shares_memory_within(c, kb2);
+  const Blame blame = twolayer_fuzz::blame(c, t, true, overlapping);
   const Snapshot before(t);
   at::Tensor costs;
   const bool ran = ran_as_expected(c, blame, before, t, [&] {

@@ -19,13 +19,15 @@ M, N0, N1, N2 = [1, 2, 3, 5, 9, 1, 4], [1, 2, 3, 5], [1, 2, 4, 7, 24], [1, 2, 3,
 LAYOUTS = ["contiguous", "contiguous", "transposed", "sliced", "expanded", "overlapping"]
 ACTIVATIONS = ["tanh", "relu", "sigmoid", "leaky_relu"]
 VALUES = ["normal", "normal", "large_logits", "extreme", "nonfinite", "raw"]
-GRAD_MODES = ["grad", "grad", "no_grad", "inference", "create_graph"]
+GRAD_MODES = ["grad", "grad", "no_grad", "inference", "create_graph", "dual"]
 GRAD_SCALES = [1.0, -0.75, 2.5, 0.0]
 ITERATIONS = [1, 1, 2, 3, 0, -1]
 LEARNING_RATES = ["0.5", "1.2", "0", "-0.3", "1e30", "nan", "inf"]
 FAULT_COUNTS = [0, 0, 0, 1, 1, 2]
 INPUTS = ["X", "Y", "W1", "b1", "W2", "b2"]
-FAULT_KINDS = ["rank", "dtype", "empty", "shape", "meta", "undefined", "activation"]
+FAULT_KINDS = ["rank", "dtype", "empty", "shape", "meta", "undefined", "activation", "sparse"]
+# fit_'s overlapping arguments, as decode.h reads its byte (anything else decodes to none).
+ALIASES = {False: 1, "X=W1": 0, "b1 in W1": 14, "b2 in Y": 15}
 BAD_DTYPES = ["int64", "float16", "bool", "bfloat16", "int32", "float32", "float64"]
 
 
@@ -53,6 +55,7 @@ class Encoder:
 def encode(op="loss", dtype="float32", shape=(5, 2, 4, 1), requires_grad="X Y W1 b1 W2 b2",
            layouts=None, activation="tanh", values="normal", grad_mode="grad", grad_scale=1.0,
            iterations=1, learning_rate="0.5", alias=False, faults=()):
+    """alias: False or a key of ALIASES."""
     e = Encoder()
     e.index(OPS, op)
     e.byte(1 if dtype == "float32" else 0)
@@ -67,7 +70,7 @@ def encode(op="loss", dtype="float32", shape=(5, 2, 4, 1), requires_grad="X Y W1
     e.index(GRAD_SCALES, grad_scale)
     e.index(ITERATIONS, iterations)
     e.index(LEARNING_RATES, learning_rate)
-    e.byte(0 if alias else 1)
+    e.byte(ALIASES[alias])
     e.index(FAULT_COUNTS, len(faults))
     for fault in faults:
         kind, target = fault[0], fault[1]
@@ -122,7 +125,15 @@ def cases():
     yield "fit-iterations-0", encode("fit", "float32", SMALL, iterations=0)
     yield "fit-iterations-negative", encode("fit", "float32", SMALL, iterations=-1)
     yield "fit-lr-nan", encode("fit", "float32", SMALL, learning_rate="nan")
-    yield "fit-alias", encode("fit", "float64", (4, 2, 4, 1), alias=True)
+    yield "fit-alias", encode("fit", "float64", (4, 2, 4, 1), alias="X=W1")
+    yield "fit-alias-b1-in-W1", encode("fit", "float32", SMALL, alias="b1 in W1")
+    yield "fit-alias-b2-in-Y", encode("fit", "float64", BLAS, alias="b2 in Y")
+    yield "loss-dual", encode("loss", "float64", SMALL, grad_mode="dual", requires_grad="W1 Y")
+    yield "loss-dual-blas", encode("loss", "float32", BLAS, grad_mode="dual")
+    yield "forward-dual", encode("forward", "float64", BLAS, grad_mode="dual",
+                                 requires_grad="X b1 W2")
+    yield "W1-sparse", encode(faults=[("sparse", "W1")])
+    yield "X-sparse-fit", encode("fit", faults=[("sparse", "X")])
     yield "X-rank3", encode(faults=[("rank", "X", [2, 3, 1])])
     yield "W2-rank1", encode("forward", faults=[("rank", "W2", [3])])
     yield "X-int64", encode(faults=[("dtype", "X", "int64")])

@@ -37,7 +37,9 @@ inline bool is_valid_activation(const std::string& a) {
   return false;
 }
 
-inline Blame blame(const Case& c, const std::array<at::Tensor, kInputs>& t, bool with_Y) {
+// `overlapping`: for fit_, the parameter that shares memory with a later argument, or -1.
+inline Blame blame(const Case& c, const std::array<at::Tensor, kInputs>& t, bool with_Y,
+                   int overlapping = -1) {
   auto named = [](const std::string& name) {
     return Blame{name, "twolayer: " + name + " ", {}};
   };
@@ -51,6 +53,11 @@ inline Blame blame(const Case& c, const std::array<at::Tensor, kInputs>& t, bool
     }
   }
   if (!undefined.name.empty()) return undefined;
+  // Non-strided layouts are refused before anything reads a size, in the checks' order.
+  for (int k : {kX, kW1, kb1, kW2, kb2, kY}) {
+    if (k == kY && !with_Y) continue;
+    if (t[k].layout() != at::kStrided) return named(input_name(k));
+  }
   const at::Tensor& X = t[kX];
   if (X.dim() != 2 || (X.scalar_type() != at::kFloat && X.scalar_type() != at::kDouble) ||
       X.size(0) < 1 || X.size(1) < 1) {
@@ -82,6 +89,8 @@ inline Blame blame(const Case& c, const std::array<at::Tensor, kInputs>& t, bool
     for (int k : {kW1, kb1, kW2, kb2}) {
       if (at::has_internal_overlap(t[k]) == at::MemOverlap::Yes) return named(input_name(k));
     }
+    // A parameter that shares memory with another argument would change it while read.
+    if (overlapping >= 0) return named(input_name(overlapping));
     if (c.iterations < 0) return named("iterations");
     if (!std::isfinite(c.learning_rate)) return named("learning_rate");
   }

@@ -138,7 +138,10 @@ inline std::array<at::Tensor, kInputs> make_tensors(const Case& c) {
       base = base.nan_to_num(0.0, 0.0, 0.0).clamp(-1e6, 1e6).round();
     }
     t[k] = view_as_layout(base.to(s.dtype), s.layout);
-    if (s.requires_grad && (s.dtype == at::kFloat || s.dtype == at::kDouble)) {
+    // A non-strided layout; any dtype and rank go (to_sparse takes them all).
+    if (s.sparse) t[k] = t[k].to_sparse();
+    if (s.requires_grad && c.grad_mode != GradMode::Dual &&
+        (s.dtype == at::kFloat || s.dtype == at::kDouble)) {
       t[k].requires_grad_(true);
     }
   }

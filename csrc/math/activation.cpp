@@ -21,16 +21,19 @@ at::Tensor activate(const at::Tensor& Z1, Activation activation) {
   TORCH_INTERNAL_ASSERT(false, "unhandled activation");
 }
 
-at::Tensor activation_derivative_from_output(const at::Tensor& A1, Activation activation) {
+at::Tensor activation_backward(const at::Tensor& dA1, const at::Tensor& A1,
+                               Activation activation) {
   switch (activation) {
-    case Activation::Tanh: return 1 - A1 * A1;
-    case Activation::Sigmoid: return A1 * (1 - A1);
-    // A1 > 0 exactly where Z1 > 0, for both; the comparison is constant, so double backward
-    // correctly sees a zero second derivative.
-    case Activation::Relu: return (A1 > 0).to(A1.scalar_type());
+    case Activation::Tanh: return dA1 * (1 - A1 * A1);
+    case Activation::Sigmoid: return dA1 * (A1 * (1 - A1));
+    // A1 > 0 exactly where Z1 > 0. Selected, not multiplied by a 0/1 slope: a NaN in dA1 stays
+    // out of the units that are off, as in autograd's threshold_backward (which also passes dA1
+    // where A1 is NaN). The condition is constant, so double backward sees a zero second
+    // derivative.
+    case Activation::Relu: return at::where(A1 <= 0, at::zeros({}, dA1.options()), dA1);
     case Activation::LeakyRelu:
-      return at::where(A1 > 0, at::ones({}, A1.options()),
-                       at::full({}, kLeakyReluSlope, A1.options()));
+      return dA1 * at::where(A1 > 0, at::ones({}, A1.options()),
+                             at::full({}, kLeakyReluSlope, A1.options()));
   }
   TORCH_INTERNAL_ASSERT(false, "unhandled activation");
 }

@@ -18,7 +18,8 @@ constexpr double kLeakyReluSlope = 0.01;
 
 at::Tensor activate(const at::Tensor& Z1, Activation activation);
 
-// g1'(Z1) expressed through A1. At Z1 = 0 it follows PyTorch: relu' = 0, leaky_relu' = 0.01.
-at::Tensor activation_derivative_from_output(const at::Tensor& A1, Activation activation);
+// dZ1 = dA1 * g1'(Z1), g1' expressed through A1. At Z1 = 0 it follows PyTorch: relu' = 0,
+// leaky_relu' = 0.01; relu masks dA1 (where A1 <= 0: 0) rather than multiplying by 0.
+at::Tensor activation_backward(const at::Tensor& dA1, const at::Tensor& A1, Activation activation);
 
 }  // namespace twolayer

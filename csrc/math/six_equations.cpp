@@ -10,8 +10,10 @@ ForwardCache forward_cache(const at::Tensor& X, const at::Tensor& W1, const at::
 }
 
 at::Tensor cost_from_logits(const at::Tensor& Z2, const at::Tensor& Y) {
-  at::Tensor softplus = at::clamp_min(Z2, 0) + at::log1p(at::exp(-at::abs(Z2)));
-  return (softplus - Y * Z2).sum() / static_cast<double>(Z2.size(0));
+  // softplus(Z2) - Y Z2 as (1 - Y) Z2 + softplus(-Z2), binary_cross_entropy_with_logits' form:
+  // it costs +inf, not NaN, for Z2 = +inf with Y = 0.
+  at::Tensor softplus_of_minus = at::clamp_min(-Z2, 0) + at::log1p(at::exp(-at::abs(Z2)));
+  return ((1 - Y) * Z2 + softplus_of_minus).sum() / static_cast<double>(Z2.size(0));
 }
 
 namespace {
@@ -27,7 +29,7 @@ ForwardGradients backprop_from_dZ2(const at::Tensor& dZ2, const at::Tensor& X,
   if (mask[3]) grads[3] = at::mm(dZ2.t(), A1) * scale;
   if (mask[4]) grads[4] = dZ2.sum(0) * scale;
   if (mask[0] || mask[1] || mask[2]) {
-    at::Tensor dZ1 = at::mm(dZ2, W2) * activation_derivative_from_output(A1, activation);
+    at::Tensor dZ1 = activation_backward(at::mm(dZ2, W2), A1, activation);
     if (mask[1]) grads[1] = at::mm(dZ1.t(), X) * scale;
     if (mask[2]) grads[2] = dZ1.sum(0) * scale;
     if (mask[0]) grads[0] = at::mm(dZ1, W1) * scale;

@@ -12,6 +12,7 @@
 #include <torch/library.h>
 
 #include "ops/op_handles.h"
+#include "ops/registration.h"
 
 namespace twolayer {
 namespace {
@@ -43,13 +44,13 @@ at::Tensor forward_autocast(const at::Tensor& X, const at::Tensor& W1, const at:
 }  // namespace
 }  // namespace twolayer
 
-TORCH_LIBRARY_IMPL(twolayer, AutocastCPU, m) {
+TWOLAYER_LIBRARY_IMPL(AutocastCPU, m) {
   m.impl("loss", &twolayer::loss_autocast<c10::DispatchKey::AutocastCPU, c10::DeviceType::CPU>);
   m.impl("forward",
          &twolayer::forward_autocast<c10::DispatchKey::AutocastCPU, c10::DeviceType::CPU>);
 }
 
-TORCH_LIBRARY_IMPL(twolayer, AutocastCUDA, m) {
+TWOLAYER_LIBRARY_IMPL(AutocastCUDA, m) {
   m.impl("loss", &twolayer::loss_autocast<c10::DispatchKey::AutocastCUDA, c10::DeviceType::CUDA>);
   m.impl("forward",
          &twolayer::forward_autocast<c10::DispatchKey::AutocastCUDA, c10::DeviceType::CUDA>);

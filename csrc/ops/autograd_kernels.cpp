@@ -6,7 +6,10 @@
 
 #include <torch/library.h>
 
+#include "math/checks.h"
+#include "math/six_equations.h"
 #include "ops/op_handles.h"
+#include "ops/registration.h"
 #include "twolayer/two_layer_function.h"
 
 namespace twolayer {
@@ -28,10 +31,27 @@ bool needs_graph(std::initializer_list<const at::Tensor*> inputs) {
   return false;
 }
 
+// Forward-mode AD (torch.autograd.forward_ad, functorch's jvp and jacfwd): a dual input carries
+// a tangent, which neither the backend kernels nor a C++ custom Function (no jvp) would
+// propagate. Level 0, as PyTorch's own generated kernels read it.
+bool has_tangent(std::initializer_list<const at::Tensor*> inputs) {
+  for (const at::Tensor* t : inputs) {
+    if (t->defined() && t->_fw_grad(/*level=*/0).defined()) return true;
+  }
+  return false;
+}
+
 at::Tensor loss_autograd(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                          const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
                          c10::string_view activation) {
   check_defined({{"X", &X}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}, {"Y", &Y}});
+  if (has_tangent({&X, &Y, &W1, &b1, &W2, &b2})) {
+    // The reference equations in ATen operators, at this level: ATen's forward-mode formulas
+    // then give the tangent (and, for inputs that also require grad, autograd the gradient).
+    check_network_sizes(X, Y, W1, b1, W2, b2, Labels::Required);
+    const Activation g1 = parse_activation(activation);
+    return cost_from_logits(forward_cache(X, W1, b1, W2, b2, g1).Z2, Y);
+  }
   if (needs_graph({&X, &Y, &W1, &b1, &W2, &b2})) {
     return TwoLayerFunction::apply(X, Y, W1, b1, W2, b2, activation);
   }
@@ -43,6 +63,11 @@ at::Tensor forward_autograd(const at::Tensor& X, const at::Tensor& W1, const at:
                             const at::Tensor& W2, const at::Tensor& b2,
                             c10::string_view activation) {
   check_defined({{"X", &X}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}});
+  if (has_tangent({&X, &W1, &b1, &W2, &b2})) {
+    check_network_sizes(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
+    const Activation g1 = parse_activation(activation);
+    return at::sigmoid(forward_cache(X, W1, b1, W2, b2, g1).Z2);
+  }
   if (needs_graph({&X, &W1, &b1, &W2, &b2})) {
     return TwoLayerForwardFunction::apply(X, W1, b1, W2, b2, activation);
   }
@@ -52,18 +77,12 @@ at::Tensor forward_autograd(const at::Tensor& X, const at::Tensor& W1, const at:
 
 // fit_ is an optimiser, not a differentiable function: like torch.optim's step it updates the
 // parameters outside the graph, and bumps their versions so that a graph which saved them
-// refuses to backward through the stale values.
+// refuses to backward through the stale values. Inference-tensor parameters are refused by
+// check_fit_arguments in the backend kernel, before the update: this kernel does not run at all
+// when no argument carries the Autograd key.
 at::Tensor fit_autograd(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
                         const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
                         double learning_rate, c10::string_view activation) {
-  // Outside inference mode an inference tensor cannot be updated in place: refuse it before the
-  // update rather than fail at the version bump after it.
-  const std::pair<const char*, const at::Tensor*> parameters[] = {
-      {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}};
-  for (const auto& [name, p] : parameters) {
-    TORCH_CHECK(!p->defined() || !p->is_inference(), "twolayer: ", name,
-                " is an inference tensor, which fit_ cannot update outside torch.inference_mode()");
-  }
   at::Tensor costs;
   {
     at::AutoDispatchBelowADInplaceOrView below_autograd;
@@ -76,7 +95,7 @@ at::Tensor fit_autograd(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tens
 }  // namespace
 }  // namespace twolayer
 
-TORCH_LIBRARY_IMPL(twolayer, Autograd, m) {
+TWOLAYER_LIBRARY_IMPL(Autograd, m) {
   m.impl("fit_", &twolayer::fit_autograd);
   m.impl("loss", &twolayer::loss_autograd);
   m.impl("forward", &twolayer::forward_autograd);

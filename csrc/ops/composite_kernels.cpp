@@ -10,6 +10,7 @@
 #include "math/fit.h"
 #include "math/six_equations.h"
 #include "ops/op_handles.h"
+#include "ops/registration.h"
 
 namespace twolayer {
 namespace {
@@ -71,7 +72,7 @@ at::Tensor fit(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2, c
 }  // namespace
 }  // namespace twolayer
 
-TORCH_LIBRARY_IMPL(twolayer, CompositeExplicitAutograd, m) {
+TWOLAYER_LIBRARY_IMPL(CompositeExplicitAutograd, m) {
   m.impl("fit_", &twolayer::fit);
   m.impl("loss", &twolayer::loss);
   m.impl("forward", &twolayer::forward);

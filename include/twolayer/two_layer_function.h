@@ -23,6 +23,11 @@ namespace twolayer {
 
 // Returns the cost J. Gradients: dX, dY, dW1, db1, dW2, db2 (each only where required).
 struct TWOLAYER_API TwoLayerFunction : public torch::autograd::Function<TwoLayerFunction> {
+  // Function::apply, after refusing undefined inputs with twolayer's message: the generic
+  // apply reads every input's device before forward could check anything.
+  static at::Tensor apply(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
+                          const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
+                          c10::string_view activation);
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& X,
                             const at::Tensor& Y, const at::Tensor& W1, const at::Tensor& b1,
                             const at::Tensor& W2, const at::Tensor& b2,
@@ -34,6 +39,9 @@ struct TWOLAYER_API TwoLayerFunction : public torch::autograd::Function<TwoLayer
 // Returns the probabilities A2. Gradients: dX, dW1, db1, dW2, db2 from an incoming dA2.
 struct TWOLAYER_API TwoLayerForwardFunction
     : public torch::autograd::Function<TwoLayerForwardFunction> {
+  // As TwoLayerFunction::apply.
+  static at::Tensor apply(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
+                          const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation);
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& X,
                             const at::Tensor& W1, const at::Tensor& b1, const at::Tensor& W2,
                             const at::Tensor& b2, c10::string_view activation);

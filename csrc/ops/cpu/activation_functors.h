@@ -2,7 +2,9 @@
 
 // The hidden activations g1 and their slopes g1' (expressed through the output A1) for the fused
 // CPU loops, for scalars and for the vectors of simd.h. math/activation.h is the reference they
-// must agree with.
+// must agree with. delta(d, a) is d * g1' as backward applies it: relu masks rather than
+// multiplies, so that a NaN arriving at a unit that is off stays out of its gradient, as in
+// autograd.
 
 #include "math/activation.h"
 #include "ops/cpu/fast_math.h"
@@ -13,11 +15,13 @@ namespace cpu {
 struct TanhFn {
   template <typename V> static TWOLAYER_INLINE V value(V z) { return Math<V>::tanh(z); }
   template <typename V> static TWOLAYER_INLINE V slope(V a) { return splat<V>(1) - a * a; }
+  template <typename V> static TWOLAYER_INLINE V delta(V d, V a) { return d * slope(a); }
 };
 
 struct SigmoidFn {
   template <typename V> static TWOLAYER_INLINE V value(V z) { return Math<V>::logit(z).logistic; }
   template <typename V> static TWOLAYER_INLINE V slope(V a) { return a * (splat<V>(1) - a); }
+  template <typename V> static TWOLAYER_INLINE V delta(V d, V a) { return d * slope(a); }
 };
 
 struct ReluFn {
@@ -28,6 +32,10 @@ struct ReluFn {
   template <typename V> static TWOLAYER_INLINE V slope(V a) {
     return select(a > splat<V>(0), splat<V>(1), splat<V>(0));
   }
+  // As autograd's threshold_backward: zero where a <= 0, d itself elsewhere (NaN a included).
+  template <typename V> static TWOLAYER_INLINE V delta(V d, V a) {
+    return select(a <= splat<V>(0), splat<V>(0), d);
+  }
 };
 
 struct LeakyReluFn {
@@ -37,6 +45,7 @@ struct LeakyReluFn {
   template <typename V> static TWOLAYER_INLINE V slope(V a) {
     return select(a > splat<V>(0), splat<V>(1), splat<V>(kLeakyReluSlope));
   }
+  template <typename V> static TWOLAYER_INLINE V delta(V d, V a) { return d * slope(a); }
 };
 
 }  // namespace cpu

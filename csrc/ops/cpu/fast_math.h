@@ -83,12 +83,15 @@ TWOLAYER_INLINE V log1p_unit(V u) {
   return splat<V>(2.0f) * s * p;
 }
 
-// The output layer's two functions of one logit z, sharing e^-|z| (which never overflows):
-// the logistic sigmoid(z) and softplus(z) = log(1 + e^z), the cost's term.
+// The output layer's functions of one logit z, sharing e^-|z| (which never overflows): the
+// logistic sigmoid(z), softplus(z) = log(1 + e^z) and softplus(-z). The cost's term is
+// cost_term(z, y) = softplus(z) - y z, evaluated as (1 - y) z + softplus(-z) the way
+// binary_cross_entropy_with_logits does: z = +inf with y = 0 then costs +inf, not inf - 0 * inf.
 template <typename V>
 struct Logit {
   V logistic;
   V softplus;
+  V softplus_of_minus;
 };
 
 template <typename V>
@@ -97,15 +100,25 @@ TWOLAYER_INLINE Logit<V> fast_logit(V z) {
   const V one_plus_e = splat<V>(1.0f) + e;
   const auto positive = z >= splat<V>(0.0f);
   const V logistic = select(positive, splat<V>(1.0f), e) / one_plus_e;
-  const V softplus = select(z > splat<V>(0.0f), z, splat<V>(0.0f)) + log1p_unit(e);
-  // NaN: the comparisons fail and e is NaN, so both come out NaN.
-  return {logistic, softplus};
+  const V log1p_e = log1p_unit(e);
+  const V softplus = select(z > splat<V>(0.0f), z, splat<V>(0.0f)) + log1p_e;
+  const V softplus_of_minus = select(z < splat<V>(0.0f), -z, splat<V>(0.0f)) + log1p_e;
+  // NaN: the comparisons fail and e is NaN, so all come out NaN.
+  return {logistic, softplus, softplus_of_minus};
 }
 
 // double: the std:: functions, lane by lane.
 TWOLAYER_INLINE Logit<double> exact_logit(double z) {
   const double e = std::exp(-std::fabs(z));
-  return {z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e), (z > 0.0 ? z : 0.0) + std::log1p(e)};
+  const double log1p_e = std::log1p(e);
+  return {z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e), (z > 0.0 ? z : 0.0) + log1p_e,
+          (z < 0.0 ? -z : 0.0) + log1p_e};
+}
+
+// softplus(z) - y z, the cost of one logit z and label y (see Logit).
+template <typename V>
+TWOLAYER_INLINE V cost_term(const Logit<V>& out, V z, V y) {
+  return (splat<V>(1.0f) - y) * z + out.softplus_of_minus;
 }
 
 // The functions of the fused loops by type: Math<V>::tanh(z), Math<V>::logit(z).
@@ -142,6 +155,7 @@ struct Math<VDouble> {
       const Logit<double> one = exact_logit(z[l]);
       out.logistic[l] = one.logistic;
       out.softplus[l] = one.softplus;
+      out.softplus_of_minus[l] = one.softplus_of_minus;
     }
     return out;
   }

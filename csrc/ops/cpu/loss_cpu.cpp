@@ -9,6 +9,7 @@
 #include <ATen/EmptyTensor.h>
 #include <c10/util/SmallVector.h>
 
+#include "math/fit.h"
 #include "ops/cpu/fast_math.h"
 #include "ops/cpu/row_chunks.h"
 #include "ops/cpu/row_kernels.h"
@@ -149,7 +150,7 @@ double cost_times_m(const T* Z2, const T* Y, int64_t m, int64_t n2) {
   for_each_row_chunk(m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
     double sum = 0.0;
     for (int64_t k = begin * n2; k < end * n2; ++k) {
-      sum += Math<T>::logit(Z2[k]).softplus - Y[k] * Z2[k];
+      sum += cost_term(Math<T>::logit(Z2[k]), Z2[k], Y[k]);
     }
     partial[c] = sum;
   });
@@ -182,7 +183,11 @@ at::Tensor hidden_workspace(int64_t m, int64_t n1, const at::TensorOptions& opti
   thread_local size_t capacity = 0;
   const size_t bytes = static_cast<size_t>(m * n1) * options.dtype().itemsize();
   if (bytes > capacity) {
-    buffer.reset();  // the old one goes before the new one comes
+    // The old one goes before the new one comes; the capacity with it, so that a failed `new`
+    // (bad_alloc, the caller's MemoryError) leaves an empty workspace that the next call
+    // allocates again, not a null buffer that still claims the old size.
+    buffer.reset();
+    capacity = 0;
     buffer.reset(new char[bytes]);
     capacity = bytes;
   }
@@ -345,6 +350,7 @@ CostAndGradients loss_and_gradients(const at::Tensor& X_, const at::Tensor& Y_,
                                     const at::Tensor& W2_, const at::Tensor& b2_,
                                     const NetworkShape& s, Activation activation,
                                     std::array<bool, 6> mask) {
+  vector_kernels_version();  // refuses a bad TWOLAYER_CPU_KERNEL here, not in a worker thread
   // The parameters are small: contiguous copies of strided ones cost nothing worth avoiding.
   const at::Tensor W1 = W1_.contiguous(), b1 = b1_.contiguous(), W2 = W2_.contiguous(),
                    b2 = b2_.contiguous();
@@ -404,7 +410,8 @@ void small_net_fit(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b
 at::Tensor fit(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2, const at::Tensor& X,
                const at::Tensor& Y, const NetworkShape& shape, int64_t iterations,
                double learning_rate, Activation activation) {
-  at::Tensor costs = at::empty({iterations}, X.options());
+  vector_kernels_version();  // refuses a bad TWOLAYER_CPU_KERNEL before any update
+  at::Tensor costs = allocate_costs(iterations, X.options());
   const bool in_place_ok = W1.is_contiguous() && b1.is_contiguous() && W2.is_contiguous() &&
                            b2.is_contiguous();
   AT_DISPATCH_FLOATING_TYPES(X.scalar_type(), "twolayer_fit", [&] {

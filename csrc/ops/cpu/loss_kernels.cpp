@@ -5,6 +5,7 @@
 
 #include "math/fit.h"
 #include "ops/cpu/loss_cpu.h"
+#include "ops/registration.h"
 
 namespace twolayer {
 namespace {
@@ -41,7 +42,7 @@ at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b
 }  // namespace
 }  // namespace twolayer
 
-TORCH_LIBRARY_IMPL(twolayer, CPU, m) {
+TWOLAYER_LIBRARY_IMPL(CPU, m) {
   m.impl("fit_", &twolayer::fit_cpu);
   m.impl("loss", &twolayer::loss_cpu);
   m.impl("_loss_and_gradients", &twolayer::loss_and_gradients_cpu);

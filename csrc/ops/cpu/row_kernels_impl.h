@@ -46,7 +46,7 @@ void hidden_delta_rows_for(T* A1, const T* dZ2, const T* W2, const T* product, i
         back = splat<V>(d2[0]) * load<V>(W2 + j);
         for (int64_t o = 1; o < n2; ++o) back += splat<V>(d2[o]) * load<V>(W2 + o * n1 + j);
       }
-      const V d1 = back * G::slope(load<V>(a + j));
+      const V d1 = G::delta(back, load<V>(a + j));
       store(a + j, d1);
       store(sum.data() + j, load<V>(sum.data() + j) + d1);
     }
@@ -55,7 +55,7 @@ void hidden_delta_rows_for(T* A1, const T* dZ2, const T* W2, const T* product, i
       if (product == nullptr) {
         for (int64_t o = 0; o < n2; ++o) back += d2[o] * W2[o * n1 + j];
       }
-      a[j] = back * G::slope(a[j]);
+      a[j] = G::delta(back, a[j]);
       sum[j] += a[j];
     }
     if ((i - begin + 1) % kRowsPerFlush == 0 || i + 1 == end) {
@@ -108,7 +108,7 @@ void fused_rows_for(const FusedRows<T>& p, int64_t begin, int64_t end, double* s
       for (int l = 0; l < L; ++l) z += dot[o][l];
       const T y = p.Y[i * n2 + o];
       const Logit<T> out = Math<T>::logit(z);
-      cost += static_cast<double>(out.softplus - y * z);
+      cost += static_cast<double>(cost_term(out, z, y));
       if (p.dY != nullptr) p.dY[i * n2 + o] = p.dY_scale * z;
       d2[o] = out.logistic - y;
       db2[o] += d2[o];
@@ -124,7 +124,7 @@ void fused_rows_for(const FusedRows<T>& p, int64_t begin, int64_t end, double* s
           store(dW2 + o * n1 + j, load<V>(dW2 + o * n1 + j) + d * h);
           back += d * load<V>(p.W2 + o * n1 + j);
         }
-        const V d1 = back * G::slope(h);
+        const V d1 = G::delta(back, h);
         store(a + j, d1);
         store(db1 + j, load<V>(db1 + j) + d1);
       }
@@ -134,7 +134,7 @@ void fused_rows_for(const FusedRows<T>& p, int64_t begin, int64_t end, double* s
           dW2[o * n1 + j] += d2[o] * a[j];
           back += d2[o] * p.W2[o * n1 + j];
         }
-        a[j] = back * G::slope(a[j]);
+        a[j] = G::delta(back, a[j]);
         db1[j] += a[j];
       }
     }

@@ -56,7 +56,8 @@ void small_net_pass(const SmallNetProblem<T>& p, int64_t begin, int64_t end, dou
                     double* sums);
 
 // "avx2" or "baseline": the version of the vectorised kernels that runs (the environment
-// variable TWOLAYER_CPU_KERNEL=baseline forces the baseline, for tests and comparisons).
+// variable TWOLAYER_CPU_KERNEL=baseline or =avx2 forces one, for tests and comparisons). Throws
+// for any other value; the CPU kernels call it on the caller's thread before any parallel work.
 const char* vector_kernels_version();
 
 }  // namespace cpu

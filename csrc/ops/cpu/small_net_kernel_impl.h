@@ -104,7 +104,7 @@ void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* c
       V z = splat<V>(p.b2[o]);
       for (int64_t j = 0; j < n1; ++j) z += splat<V>(W2[o * n1 + j]) * a1[j];
       const Logit<V> out = Math<V>::logit(z);
-      cost_sum += keep(out.softplus - y[o] * z);
+      cost_sum += keep(cost_term(out, z, y[o]));
       if (p.dY != nullptr) {
         for (int64_t l = 0; l < n; ++l) p.dY[(i + l) * n2 + o] = p.dY_scale * z[l];
       }
@@ -119,7 +119,7 @@ void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* c
     }
     if (!p.gradients) return;
     for (int64_t j = 0; j < n1; ++j) {  // dZ1 = W2^T dZ2 * g1'(Z1), db1, dW1 = dZ1 X^T
-      const V d = keep(d1[j] * G::slope(a1[j]));
+      const V d = keep(G::delta(d1[j], a1[j]));
       d1[j] = d;
       sum[db1 + j] += d;
       for (int64_t k = 0; k < n0; ++k) sum[dW1 + j * n0 + k] += d * x[k];

@@ -7,6 +7,8 @@
 #include <type_traits>
 #include <vector>
 
+#include <c10/util/Exception.h>
+
 #include "ops/cpu/activation_functors.h"
 #include "ops/cpu/fast_math.h"
 #include "ops/cpu/row_kernels.h"
@@ -39,18 +41,32 @@ void fused(const FusedRows<T>& p, int64_t begin, int64_t end, double* sums);
 
 namespace {
 
-bool run_avx2() {
+bool cpu_has_avx2() {
 #ifdef TWOLAYER_HAVE_AVX2_KERNELS
-  static const bool chosen = [] {
-    const char* forced = std::getenv("TWOLAYER_CPU_KERNEL");
-    if (forced != nullptr && std::strcmp(forced, "baseline") == 0) return false;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return chosen;
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
   return false;
 #endif
+}
+
+// Read at the first kernel call rather than at load time: a bad value is then an exception the
+// caller sees, not an abort while the library loads. A throw leaves the static unset, so every
+// later call refuses the value again.
+bool run_avx2() {
+  static const bool chosen = [] {
+    const char* forced = std::getenv("TWOLAYER_CPU_KERNEL");
+    if (forced == nullptr || forced[0] == '\0') return cpu_has_avx2();
+    if (std::strcmp(forced, "baseline") == 0) return false;
+    TORCH_CHECK(std::strcmp(forced, "avx2") == 0,
+                "twolayer: TWOLAYER_CPU_KERNEL must be one of baseline, avx2 (or unset for the "
+                "CPU's best), but got '", forced, "'");
+    TORCH_CHECK(cpu_has_avx2(),
+                "twolayer: TWOLAYER_CPU_KERNEL=avx2, but this CPU or build has no AVX2+FMA "
+                "kernels; use baseline or leave it unset");
+    return true;
+  }();
+  return chosen;
 }
 
 }  // namespace
