@@ -41,13 +41,24 @@ bool has_tangent(std::initializer_list<const at::Tensor*> inputs) {
   return false;
 }
 
+// torch.func's grad, vjp, jacrev (and jvp, jacfwd): their wrapped tensors are differentiated by
+// functorch, which refuses a C++ custom Function ("cannot use C++ torch::autograd::Function
+// with functorch transforms") but transforms ATen operators.
+bool under_functorch(std::initializer_list<const at::Tensor*> inputs) {
+  for (const at::Tensor* t : inputs) {
+    if (t->defined() && t->key_set().has(c10::DispatchKey::FuncTorchGradWrapper)) return true;
+  }
+  return false;
+}
+
 at::Tensor loss_autograd(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                          const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
                          c10::string_view activation) {
   check_defined({{"X", &X}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}, {"Y", &Y}});
-  if (has_tangent({&X, &Y, &W1, &b1, &W2, &b2})) {
+  if (has_tangent({&X, &Y, &W1, &b1, &W2, &b2}) || under_functorch({&X, &Y, &W1, &b1, &W2, &b2})) {
     // The reference equations in ATen operators, at this level: ATen's forward-mode formulas
-    // then give the tangent (and, for inputs that also require grad, autograd the gradient).
+    // then give the tangent (and, for inputs that also require grad, autograd the gradient);
+    // under torch.func, functorch differentiates them.
     check_network_sizes(X, Y, W1, b1, W2, b2, Labels::Required);
     const Activation g1 = parse_activation(activation);
     return cost_from_logits(forward_cache(X, W1, b1, W2, b2, g1).Z2, Y);
@@ -63,7 +74,7 @@ at::Tensor forward_autograd(const at::Tensor& X, const at::Tensor& W1, const at:
                             const at::Tensor& W2, const at::Tensor& b2,
                             c10::string_view activation) {
   check_defined({{"X", &X}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}});
-  if (has_tangent({&X, &W1, &b1, &W2, &b2})) {
+  if (has_tangent({&X, &W1, &b1, &W2, &b2}) || under_functorch({&X, &W1, &b1, &W2, &b2})) {
     check_network_sizes(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
     const Activation g1 = parse_activation(activation);
     return at::sigmoid(forward_cache(X, W1, b1, W2, b2, g1).Z2);

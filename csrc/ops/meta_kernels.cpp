@@ -6,6 +6,7 @@
 #include "math/activation.h"
 #include "math/checks.h"
 #include "math/fit.h"
+#include "ops/registration.h"
 
 namespace twolayer {
 namespace {
@@ -64,7 +65,7 @@ at::Tensor fit_meta(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& 
 }  // namespace
 }  // namespace twolayer
 
-TORCH_LIBRARY_IMPL(twolayer, Meta, m) {
+TWOLAYER_LIBRARY_IMPL(Meta, m) {
   m.impl("fit_", &twolayer::fit_meta);
   m.impl("_loss_and_gradients", &twolayer::loss_and_gradients_meta);
   m.impl("_forward_with_cache", &twolayer::forward_with_cache_meta);
