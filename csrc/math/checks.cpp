@@ -65,10 +65,10 @@ c10::SymInt check_layer(const Layer& layer, const at::Tensor& W, const at::Tenso
   TORCH_CHECK(units >= 1, "twolayer: ", layer.weight, " must have at least one ", layer.kind, " (",
               layer.units, " >= 1), but got shape ", W.sym_sizes());
   // Both sides are named: from a module, the mistake is usually in the data, not the weight.
-  TORCH_CHECK(W.sym_size(1) == inputs, "twolayer: ", layer.feed, " has ", layer.inputs, " = ",
-              inputs, " ", layer.feed_units, " but ", layer.weight, " has shape ", W.sym_sizes(),
-              ", which takes ", layer.inputs, " = ", W.sym_size(1), " (", layer.weight, " is (",
-              layer.units, ", ", layer.inputs, ")): ", layer.feed, " must have ", W.sym_size(1),
+  TORCH_CHECK(W.sym_size(1) == inputs, "twolayer: ", layer.weight, " has shape ", W.sym_sizes(),
+              " (", layer.units, ", ", layer.inputs, "), which takes ", layer.inputs, " = ",
+              W.sym_size(1), " ", layer.feed_units, ", but ", layer.feed, " has ", layer.inputs,
+              " = ", inputs, " ", layer.feed_units, ": ", layer.feed, " must have ", W.sym_size(1),
               " ", layer.feed_units, ", or ", layer.weight, " shape (", units, ", ", inputs, ")");
   check_like_X(b, layer.bias, X);
   TORCH_CHECK(b.dim() == 1 && b.sym_size(0) == units, "twolayer: ", layer.bias,

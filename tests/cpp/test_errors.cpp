@@ -145,8 +145,8 @@ std::vector<ErrorCase> error_cases() {
                        "shape [0, 4]"),
       // Shape mismatches.
       loss_and_forward("shape/W1_shape", [=](NetInputs& in) { in.W1 = torch::randn({4, 3}, f32); },
-                       "twolayer: X has n0 = 2 features but W1 has shape [4, 3], which takes "
-                       "n0 = 3 (W1 is (n1, n0)): X must have 3 features, or W1 shape (4, 2)"),
+                       "twolayer: W1 has shape [4, 3] (n1, n0), which takes n0 = 3 features, "
+                       "but X has n0 = 2 features: X must have 3 features, or W1 shape (4, 2)"),
       loss_and_forward("shape/b1_shape", [=](NetInputs& in) { in.b1 = torch::randn({3}, f32); },
                        "twolayer: b1 must have shape (n1) = (4) to match W1 with n1 = 4 hidden "
                        "units, but got [3]"),
@@ -154,8 +154,8 @@ std::vector<ErrorCase> error_cases() {
                        "twolayer: b1 must have shape (n1) = (4) to match W1 with n1 = 4 hidden "
                        "units, but got [1, 4]"),
       loss_and_forward("shape/W2_shape", [=](NetInputs& in) { in.W2 = torch::randn({1, 3}, f32); },
-                       "twolayer: W1 has n1 = 4 hidden units but W2 has shape [1, 3], which "
-                       "takes n1 = 3 (W2 is (n2, n1)): W1 must have 3 hidden units, or W2 shape "
+                       "twolayer: W2 has shape [1, 3] (n2, n1), which takes n1 = 3 hidden units, "
+                       "but W1 has n1 = 4 hidden units: W1 must have 3 hidden units, or W2 shape "
                        "(1, 4)"),
       loss_and_forward("shape/b2_shape", [=](NetInputs& in) { in.b2 = torch::randn({2}, f32); },
                        "twolayer: b2 must have shape (n2) = (1) to match W2 with n2 = 1 output "
@@ -335,8 +335,8 @@ TEST(ErrorsBaseline, FunctionApplyChecksToo) {
   NetInputs in = valid_inputs().leaves(true);
   in.W1 = torch::randn({4, 3}).requires_grad_(true);
   const std::string message =
-      "twolayer: X has n0 = 2 features but W1 has shape [4, 3], which takes n0 = 3 (W1 is (n1, "
-      "n0)): X must have 3 features, or W1 shape (4, 2)";
+      "twolayer: W1 has shape [4, 3] (n1, n0), which takes n0 = 3 features, but X has n0 = 2 "
+      "features: X must have 3 features, or W1 shape (4, 2)";
   EXPECT_TRUE(ThrowsWithMessage(
       [&] { twolayer::TwoLayerFunction::apply(in.X, in.Y, in.W1, in.b1, in.W2, in.b2, "tanh"); },
       message));

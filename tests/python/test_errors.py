@@ -56,16 +56,16 @@ def _same_device(name, x_device, got):
 def _w1_columns(W1, n0=2):
     """X and W1 disagree on n0: both sides are named, as the module's user may have either wrong."""
     rows, cols = W1
-    return (f"twolayer: X has n0 = {n0} features but W1 has shape [{rows}, {cols}], which takes "
-            f"n0 = {cols} (W1 is (n1, n0)): X must have {cols} features, or W1 shape "
+    return (f"twolayer: W1 has shape [{rows}, {cols}] (n1, n0), which takes n0 = {cols} features, "
+            f"but X has n0 = {n0} features: X must have {cols} features, or W1 shape "
             f"({rows}, {n0})")
 
 
 def _w2_columns(W2, n1=4):
     rows, cols = W2
-    return (f"twolayer: W1 has n1 = {n1} hidden units but W2 has shape [{rows}, {cols}], which "
-            f"takes n1 = {cols} (W2 is (n2, n1)): W1 must have {cols} hidden units, or W2 shape "
-            f"({rows}, {n1})")
+    return (f"twolayer: W2 has shape [{rows}, {cols}] (n2, n1), which takes n1 = {cols} hidden "
+            f"units, but W1 has n1 = {n1} hidden units: W1 must have {cols} hidden units, or W2 "
+            f"shape ({rows}, {n1})")
 
 
 B1_SHAPE = "twolayer: b1 must have shape (n1) = (4) to match W1 with n1 = 4 hidden units, but got "

@@ -129,8 +129,8 @@ def test_errors_surface_through_torchscript():
         scripted(*args, "foo")
     args[2] = args[2][:, :1]
     with pytest.raises(RuntimeError, match=re.escape(
-            "twolayer: X has n0 = 2 features but W1 has shape [4, 1], which takes n0 = 1 (W1 is "
-            "(n1, n0)): X must have 1 features, or W1 shape (4, 2)")):
+            "twolayer: W1 has shape [4, 1] (n1, n0), which takes n0 = 1 features, but X has "
+            "n0 = 2 features: X must have 1 features, or W1 shape (4, 2)")):
         scripted(*args, "tanh")
 
 
