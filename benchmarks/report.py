@@ -1,6 +1,6 @@
 """Text tables of the Python suite's results (the JSON holds the same numbers and more)."""
 from fit_loop import PEERS as FIT_PEERS
-from step_peers import PEERS as STEP_ROWS
+from step_peers import ALL_PEERS as STEP_ROWS  # the rows of any run, read on any torch
 
 # The ratios issue 3 asks for, to read the tables against (informational: nothing fails on them).
 # torch.compile's only where the run has that peer (PyTorch 2.x).
@@ -59,12 +59,14 @@ def saved_bytes(saved):
 
 
 def step(setting):
+    with_compile = any("compile" in case["peers"] for case in setting["step"].values())
     lines = [f"== Forward + backward step (J and dW1, db1, dW2, db2), float32, tanh -- "
              f"{setting_title(setting)}",
              "   median µs per step; IQR as % of the median; ratios: this row's median / that "
              "peer's median",
              f"   {'shape':<6}{'(m, n0, n1, n2)':<22}{'peer':<18}{'median µs':>12}{'IQR':>7}"
-             f"{'reps':>7}{'/eager':>8}{'/floor':>8}{'/numpy':>8}"]
+             f"{'reps':>7}{'/eager':>8}{'/floor':>8}{'/numpy':>8}"
+             + (f"{'/compile':>9}" if with_compile else "")]
     for name, case in setting["step"].items():
         shape = "(" + ", ".join(str(d) for d in case["shape"]) + ")"
         for i, peer in enumerate(p for p in STEP_ROWS if p in case["peers"]):
@@ -75,7 +77,8 @@ def step(setting):
                 f"   {name if i == 0 else '':<6}{shape if i == 0 else '':<22}{label:<18}"
                 f"{t['median_us']:12.1f}{t['iqr_percent']:6.1f}%{t['reps']:7d}"
                 f"{_ratio(r.get(f'{peer}/eager'))}{_ratio(r.get(f'{peer}/mm_floor'))}"
-                f"{_ratio(r.get(f'{peer}/numpy'))}")
+                f"{_ratio(r.get(f'{peer}/numpy'))}"
+                + (f" {_ratio(r.get(f'{peer}/compile'))}" if with_compile else ""))
     return "\n".join(lines)
 
 

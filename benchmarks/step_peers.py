@@ -10,8 +10,8 @@ from common import (numpy_step, reference_loss, scripted_reference_loss, to_lect
 
 # torch.compile (inductor) of the eager network is a peer where the torch at hand has it (2.x).
 HAS_COMPILE = int(torch.__version__.split(".")[0]) >= 2 and hasattr(torch, "compile")
-PEERS = ("twolayer", "eager") + (("compile",) if HAS_COMPILE else ()) + (
-    "jit", "numpy", "null_op", "mm_floor")
+ALL_PEERS = ("twolayer", "eager", "compile", "jit", "numpy", "null_op", "mm_floor")
+PEERS = tuple(p for p in ALL_PEERS if p != "compile" or HAS_COMPILE)
 # Two ways of issuing the floor's products; the faster one is reported as mm_floor.
 FLOOR_VARIANTS = ("mm_floor_out", "mm_floor_alloc")
 TIMED = PEERS[:-1] + FLOOR_VARIANTS
