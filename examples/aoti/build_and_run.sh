@@ -8,12 +8,7 @@ set -euo pipefail
 build_dir=$1 work_dir=$2 torch_dir=$3 python=$4
 here=$(cd "$(dirname "$0")" && pwd)
 
-rm -rf "$work_dir"
-mkdir -p "$work_dir"
-cmake --install "$build_dir" --prefix "$work_dir/install" >/dev/null
-cmake -S "$here" -B "$work_dir/build" -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$work_dir/install" -DTorch_DIR="$torch_dir" >/dev/null
-cmake --build "$work_dir/build" -j"$(nproc)"
+bash "$here/../build_against_package.sh" "$build_dir" "$work_dir" "$torch_dir" "$here"
 
 "$python" "$here/export_package.py" "$work_dir/package"
 "$work_dir/build/run_aoti_package" "$work_dir/package/twolayer_net.pt2" \

@@ -12,6 +12,7 @@
 #include <twolayer/twolayer.h>
 
 #include "reference.h"
+#include "throws_with_message.h"
 
 namespace twolayer_test {
 namespace {
@@ -229,23 +230,6 @@ std::vector<ErrorCase> error_cases() {
   };
 }
 
-// Passes when `call` throws a c10::Error whose message (without the C++ backtrace) contains
-// `expected`; the failure text shows the actual message, which is what one needs to fix it.
-::testing::AssertionResult ThrowsWithMessage(const std::function<void()>& call,
-                                             const std::string& expected) {
-  try {
-    call();
-  } catch (const c10::Error& e) {
-    const std::string message = e.what_without_backtrace();
-    if (message.find(expected) != std::string::npos) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "message was:\n  " << message
-                                         << "\nexpected it to contain:\n  " << expected;
-  } catch (const std::exception& e) {
-    return ::testing::AssertionFailure() << "threw something other than c10::Error: "
-                                         << e.what();
-  }
-  return ::testing::AssertionFailure() << "did not throw; expected:\n  " << expected;
-}
 
 // Tensors that can be compared by value (meta tensors have no values, so shape and dtype).
 ::testing::AssertionResult Unchanged(const at::Tensor& after, const at::Tensor& before) {

@@ -12,25 +12,10 @@
 #include <twolayer/twolayer.h>
 
 #include "reference.h"
+#include "throws_with_message.h"
 
 namespace twolayer_test {
 namespace {
-
-::testing::AssertionResult ThrowsWith(const std::function<void()>& call,
-                                      const std::string& expected) {
-  try {
-    call();
-  } catch (const c10::Error& e) {
-    const std::string message = e.what_without_backtrace();
-    if (message.find(expected) != std::string::npos) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "message was:\n  " << message
-                                         << "\nexpected it to contain:\n  " << expected;
-  } catch (const std::exception& e) {
-    return ::testing::AssertionFailure() << "threw something other than c10::Error: "
-                                         << e.what();
-  }
-  return ::testing::AssertionFailure() << "did not throw; expected:\n  " << expected;
-}
 
 NetInputs small_inputs(int64_t m = 5) {
   torch::manual_seed(7);
@@ -54,16 +39,16 @@ void ExpectUnchanged(const std::vector<at::Tensor>& after, const std::vector<at:
 TEST(Reliability, FunctionApplyRefusesUndefinedInputs) {
   const NetInputs in = small_inputs().leaves(true);
   const at::Tensor none;
-  EXPECT_TRUE(ThrowsWith(
+  EXPECT_TRUE(ThrowsWithMessage(
       [&] { twolayer::TwoLayerFunction::apply(none, in.Y, in.W1, in.b1, in.W2, in.b2, "tanh"); },
       "twolayer: X must be a defined tensor, but got an undefined one"));
-  EXPECT_TRUE(ThrowsWith(
+  EXPECT_TRUE(ThrowsWithMessage(
       [&] { twolayer::TwoLayerFunction::apply(in.X, none, in.W1, in.b1, in.W2, in.b2, "tanh"); },
       "twolayer: Y must be a defined tensor, but got an undefined one"));
-  EXPECT_TRUE(ThrowsWith(
+  EXPECT_TRUE(ThrowsWithMessage(
       [&] { twolayer::TwoLayerForwardFunction::apply(none, in.W1, in.b1, in.W2, in.b2, "tanh"); },
       "twolayer: X must be a defined tensor, but got an undefined one"));
-  EXPECT_TRUE(ThrowsWith(
+  EXPECT_TRUE(ThrowsWithMessage(
       [&] { twolayer::TwoLayerForwardFunction::apply(in.X, in.W1, none, in.W2, in.b2, "tanh"); },
       "twolayer: b1 must be a defined tensor, but got an undefined one"));
   // And the defined call still works, against the reference.
@@ -76,7 +61,7 @@ TEST(Reliability, FitRefusesXSharingW1) {
   NetInputs in = small_inputs(/*m=*/4);  // X (4, 2) has W1's shape
   at::Tensor X = in.W1;
   const std::vector<at::Tensor> before = clones({in.W1, in.b1, in.W2, in.b2});
-  EXPECT_TRUE(ThrowsWith(
+  EXPECT_TRUE(ThrowsWithMessage(
       [&] { twolayer::fit_(in.W1, in.b1, in.W2, in.b2, X, in.Y, 10, 1.2); },
       "twolayer: W1 and X must not share memory (fit_ updates W1 in place), but they overlap; "
       "pass a copy (e.g. X.clone())"));
@@ -91,7 +76,7 @@ TEST(Reliability, FitRefusesInferenceParametersWhateverXAndYAre) {
     in = {in.X.clone(), in.Y.clone(), in.W1.clone(), in.b1.clone(), in.W2.clone(), in.b2.clone()};
   }
   const std::vector<at::Tensor> before = clones({in.W1, in.b1, in.W2, in.b2});
-  EXPECT_TRUE(ThrowsWith(
+  EXPECT_TRUE(ThrowsWithMessage(
       [&] { twolayer::fit_(in.W1, in.b1, in.W2, in.b2, in.X, in.Y, 3, 0.5); },
       "twolayer: W1 is an inference tensor, which fit_ cannot update outside "
       "torch.inference_mode()"));
@@ -102,7 +87,7 @@ TEST(Reliability, FitRefusesIterationsWhoseCostsOverflow) {
   NetInputs in = small_inputs();
   const std::vector<at::Tensor> before = clones({in.W1, in.b1, in.W2, in.b2});
   const int64_t too_many = std::numeric_limits<int64_t>::max();
-  EXPECT_TRUE(ThrowsWith(
+  EXPECT_TRUE(ThrowsWithMessage(
       [&] { twolayer::fit_(in.W1, in.b1, in.W2, in.b2, in.X, in.Y, too_many, 0.5); },
       "twolayer: iterations must be at most " + std::to_string(too_many / 8) +
           " (the returned costs, one float64 per iteration, must fit in memory), but got " +
