@@ -172,6 +172,26 @@ def test_forward_ad_loss_tangent(path, activation, duals):
     assert torch.allclose(dJ, ref_dJ, rtol=1e-9, atol=1e-12), (dJ, ref_dJ)
 
 
+@pytest.mark.parametrize("duals", [("b2",), ("X", "Y", "W1", "b1", "W2", "b2")])
+def test_forward_ad_tangent_where_logits_are_exactly_zero(duals):
+    # Small integers make Z1 and Z2 exactly 0 in places: the kinks of max(-Z2, 0) and |Z2|,
+    # had the cost been differentiated through them, put the tangent off there.
+    gen = torch.Generator().manual_seed(5)
+    inputs = {k: torch.randint(-2, 3, shape, generator=gen).double()
+              for k, shape in (("X", (3, 6)), ("W1", (1, 3)), ("b1", (1,)), ("W2", (17, 1)),
+                               ("b2", (17,)))}
+    inputs["X"] = inputs["X"].t()
+    inputs["Y"] = torch.randint(0, 2, (6, 17), generator=gen).double()
+    tangents = tangents_of(inputs, duals, seed=6)
+    A2 = reference_forward(*(inputs[k] for k in ("X", "W1", "b1", "W2", "b2")), "relu")
+    assert (A2 == 0.5).any(), "the case must reach Z2 = 0 (A2 = 0.5)"
+    _, dJ = dual_value_and_tangent(lambda *a: twolayer.loss(*a, "relu"), inputs, LOSS_INPUTS,
+                                   tangents)
+    _, ref_dJ = dual_value_and_tangent(lambda *a: reference_loss(*a, "relu"), inputs,
+                                       LOSS_INPUTS, tangents)
+    assert torch.allclose(dJ, ref_dJ, rtol=1e-9, atol=1e-12), (dJ, ref_dJ)
+
+
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_forward_ad_forward_tangent(activation):
     inputs = make_inputs(*PATH_SHAPES["fused"], seed=13)
