@@ -12,13 +12,15 @@ ForwardCache forward_cache(const at::Tensor& X, const at::Tensor& W1, const at::
 at::Tensor cost_from_logits(const at::Tensor& Z2, const at::Tensor& Y) {
   // softplus(Z2) - Y Z2 as (1 - Y) Z2 + softplus(-Z2), binary_cross_entropy_with_logits' form:
   // it costs +inf, not NaN, for Z2 = +inf with Y = 0. softplus(-Z2) is taken from two smooth
-  // pieces, log1p(exp(-Z2)) above 0 and -Z2 + log1p(exp(Z2)) up to 0, each on its side's
-  // clamped Z2 (no overflow, so no NaN gradient from the piece not taken): autograd and forward
-  // AD, which differentiate this, then get softplus's slope at Z2 = 0 too. Written as
+  // pieces, log1p(exp(-Z2)) above 0 and -Z2 + log1p(exp(Z2)) up to 0, each on its side's part
+  // of Z2 (no overflow, so no NaN gradient from the piece not taken): autograd and forward AD,
+  // which differentiate this, then get softplus's slope at Z2 = 0 too. Written as
   // max(-Z2, 0) + log1p(exp(-|Z2|)) they took the kinks of max and abs there and were 1/2 off.
-  const at::Tensor above = at::clamp_min(Z2, 0), below = at::clamp_max(Z2, 0);
+  // The parts come from `where`, not clamp: PyTorch 2.x's clamp has slope 0 at its bound.
+  const at::Tensor positive = Z2 > 0, zero = at::zeros({}, Z2.options());
+  const at::Tensor above = at::where(positive, Z2, zero), below = at::where(positive, zero, Z2);
   at::Tensor softplus_of_minus =
-      at::where(Z2 > 0, at::log1p(at::exp(-above)), at::log1p(at::exp(below)) - below);
+      at::where(positive, at::log1p(at::exp(-above)), at::log1p(at::exp(below)) - below);
   return ((1 - Y) * Z2 + softplus_of_minus).sum() / static_cast<double>(Z2.size(0));
 }
 
