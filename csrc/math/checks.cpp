@@ -127,6 +127,62 @@ SymNetworkShape check_network_sizes(const at::Tensor& X, const at::Tensor& Y,
   return {std::move(m), std::move(n0), std::move(n1), std::move(n2)};
 }
 
+namespace {
+
+void check_cache_matrix(const at::Tensor& t, const char* name, const char* rows,
+                        const c10::SymInt& m, const char* columns, const c10::SymInt& n,
+                        const at::Tensor& X) {
+  check_like_X(t, name, X);
+  TORCH_CHECK(t.dim() == 2 && t.sym_size(0) == m && t.sym_size(1) == n, "twolayer: ", name,
+              " must have shape (", rows, ", ", columns, ") = (", m, ", ", n, "), but got ",
+              t.sym_sizes());
+}
+
+}  // namespace
+
+SymNetworkShape check_backward_sizes(const at::Tensor& grad, const char* grad_name,
+                                     const at::Tensor& X, const at::Tensor& Y,
+                                     const at::Tensor& W1, const at::Tensor& W2,
+                                     const at::Tensor& A1, const at::Tensor& out,
+                                     const char* out_name, Labels labels) {
+  const std::pair<const char*, const at::Tensor*> inputs[] = {
+      {grad_name, &grad}, {"X", &X}, {"W1", &W1}, {"W2", &W2}, {"A1", &A1}, {out_name, &out},
+      {"Y", &Y}};
+  for (const auto& [name, tensor] : inputs) {
+    if (tensor == &Y && labels == Labels::None) continue;
+    TORCH_CHECK(tensor->defined(), "twolayer: ", name,
+                " must be a defined tensor, but got an undefined one");
+    TORCH_CHECK(tensor->layout() == at::kStrided, "twolayer: ", name,
+                " must be a strided (dense) tensor, but got layout ", tensor->layout());
+  }
+  check_rank(X, "X", "m", "n0");
+  TORCH_CHECK(X.scalar_type() == at::kFloat || X.scalar_type() == at::kDouble,
+              "twolayer: X must be float32 or float64, but got ", dtype_name(X.scalar_type()));
+  const c10::SymInt m = X.sym_size(0), n0 = X.sym_size(1);
+  TORCH_CHECK(m >= 1 && n0 >= 1, "twolayer: X must have m >= 1 examples of n0 >= 1 features, "
+              "but got shape ", X.sym_sizes());
+  check_rank(W1, "W1", "n1", "n0");
+  const c10::SymInt n1 = W1.sym_size(0);
+  TORCH_CHECK(n1 >= 1, "twolayer: W1 must have n1 >= 1 rows, but got shape ", W1.sym_sizes());
+  check_cache_matrix(W1, "W1", "n1", n1, "n0", n0, X);
+  check_rank(W2, "W2", "n2", "n1");
+  const c10::SymInt n2 = W2.sym_size(0);
+  TORCH_CHECK(n2 >= 1, "twolayer: W2 must have n2 >= 1 rows, but got shape ", W2.sym_sizes());
+  check_cache_matrix(W2, "W2", "n2", n2, "n1", n1, X);
+  check_cache_matrix(A1, "A1", "m", m, "n1", n1, X);
+  check_cache_matrix(out, out_name, "m", m, "n2", n2, X);
+  if (labels == Labels::Required) {
+    check_cache_matrix(Y, "Y", "m", m, "n2", n2, X);
+    check_like_X(grad, grad_name, X);
+    TORCH_CHECK(grad.dim() == 0, "twolayer: ", grad_name,
+                " must be a scalar (0-D) tensor, the gradient of the cost, but got shape ",
+                grad.sym_sizes());
+  } else {
+    check_cache_matrix(grad, grad_name, "m", m, "n2", n2, X);
+  }
+  return {m, n0, n1, n2};
+}
+
 NetworkShape check_network_inputs(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                                   const at::Tensor& b1, const at::Tensor& W2,
                                   const at::Tensor& b2, Labels labels) {

@@ -42,6 +42,15 @@ NetworkShape check_network_inputs(const at::Tensor& X, const at::Tensor& Y, cons
                                   const at::Tensor& b1, const at::Tensor& W2,
                                   const at::Tensor& b2, Labels labels);
 
+// The inputs of a backward operator: the incoming gradient (a scalar for the cost, (m, n2) for
+// the probabilities), X, W1, W2, Y (if Labels::Required) and the cache forward made: A1 (m, n1)
+// and `out` (m, n2), Z2 or A2.
+SymNetworkShape check_backward_sizes(const at::Tensor& grad, const char* grad_name,
+                                     const at::Tensor& X, const at::Tensor& Y,
+                                     const at::Tensor& W1, const at::Tensor& W2,
+                                     const at::Tensor& A1, const at::Tensor& out,
+                                     const char* out_name, Labels labels);
+
 // "float32", "int64", ...: the names Python users know.
 std::string dtype_name(at::ScalarType dtype);
 

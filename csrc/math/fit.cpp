@@ -121,14 +121,14 @@ at::Tensor reference_fit(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Ten
   at::Tensor costs = allocate_costs(iterations, X.options());
   const at::Tensor one = at::ones({}, X.options());
   for (int64_t i = 0; i < iterations; ++i) {
-    const ForwardCache cache = forward_cache(X, W1, b1, W2, b2, activation);
+    const ForwardCache cache = forward_propagation(X, W1, b1, W2, b2, activation);
     costs[i].copy_(cost_from_logits(cache.Z2, Y));  // a copy, not item(): no device sync
-    const LossGradients d = loss_gradients(one, X, Y, W1, W2, cache.A1, cache.Z2, activation,
-                                           {false, false, true, true, true, true});
-    W1.sub_(d[2], learning_rate);
-    b1.sub_(d[3], learning_rate);
-    W2.sub_(d[4], learning_rate);
-    b2.sub_(d[5], learning_rate);
+    const Gradients d = loss_backward(one, X, Y, W1, W2, cache, activation,
+                                      GradientMask::parameters());
+    W1.sub_(d.W1, learning_rate);
+    b1.sub_(d.b1, learning_rate);
+    W2.sub_(d.W2, learning_rate);
+    b2.sub_(d.b2, learning_rate);
   }
   return costs;
 }

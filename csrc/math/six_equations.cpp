@@ -2,9 +2,9 @@
 
 namespace twolayer {
 
-ForwardCache forward_cache(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
-                           const at::Tensor& W2, const at::Tensor& b2, Activation activation) {
-  at::Tensor A1 = activate(at::addmm(b1, X, W1.t()), activation);
+ForwardCache forward_propagation(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
+                                 const at::Tensor& W2, const at::Tensor& b2, Activation g1) {
+  at::Tensor A1 = activate(at::addmm(b1, X, W1.t()), g1);
   at::Tensor Z2 = at::addmm(b2, A1, W2.t());
   return {std::move(A1), std::move(Z2)};
 }
@@ -26,46 +26,41 @@ at::Tensor cost_from_logits(const at::Tensor& Z2, const at::Tensor& Y) {
 
 namespace {
 
-// From dZ2 down to the inputs: the last five of the six equations, each product scaled by
-// `scale` (1/m for the cost, whose 1/m the gradients carry; 1 for the probabilities).
-// Order of gradients and mask: X, W1, b1, W2, b2.
-ForwardGradients backprop_from_dZ2(const at::Tensor& dZ2, const at::Tensor& X,
-                                   const at::Tensor& W1, const at::Tensor& W2,
-                                   const at::Tensor& A1, Activation activation, double scale,
-                                   std::array<bool, 5> mask) {
-  ForwardGradients grads;
-  if (mask[3]) grads[3] = at::mm(dZ2.t(), A1) * scale;
-  if (mask[4]) grads[4] = dZ2.sum(0) * scale;
-  if (mask[0] || mask[1] || mask[2]) {
-    at::Tensor dZ1 = activation_backward(at::mm(dZ2, W2), A1, activation);
-    if (mask[1]) grads[1] = at::mm(dZ1.t(), X) * scale;
-    if (mask[2]) grads[2] = dZ1.sum(0) * scale;
-    if (mask[0]) grads[0] = at::mm(dZ1, W1) * scale;
+// The last five of the six equations, from dZ2 down to the inputs, each product times `scale`
+// (1/m for the cost; 1 for the probabilities).
+Gradients backpropagate_dZ2(const at::Tensor& dZ2, const at::Tensor& X, const at::Tensor& W1,
+                            const at::Tensor& W2, const at::Tensor& A1, Activation g1,
+                            double scale, GradientMask want) {
+  Gradients d;
+  if (want.W2) d.W2 = at::mm(dZ2.t(), A1) * scale;  // dW2 = (1/m) dZ2^T A1
+  if (want.b2) d.b2 = dZ2.sum(0) * scale;           // db2 = (1/m) sum_rows dZ2
+  if (want.hidden()) {
+    const at::Tensor dZ1 = activation_backward(at::mm(dZ2, W2), A1, g1);  // dZ1 = (dZ2 W2) * g1'(Z1)
+    if (want.W1) d.W1 = at::mm(dZ1.t(), X) * scale;  // dW1 = (1/m) dZ1^T X
+    if (want.b1) d.b1 = dZ1.sum(0) * scale;          // db1 = (1/m) sum_rows dZ1
+    if (want.X) d.X = at::mm(dZ1, W1) * scale;       // and on to the input: dX = (1/m) dZ1 W1
   }
-  return grads;
+  return d;
 }
 
 }  // namespace
 
-LossGradients loss_gradients(const at::Tensor& grad_J, const at::Tensor& X, const at::Tensor& Y,
-                             const at::Tensor& W1, const at::Tensor& W2, const at::Tensor& A1,
-                             const at::Tensor& Z2, Activation activation,
-                             std::array<bool, 6> mask) {
+Gradients loss_backward(const at::Tensor& grad_J, const at::Tensor& X, const at::Tensor& Y,
+                        const at::Tensor& W1, const at::Tensor& W2, const ForwardCache& cache,
+                        Activation g1, GradientMask want) {
   const double inv_m = 1.0 / static_cast<double>(X.size(0));
-  const at::Tensor dZ2 = grad_J * (at::sigmoid(Z2) - Y);
-  const ForwardGradients g = backprop_from_dZ2(dZ2, X, W1, W2, A1, activation, inv_m,
-                                               {mask[0], mask[2], mask[3], mask[4], mask[5]});
+  const at::Tensor dZ2 = grad_J * (at::sigmoid(cache.Z2) - Y);  // dZ2 = A2 - Y
+  Gradients d = backpropagate_dZ2(dZ2, X, W1, W2, cache.A1, g1, inv_m, want);
   // dJ/dY = -(1/m) Z2: the cost is softplus(Z2) - Y Z2, linear in Y.
-  at::Tensor dY = mask[1] ? Z2 * (grad_J * -inv_m) : at::Tensor();
-  return {g[0], std::move(dY), g[1], g[2], g[3], g[4]};
+  if (want.Y) d.Y = cache.Z2 * (grad_J * -inv_m);
+  return d;
 }
 
-ForwardGradients forward_gradients(const at::Tensor& grad_A2, const at::Tensor& X,
-                                   const at::Tensor& W1, const at::Tensor& W2,
-                                   const at::Tensor& A1, const at::Tensor& A2,
-                                   Activation activation, std::array<bool, 5> mask) {
-  const at::Tensor dZ2 = grad_A2 * A2 * (1 - A2);
-  return backprop_from_dZ2(dZ2, X, W1, W2, A1, activation, 1.0, mask);
+Gradients backward_of_forward(const at::Tensor& grad_A2, const at::Tensor& X,
+                              const at::Tensor& W1, const at::Tensor& W2, const at::Tensor& A1,
+                              const at::Tensor& A2, Activation g1, GradientMask want) {
+  const at::Tensor dZ2 = grad_A2 * A2 * (1 - A2);  // sigmoid'(Z2) = A2 (1 - A2)
+  return backpropagate_dZ2(dZ2, X, W1, W2, A1, g1, 1.0, want);
 }
 
 }  // namespace twolayer

@@ -6,6 +6,7 @@
 #include "math/activation.h"
 #include "math/checks.h"
 #include "math/fit.h"
+#include "math/gradients.h"
 #include "ops/registration.h"
 
 namespace twolayer {
@@ -13,23 +14,38 @@ namespace {
 
 // Sizes stay symbolic (sym_sizes, empty_symint): a fake tensor's batch size is a symbol under
 // torch.compile and torch.export, and reading it as an integer would specialise the trace.
-at::Tensor empty_if(bool wanted, const at::Tensor& like) {
-  return wanted ? at::empty_symint(like.sym_sizes(), like.options()) : at::Tensor();
-}
 
-at::Tensor empty_vector_if(bool wanted, const c10::SymInt& size, const at::Tensor& like) {
-  return wanted ? at::empty_symint({size}, like.options()) : at::Tensor();
-}
-
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>
-loss_and_gradients_meta(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
-                        const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
-                        c10::string_view activation, std::array<bool, 6> mask) {
-  check_network_sizes(X, Y, W1, b1, W2, b2, Labels::Required);
+std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache_meta(
+    const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1, const at::Tensor& b1,
+    const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation) {
+  const SymNetworkShape s = check_network_sizes(X, Y, W1, b1, W2, b2, Labels::Required);
   parse_activation(activation);
-  return {at::empty({}, X.options()), empty_if(mask[0], X), empty_if(mask[1], Y),
-          empty_if(mask[2], W1),      empty_if(mask[3], b1), empty_if(mask[4], W2),
-          empty_if(mask[5], b2)};
+  return {at::empty({}, X.options()), at::empty_symint({s.m, s.n1}, X.options()),
+          at::empty_symint({s.m, s.n2}, X.options())};
+}
+
+// The gradients `want` asks for, shaped like their inputs.
+Gradients empty_gradients(const SymNetworkShape& s, const at::TensorOptions& options,
+                          GradientMask want) {
+  Gradients d;
+  if (want.X) d.X = at::empty_symint({s.m, s.n0}, options);
+  if (want.W1) d.W1 = at::empty_symint({s.n1, s.n0}, options);
+  if (want.b1) d.b1 = at::empty_symint({s.n1}, options);
+  if (want.W2) d.W2 = at::empty_symint({s.n2, s.n1}, options);
+  if (want.b2) d.b2 = at::empty_symint({s.n2}, options);
+  if (want.Y) d.Y = at::empty_symint({s.m, s.n2}, options);
+  return d;
+}
+
+Gradients::LossTuple loss_backward_meta(const at::Tensor& grad_J, const at::Tensor& X,
+                                        const at::Tensor& Y, const at::Tensor& W1,
+                                        const at::Tensor& W2, const at::Tensor& A1,
+                                        const at::Tensor& Z2, c10::string_view activation,
+                                        std::array<bool, 6> output_mask) {
+  const SymNetworkShape s =
+      check_backward_sizes(grad_J, "grad_J", X, Y, W1, W2, A1, Z2, "Z2", Labels::Required);
+  parse_activation(activation);
+  return empty_gradients(s, X.options(), GradientMask::of_loss(output_mask)).loss_tuple();
 }
 
 std::tuple<at::Tensor, at::Tensor> forward_with_cache_meta(const at::Tensor& X,
@@ -43,15 +59,14 @@ std::tuple<at::Tensor, at::Tensor> forward_with_cache_meta(const at::Tensor& X,
   return {at::empty_symint({s.m, s.n2}, X.options()), at::empty_symint({s.m, s.n1}, X.options())};
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> forward_backward_meta(
-    const at::Tensor& /*grad_A2*/, const at::Tensor& X, const at::Tensor& W1,
-    const at::Tensor& W2, const at::Tensor& /*A1*/, const at::Tensor& /*A2*/,
-    c10::string_view /*activation*/, std::array<bool, 5> mask) {
-  return {empty_if(mask[0], X),
-          empty_if(mask[1], W1),
-          empty_vector_if(mask[2], W1.sym_size(0), W1),
-          empty_if(mask[3], W2),
-          empty_vector_if(mask[4], W2.sym_size(0), W2)};
+Gradients::ForwardTuple backward_of_forward_meta(
+    const at::Tensor& grad_A2, const at::Tensor& X, const at::Tensor& W1, const at::Tensor& W2,
+    const at::Tensor& A1, const at::Tensor& A2, c10::string_view activation,
+    std::array<bool, 5> output_mask) {
+  const SymNetworkShape s =
+      check_backward_sizes(grad_A2, "grad_A2", X, at::Tensor(), W1, W2, A1, A2, "A2", Labels::None);
+  parse_activation(activation);
+  return empty_gradients(s, X.options(), GradientMask::of_forward(output_mask)).forward_tuple();
 }
 
 at::Tensor fit_meta(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
@@ -67,7 +82,8 @@ at::Tensor fit_meta(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& 
 
 TWOLAYER_LIBRARY_IMPL(Meta, m) {
   m.impl("fit_", &twolayer::fit_meta);
-  m.impl("_loss_and_gradients", &twolayer::loss_and_gradients_meta);
+  m.impl("_loss_with_cache", &twolayer::loss_with_cache_meta);
+  m.impl("_loss_backward", &twolayer::loss_backward_meta);
   m.impl("_forward_with_cache", &twolayer::forward_with_cache_meta);
-  m.impl("_forward_backward", &twolayer::forward_backward_meta);
+  m.impl("_backward_of_forward", &twolayer::backward_of_forward_meta);
 }

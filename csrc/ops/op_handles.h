@@ -16,14 +16,18 @@ using LossSignature = at::Tensor(const at::Tensor&, const at::Tensor&, const at:
                                  c10::string_view);
 using ForwardSignature = at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
                                     const at::Tensor&, const at::Tensor&, c10::string_view);
-using LossAndGradientsSignature =
-    std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>(
+using LossWithCacheSignature = std::tuple<at::Tensor, at::Tensor, at::Tensor>(
+    const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+    const at::Tensor&, const at::Tensor&, c10::string_view);
+using LossBackwardSignature =
+    std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>(
         const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
-        const at::Tensor&, const at::Tensor&, c10::string_view, std::array<bool, 6>);
+        const at::Tensor&, const at::Tensor&, const at::Tensor&, c10::string_view,
+        std::array<bool, 6>);
 using ForwardWithCacheSignature = std::tuple<at::Tensor, at::Tensor>(
     const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
     const at::Tensor&, c10::string_view);
-using ForwardBackwardSignature =
+using BackwardOfForwardSignature =
     std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>(
         const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
         const at::Tensor&, const at::Tensor&, c10::string_view, std::array<bool, 5>);
@@ -45,10 +49,11 @@ c10::TypedOperatorHandle<Signature> find(const char* name) {
 
 TWOLAYER_OP_HANDLE(loss, "twolayer::loss", LossSignature)
 TWOLAYER_OP_HANDLE(forward, "twolayer::forward", ForwardSignature)
-TWOLAYER_OP_HANDLE(loss_and_gradients, "twolayer::_loss_and_gradients",
-                   LossAndGradientsSignature)
+TWOLAYER_OP_HANDLE(loss_with_cache, "twolayer::_loss_with_cache", LossWithCacheSignature)
+TWOLAYER_OP_HANDLE(loss_backward, "twolayer::_loss_backward", LossBackwardSignature)
 TWOLAYER_OP_HANDLE(forward_with_cache, "twolayer::_forward_with_cache", ForwardWithCacheSignature)
-TWOLAYER_OP_HANDLE(forward_backward, "twolayer::_forward_backward", ForwardBackwardSignature)
+TWOLAYER_OP_HANDLE(backward_of_forward, "twolayer::_backward_of_forward",
+                   BackwardOfForwardSignature)
 TWOLAYER_OP_HANDLE(fit, "twolayer::fit_", FitSignature)
 
 #undef TWOLAYER_OP_HANDLE

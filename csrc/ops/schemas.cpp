@@ -36,20 +36,24 @@ TWOLAYER_LIBRARY(m) {
       "fit_(Tensor(a!) W1, Tensor(b!) b1, Tensor(c!) W2, Tensor(d!) b2, Tensor X, Tensor Y, "
       "int iterations, float learning_rate, str activation=\"tanh\") -> Tensor");
 
-  // The cost and its gradients, computed together in one pass: (J, dX, dY, dW1, db1, dW2, db2),
-  // the gradients of J itself; those not in output_mask come back undefined. The loss's
-  // backward then only scales them by the incoming gradient.
+  // The pieces of TwoLayerFunction, the lecture's forward propagation and backpropagation.
+  // Forward: J and the cache backward needs, (J, A1, Z2).
   m.def(
-      "_loss_and_gradients(Tensor X, Tensor Y, Tensor W1, Tensor b1, Tensor W2, Tensor b2, "
-      "str activation, bool[6] output_mask) "
-      "-> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
-  // The probabilities together with what backward needs: (A2, A1).
+      "_loss_with_cache(Tensor X, Tensor Y, Tensor W1, Tensor b1, Tensor W2, Tensor b2, "
+      "str activation) -> (Tensor, Tensor, Tensor)");
+  // Backward: the six equations times grad_J, (dX, dW1, db1, dW2, db2, dY); those not in
+  // output_mask (same order) come back undefined.
+  m.def(
+      "_loss_backward(Tensor grad_J, Tensor X, Tensor Y, Tensor W1, Tensor W2, Tensor A1, "
+      "Tensor Z2, str activation, bool[6] output_mask) "
+      "-> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
+  // The pieces of TwoLayerForwardFunction. Forward: the probabilities and the cache, (A2, A1).
   m.def(
       "_forward_with_cache(Tensor X, Tensor W1, Tensor b1, Tensor W2, Tensor b2, "
       "str activation) -> (Tensor, Tensor)");
-  // (dX, dW1, db1, dW2, db2); those not in output_mask come back undefined.
+  // Backward of the operator `forward`, from dA2: (dX, dW1, db1, dW2, db2), as _loss_backward.
   m.def(
-      "_forward_backward(Tensor grad_A2, Tensor X, Tensor W1, Tensor W2, Tensor A1, "
+      "_backward_of_forward(Tensor grad_A2, Tensor X, Tensor W1, Tensor W2, Tensor A1, "
       "Tensor A2, str activation, bool[5] output_mask) "
       "-> (Tensor, Tensor, Tensor, Tensor, Tensor)");
 

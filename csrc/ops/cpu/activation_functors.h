@@ -48,5 +48,19 @@ struct LeakyReluFn {
   template <typename V> static TWOLAYER_INLINE V delta(V d, V a) { return d * slope(a); }
 };
 
+// The functor of an activation, from the tag visit_activation passes.
+template <Activation A>
+struct ActivationFunctor;
+template <>
+struct ActivationFunctor<Activation::Tanh> { using type = TanhFn; };
+template <>
+struct ActivationFunctor<Activation::Sigmoid> { using type = SigmoidFn; };
+template <>
+struct ActivationFunctor<Activation::Relu> { using type = ReluFn; };
+template <>
+struct ActivationFunctor<Activation::LeakyRelu> { using type = LeakyReluFn; };
+template <typename Tag>
+using FunctorFor = typename ActivationFunctor<Tag::value>::type;
+
 }  // namespace cpu
 }  // namespace twolayer

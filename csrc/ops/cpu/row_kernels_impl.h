@@ -14,6 +14,9 @@ inline __attribute__((always_inline)) void store(T* p, V v) {
   std::memcpy(p, &v, sizeof v);
 }
 
+// Rows summed in T before the sums go to double.
+constexpr int64_t kRowsPerFlush = 64;
+
 template <typename T, typename G>
 void bias_activation_rows_for(T* Z, const T* b1, int64_t n1, int64_t begin, int64_t end) {
   using V = Vector<T>;
@@ -27,36 +30,24 @@ void bias_activation_rows_for(T* Z, const T* b1, int64_t n1, int64_t begin, int6
 }
 
 template <typename T, typename G>
-void hidden_delta_rows_for(T* A1, const T* dZ2, const T* W2, const T* product, int64_t n1,
-                           int64_t n2, int64_t begin, int64_t end, double* db1_sums) {
+void hidden_delta_rows_for(const T* A1, const T* product, T* dZ1, int64_t n1, int64_t begin,
+                           int64_t end, double* db1_sums) {
   using V = Vector<T>;
   constexpr int L = Lanes<V>::count;
-  // Column sums in T over at most this many rows, then added in double.
-  constexpr int64_t kRowsPerFlush = 64;
   std::vector<T> sum(n1, T(0));
   for (int64_t i = begin; i < end; ++i) {
-    T* a = A1 + i * n1;
-    const T* d2 = dZ2 + i * n2;
+    const T* a = A1 + i * n1;
+    const T* back = product + i * n1;
+    T* d = dZ1 + i * n1;
     int64_t j = 0;
     for (; j + L <= n1; j += L) {
-      V back;
-      if (product != nullptr) {
-        back = load<V>(product + i * n1 + j);
-      } else {
-        back = splat<V>(d2[0]) * load<V>(W2 + j);
-        for (int64_t o = 1; o < n2; ++o) back += splat<V>(d2[o]) * load<V>(W2 + o * n1 + j);
-      }
-      const V d1 = G::delta(back, load<V>(a + j));
-      store(a + j, d1);
+      const V d1 = G::delta(load<V>(back + j), load<V>(a + j));
+      store(d + j, d1);
       store(sum.data() + j, load<V>(sum.data() + j) + d1);
     }
     for (; j < n1; ++j) {
-      T back = product != nullptr ? product[i * n1 + j] : T(0);
-      if (product == nullptr) {
-        for (int64_t o = 0; o < n2; ++o) back += d2[o] * W2[o * n1 + j];
-      }
-      a[j] = G::delta(back, a[j]);
-      sum[j] += a[j];
+      d[j] = G::delta(back[j], a[j]);
+      sum[j] += d[j];
     }
     if ((i - begin + 1) % kRowsPerFlush == 0 || i + 1 == end) {
       for (int64_t k = 0; k < n1; ++k) {
@@ -69,24 +60,14 @@ void hidden_delta_rows_for(T* A1, const T* dZ2, const T* W2, const T* product, i
 
 // MaxN2 sizes the per-output arrays; known at compile time, they can live in registers.
 template <typename T, typename G, int MaxN2>
-void fused_rows_for(const FusedRows<T>& p, int64_t begin, int64_t end, double* sums) {
+void output_rows_for(const OutputRows<T>& p, int64_t begin, int64_t end, double* cost_out) {
   using V = Vector<T>;
   constexpr int L = Lanes<V>::count;
-  constexpr int64_t kRowsPerFlush = 64;  // rows summed in T before the sums go to double
   const int64_t n1 = p.n1, n2 = p.n2;
-  double* cost_sum = sums;
-  double* db2_sum = sums + 1;
-  double* dW2_sum = db2_sum + n2;
-  double* db1_sum = dW2_sum + n2 * n1;
-  std::vector<T> part(n2 * n1 + n1 + n2, T(0));  // dW2 | db1 | db2 over the current rows
-  T* dW2 = part.data();
-  T* db1 = dW2 + n2 * n1;
-  T* db2 = db1 + n1;
   double cost = 0.0;
-  T d2[MaxN2];
   for (int64_t i = begin; i < end; ++i) {
     T* a = p.A1 + i * n1;
-    // Sweep 1: the activation, and the output logits as dot products along the row.
+    // The activation, and the output logits as dot products along the row.
     V dot[MaxN2];
     for (int64_t o = 0; o < n2; ++o) dot[o] = splat<V>(0);
     T tail_dot[MaxN2] = {};
@@ -106,103 +87,117 @@ void fused_rows_for(const FusedRows<T>& p, int64_t begin, int64_t end, double* s
     for (int64_t o = 0; o < n2; ++o) {
       T z = p.b2[o] + tail_dot[o];
       for (int l = 0; l < L; ++l) z += dot[o][l];
-      const T y = p.Y[i * n2 + o];
-      const Logit<T> out = Math<T>::logit(z);
-      cost += static_cast<double>(cost_term(out, z, y));
-      if (p.dY != nullptr) p.dY[i * n2 + o] = p.dY_scale * z;
-      d2[o] = out.logistic - y;
-      db2[o] += d2[o];
-      if (p.dZ2 != nullptr) p.dZ2[i * n2 + o] = d2[o];
+      cost += static_cast<double>(cost_term(Math<T>::logit(z), z, p.Y[i * n2 + o]));
+      if (p.Z2 != nullptr) p.Z2[i * n2 + o] = z;
     }
-    if (p.gradients) {
-      // Sweep 2: dW2 += dZ2^T A1, and the row becomes dZ1 = (dZ2 W2) * g1'(A1).
-      for (j = 0; j + L <= n1; j += L) {
+  }
+  *cost_out += cost;
+}
+
+template <typename T, typename G, int MaxN2>
+void delta_rows_for(const DeltaRows<T>& p, int64_t begin, int64_t end, double* sums) {
+  using V = Vector<T>;
+  constexpr int L = Lanes<V>::count;
+  const int64_t n1 = p.n1, n2 = p.n2;
+  double* db2_sum = sums;
+  double* dW2_sum = db2_sum + n2;
+  double* db1_sum = dW2_sum + n2 * n1;
+  std::vector<T> part(n2 * n1 + n1 + n2, T(0));  // dW2 | db1 | db2 over the current rows
+  T* dW2 = part.data();
+  T* db1 = dW2 + n2 * n1;
+  T* db2 = db1 + n1;
+  T d2[MaxN2];
+  for (int64_t i = begin; i < end; ++i) {
+    for (int64_t o = 0; o < n2; ++o) {  // dZ2 = A2 - Y
+      const int64_t k = i * n2 + o;
+      d2[o] = Math<T>::logit(p.Z2[k]).logistic - p.Y[k];
+      db2[o] += d2[o];
+      if (p.dZ2 != nullptr) p.dZ2[k] = d2[o];
+    }
+    if (p.dW2 || p.dZ1 != nullptr) {
+      // dW2 += dZ2^T A1, and dZ1 = (dZ2 W2) * g1'(A1), in one sweep along the row.
+      const T* a = p.A1 + i * n1;
+      T* d = p.dZ1 != nullptr ? p.dZ1 + i * n1 : nullptr;
+      int64_t j = 0;
+      for (; j + L <= n1; j += L) {
         const V h = load<V>(a + j);
         V back = splat<V>(0);
         for (int64_t o = 0; o < n2; ++o) {
-          const V d = splat<V>(d2[o]);
-          store(dW2 + o * n1 + j, load<V>(dW2 + o * n1 + j) + d * h);
-          back += d * load<V>(p.W2 + o * n1 + j);
+          const V dz = splat<V>(d2[o]);
+          if (p.dW2) store(dW2 + o * n1 + j, load<V>(dW2 + o * n1 + j) + dz * h);
+          back += dz * load<V>(p.W2 + o * n1 + j);
         }
+        if (d == nullptr) continue;
         const V d1 = G::delta(back, h);
-        store(a + j, d1);
+        store(d + j, d1);
         store(db1 + j, load<V>(db1 + j) + d1);
       }
       for (; j < n1; ++j) {
+        const T h = a[j];
         T back = 0;
         for (int64_t o = 0; o < n2; ++o) {
-          dW2[o * n1 + j] += d2[o] * a[j];
+          if (p.dW2) dW2[o * n1 + j] += d2[o] * h;
           back += d2[o] * p.W2[o * n1 + j];
         }
-        a[j] = G::delta(back, a[j]);
-        db1[j] += a[j];
+        if (d == nullptr) continue;
+        d[j] = G::delta(back, h);
+        db1[j] += d[j];
       }
     }
     if ((i - begin + 1) % kRowsPerFlush == 0 || i + 1 == end) {
-      if (p.gradients) {
+      if (p.dW2) {
         for (int64_t k = 0; k < n2 * n1; ++k) dW2_sum[k] += dW2[k];
+      }
+      if (p.dZ1 != nullptr) {
         for (int64_t k = 0; k < n1; ++k) db1_sum[k] += db1[k];
       }
       for (int64_t o = 0; o < n2; ++o) db2_sum[o] += db2[o];
       std::fill(part.begin(), part.end(), T(0));
     }
   }
-  *cost_sum += cost;
-}
-
-template <typename T, int MaxN2>
-void fused_up_to(const FusedRows<T>& p, int64_t begin, int64_t end, double* sums) {
-  switch (p.activation) {
-    case Activation::Tanh: return fused_rows_for<T, TanhFn, MaxN2>(p, begin, end, sums);
-    case Activation::Sigmoid: return fused_rows_for<T, SigmoidFn, MaxN2>(p, begin, end, sums);
-    case Activation::Relu: return fused_rows_for<T, ReluFn, MaxN2>(p, begin, end, sums);
-    case Activation::LeakyRelu: return fused_rows_for<T, LeakyReluFn, MaxN2>(p, begin, end, sums);
-  }
 }
 
 template <typename T>
-void fused(const FusedRows<T>& p, int64_t begin, int64_t end, double* sums) {
-  if (p.n2 <= kFusedRowsMaxOutputs) {
-    return fused_up_to<T, kFusedRowsMaxOutputs>(p, begin, end, sums);
-  }
-  fused_up_to<T, kFusedForwardMaxOutputs>(p, begin, end, sums);
+void output_rows(const OutputRows<T>& p, int64_t begin, int64_t end, double* cost) {
+  visit_activation(p.activation, [&](auto tag) {
+    using G = FunctorFor<decltype(tag)>;
+    if (p.n2 <= kRowsDW2MaxOutputs) return output_rows_for<T, G, kRowsDW2MaxOutputs>(p, begin, end, cost);
+    output_rows_for<T, G, kRowsMaxOutputs>(p, begin, end, cost);
+  });
 }
 
 template <typename T>
-void bias_activation(T* Z, const T* b1, int64_t n1, int64_t begin, int64_t end,
-                     Activation activation) {
-  switch (activation) {
-    case Activation::Tanh: return bias_activation_rows_for<T, TanhFn>(Z, b1, n1, begin, end);
-    case Activation::Sigmoid: return bias_activation_rows_for<T, SigmoidFn>(Z, b1, n1, begin, end);
-    case Activation::Relu: return bias_activation_rows_for<T, ReluFn>(Z, b1, n1, begin, end);
-    case Activation::LeakyRelu:
-      return bias_activation_rows_for<T, LeakyReluFn>(Z, b1, n1, begin, end);
-  }
+void delta_rows(const DeltaRows<T>& p, int64_t begin, int64_t end, double* sums) {
+  visit_activation(p.activation, [&](auto tag) {
+    using G = FunctorFor<decltype(tag)>;
+    if (p.n2 <= kRowsDW2MaxOutputs) return delta_rows_for<T, G, kRowsDW2MaxOutputs>(p, begin, end, sums);
+    delta_rows_for<T, G, kRowsMaxOutputs>(p, begin, end, sums);
+  });
 }
 
 template <typename T>
-void hidden_delta(T* A1, const T* dZ2, const T* W2, const T* product, int64_t n1, int64_t n2,
-                  int64_t begin, int64_t end, Activation activation, double* db1_sums) {
-  switch (activation) {
-    case Activation::Tanh:
-      return hidden_delta_rows_for<T, TanhFn>(A1, dZ2, W2, product, n1, n2, begin, end, db1_sums);
-    case Activation::Sigmoid:
-      return hidden_delta_rows_for<T, SigmoidFn>(A1, dZ2, W2, product, n1, n2, begin, end,
-                                                 db1_sums);
-    case Activation::Relu:
-      return hidden_delta_rows_for<T, ReluFn>(A1, dZ2, W2, product, n1, n2, begin, end, db1_sums);
-    case Activation::LeakyRelu:
-      return hidden_delta_rows_for<T, LeakyReluFn>(A1, dZ2, W2, product, n1, n2, begin, end,
-                                                   db1_sums);
-  }
+void bias_activation_rows(T* Z, const T* b1, int64_t n1, int64_t begin, int64_t end,
+                          Activation activation) {
+  visit_activation(activation, [&](auto tag) {
+    bias_activation_rows_for<T, FunctorFor<decltype(tag)>>(Z, b1, n1, begin, end);
+  });
 }
 
-template void fused<float>(const FusedRows<float>&, int64_t, int64_t, double*);
-template void fused<double>(const FusedRows<double>&, int64_t, int64_t, double*);
-template void bias_activation<float>(float*, const float*, int64_t, int64_t, int64_t, Activation);
-template void bias_activation<double>(double*, const double*, int64_t, int64_t, int64_t,
-                                      Activation);
-template void hidden_delta<float>(float*, const float*, const float*, const float*, int64_t,
-                                  int64_t, int64_t, int64_t, Activation, double*);
-template void hidden_delta<double>(double*, const double*, const double*, const double*, int64_t,
-                                   int64_t, int64_t, int64_t, Activation, double*);
+template <typename T>
+void hidden_delta_rows(const T* A1, const T* product, T* dZ1, int64_t n1, int64_t begin,
+                       int64_t end, Activation activation, double* db1_sums) {
+  visit_activation(activation, [&](auto tag) {
+    hidden_delta_rows_for<T, FunctorFor<decltype(tag)>>(A1, product, dZ1, n1, begin, end,
+                                                        db1_sums);
+  });
+}
+
+#define TWOLAYER_INSTANTIATE_ROWS(T)                                                          \
+  template void output_rows<T>(const OutputRows<T>&, int64_t, int64_t, double*);            \
+  template void delta_rows<T>(const DeltaRows<T>&, int64_t, int64_t, double*);              \
+  template void bias_activation_rows<T>(T*, const T*, int64_t, int64_t, int64_t, Activation); \
+  template void hidden_delta_rows<T>(const T*, const T*, T*, int64_t, int64_t, int64_t,       \
+                                     Activation, double*);
+TWOLAYER_INSTANTIATE_ROWS(float)
+TWOLAYER_INSTANTIATE_ROWS(double)
+#undef TWOLAYER_INSTANTIATE_ROWS

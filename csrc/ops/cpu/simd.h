@@ -30,12 +30,12 @@ typedef int32_t VInt32 __attribute__((vector_size(kVectorBytes)));
 typedef double VDouble __attribute__((vector_size(kVectorBytes)));
 typedef int64_t VInt64 __attribute__((vector_size(kVectorBytes)));
 
-// Scalar: the lane type. Mask: what a comparison gives. Vector<T>: the vector of a scalar type.
+// Scalar: the lane type; count: the lanes. Vector<T>: the vector of a scalar type.
 template <typename V> struct Lanes;
-template <> struct Lanes<float> { using Scalar = float; using Mask = bool; static constexpr int count = 1; };
-template <> struct Lanes<double> { using Scalar = double; using Mask = bool; static constexpr int count = 1; };
-template <> struct Lanes<VFloat> { using Scalar = float; using Mask = VInt32; static constexpr int count = kVectorBytes / 4; };
-template <> struct Lanes<VDouble> { using Scalar = double; using Mask = VInt64; static constexpr int count = kVectorBytes / 8; };
+template <> struct Lanes<float> { using Scalar = float; static constexpr int count = 1; };
+template <> struct Lanes<double> { using Scalar = double; static constexpr int count = 1; };
+template <> struct Lanes<VFloat> { using Scalar = float; static constexpr int count = kVectorBytes / 4; };
+template <> struct Lanes<VDouble> { using Scalar = double; static constexpr int count = kVectorBytes / 8; };
 
 template <typename T> struct VectorOf;
 template <> struct VectorOf<float> { using type = VFloat; };

@@ -13,16 +13,14 @@
 
 #include "math/activation.h"
 #include "math/checks.h"
+#include "ops/cpu/cpu_paths.h"
 
 namespace twolayer {
 namespace cpu {
 
-// The limits of the kernel's per-unit arrays; use_small_net_kernel keeps within them.
+// The limits of the kernel's per-unit arrays; kSmallNetMaxWeights keeps within them.
 constexpr int64_t kSmallNetMaxUnits = 64;
 constexpr int64_t kSmallNetMaxSums = 4 * kSmallNetMaxUnits;
-
-// Below this many weights the per-call cost of BLAS and ATen dominates: the small-net kernel.
-inline bool use_small_net_kernel(const NetworkShape& s) { return s.n1 * (s.n0 + s.n2) <= 64; }
 
 // [dW1 (n1 x n0) | db1 (n1) | dW2 (n2 x n1) | db2 (n2)]: the parameter gradients' sums.
 inline int64_t gradient_sums_size(const NetworkShape& s) {
@@ -41,16 +39,24 @@ struct SmallNetProblem {
   int64_t x_strides[2];
   const T* Y;  // likewise
   int64_t y_strides[2];
-  // What to compute besides the cost. gradients: the sums above, before the 1/m.
+  // Forward propagation stores the cache here if not null: A1 (m x n1) and Z2 (m x n2) rows.
+  T* A1_out;
+  T* Z2_out;
+  // Backpropagation reads the cache from here if not null, instead of recomputing it: the
+  // pass then adds no cost.
+  const T* A1_in;
+  const T* Z2_in;
+  // What to compute besides the cost. gradients: the sums above, before the 1/m; without
+  // hidden_gradients only those of the output layer (dW2, db2) are summed.
   bool gradients;
-  T* dX;  // if not null (needs gradients): (m x n0) rows, dX = dX_scale * dZ1 W1
+  bool hidden_gradients;
+  T* dX;  // if not null (needs hidden_gradients): (m x n0) rows, dX = dX_scale * dZ1 W1
   T dX_scale;
-  T* dY;  // if not null: (m x n2) rows, dY = dY_scale * Z2 (the cost is linear in Y)
-  T dY_scale;
 };
 
-// Over examples [begin, end): adds sum(softplus(Z2) - Y Z2) to *cost and, if p.gradients, the
-// gradient sums to sums[0, gradient_sums_size); writes the rows [begin, end) of dX and dY.
+// Over examples [begin, end): adds sum(softplus(Z2) - Y Z2) to *cost (unless the cache is read)
+// and, if p.gradients, the gradient sums to sums[0, gradient_sums_size); writes the rows
+// [begin, end) of the cache and dX, as asked.
 template <typename T>
 void small_net_pass(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* cost,
                     double* sums);

@@ -56,6 +56,7 @@ void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* c
   const int64_t width = db2 + n2;
   const T* W1 = p.W1;
   const T* W2 = p.W2;
+  const int64_t a1_strides[2] = {n1, 1}, z2_strides[2] = {n2, 1};  // the cache's rows
 
   V x[kSmallNetMaxUnits], y[kSmallNetMaxUnits], a1[kSmallNetMaxUnits], d1[kSmallNetMaxUnits];
   V sum[kSmallNetMaxSums];
@@ -93,31 +94,46 @@ void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* c
     }
     for (int64_t o = 0; o < n2; ++o) y[o] = gather<V>(p.Y, row, p.y_strides, o);
 
-    // Unrolled, the hidden units' activations overlap; in a loop each waits on a division.
+    if (p.A1_in != nullptr) {  // backpropagation from the cache
+      for (int64_t j = 0; j < n1; ++j) a1[j] = gather<V>(p.A1_in, row, a1_strides, j);
+    } else {
+      // Unrolled, the hidden units' activations overlap; in a loop each waits on a division.
 #pragma GCC unroll 8
-    for (int64_t j = 0; j < n1; ++j) {  // Z1 = W1 X + b1, A1 = g1(Z1)
-      V z = splat<V>(p.b1[j]);
-      for (int64_t k = 0; k < n0; ++k) z += splat<V>(W1[j * n0 + k]) * x[k];
-      a1[j] = G::value(z);
+      for (int64_t j = 0; j < n1; ++j) {  // Z1 = W1 X + b1, A1 = g1(Z1)
+        V z = splat<V>(p.b1[j]);
+        for (int64_t k = 0; k < n0; ++k) z += splat<V>(W1[j * n0 + k]) * x[k];
+        a1[j] = G::value(z);
+      }
+      if (p.A1_out != nullptr) {
+        for (int64_t j = 0; j < n1; ++j) {
+          for (int64_t l = 0; l < n; ++l) p.A1_out[(i + l) * n1 + j] = a1[j][l];
+        }
+      }
     }
     for (int64_t o = 0; o < n2; ++o) {  // Z2 = W2 A1 + b2, the cost, dZ2 = A2 - Y
-      V z = splat<V>(p.b2[o]);
-      for (int64_t j = 0; j < n1; ++j) z += splat<V>(W2[o * n1 + j]) * a1[j];
-      const Logit<V> out = Math<V>::logit(z);
-      cost_sum += keep(cost_term(out, z, y[o]));
-      if (p.dY != nullptr) {
-        for (int64_t l = 0; l < n; ++l) p.dY[(i + l) * n2 + o] = p.dY_scale * z[l];
+      V z;
+      if (p.Z2_in != nullptr) {
+        z = gather<V>(p.Z2_in, row, z2_strides, o);
+      } else {
+        z = splat<V>(p.b2[o]);
+        for (int64_t j = 0; j < n1; ++j) z += splat<V>(W2[o * n1 + j]) * a1[j];
+        if (p.Z2_out != nullptr) {
+          for (int64_t l = 0; l < n; ++l) p.Z2_out[(i + l) * n2 + o] = z[l];
+        }
       }
+      const Logit<V> out = Math<V>::logit(z);
+      if (p.Z2_in == nullptr) cost_sum += keep(cost_term(out, z, y[o]));
       if (!p.gradients) continue;
       const V d2 = keep(out.logistic - y[o]);
       sum[db2 + o] += d2;  // db2 = sum dZ2, dW2 = dZ2 A1^T
       for (int64_t j = 0; j < n1; ++j) sum[dW2 + o * n1 + j] += d2 * a1[j];
+      if (!p.hidden_gradients) continue;
       for (int64_t j = 0; j < n1; ++j) {  // W2^T dZ2, one output at a time
         const V term = splat<V>(W2[o * n1 + j]) * d2;
         d1[j] = o == 0 ? term : d1[j] + term;
       }
     }
-    if (!p.gradients) return;
+    if (!p.hidden_gradients) return;
     for (int64_t j = 0; j < n1; ++j) {  // dZ1 = W2^T dZ2 * g1'(Z1), db1, dW1 = dZ1 X^T
       const V d = keep(G::delta(d1[j], a1[j]));
       d1[j] = d;
@@ -158,14 +174,14 @@ void pass_for_shape(const SmallNetProblem<T>& p, int64_t begin, int64_t end, dou
 }
 
 template <typename T>
-void pass(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* cost, double* sums) {
-  switch (p.activation) {
-    case Activation::Tanh: return pass_for_shape<T, TanhFn>(p, begin, end, cost, sums);
-    case Activation::Sigmoid: return pass_for_shape<T, SigmoidFn>(p, begin, end, cost, sums);
-    case Activation::Relu: return pass_for_shape<T, ReluFn>(p, begin, end, cost, sums);
-    case Activation::LeakyRelu: return pass_for_shape<T, LeakyReluFn>(p, begin, end, cost, sums);
-  }
+void small_net_pass(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* cost,
+                    double* sums) {
+  visit_activation(p.activation, [&](auto tag) {
+    pass_for_shape<T, FunctorFor<decltype(tag)>>(p, begin, end, cost, sums);
+  });
 }
 
-template void pass<float>(const SmallNetProblem<float>&, int64_t, int64_t, double*, double*);
-template void pass<double>(const SmallNetProblem<double>&, int64_t, int64_t, double*, double*);
+template void small_net_pass<float>(const SmallNetProblem<float>&, int64_t, int64_t, double*,
+                                    double*);
+template void small_net_pass<double>(const SmallNetProblem<double>&, int64_t, int64_t, double*,
+                                     double*);

@@ -27,15 +27,18 @@ namespace baseline {
 #define TWOLAYER_HAVE_AVX2_KERNELS 1
 namespace avx2 {  // defined in vector_kernels_avx2.cpp
 template <typename T>
-void pass(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* cost, double* sums);
+void small_net_pass(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* cost,
+                    double* sums);
 template <typename T>
-void bias_activation(T* Z, const T* b1, int64_t n1, int64_t begin, int64_t end,
-                     Activation activation);
+void bias_activation_rows(T* Z, const T* b1, int64_t n1, int64_t begin, int64_t end,
+                          Activation activation);
 template <typename T>
-void hidden_delta(T* A1, const T* dZ2, const T* W2, const T* product, int64_t n1, int64_t n2,
-                  int64_t begin, int64_t end, Activation activation, double* db1_sums);
+void output_rows(const OutputRows<T>& p, int64_t begin, int64_t end, double* cost);
 template <typename T>
-void fused(const FusedRows<T>& p, int64_t begin, int64_t end, double* sums);
+void delta_rows(const DeltaRows<T>& p, int64_t begin, int64_t end, double* sums);
+template <typename T>
+void hidden_delta_rows(const T* A1, const T* product, T* dZ1, int64_t n1, int64_t begin,
+                       int64_t end, Activation activation, double* db1_sums);
 }  // namespace avx2
 #endif
 
@@ -81,25 +84,30 @@ bool run_avx2() {
 template <typename T>
 void small_net_pass(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* cost,
                     double* sums) {
-  TWOLAYER_DISPATCH(pass<T>, p, begin, end, cost, sums);
+  TWOLAYER_DISPATCH(small_net_pass<T>, p, begin, end, cost, sums);
 }
 
 template <typename T>
 void bias_activation_rows(T* Z, const T* b1, int64_t n1, int64_t begin, int64_t end,
                           Activation activation) {
-  TWOLAYER_DISPATCH(bias_activation<T>, Z, b1, n1, begin, end, activation);
+  TWOLAYER_DISPATCH(bias_activation_rows<T>, Z, b1, n1, begin, end, activation);
 }
 
 template <typename T>
-void hidden_delta_rows(T* A1, const T* dZ2, const T* W2, const T* product, int64_t n1, int64_t n2,
-                       int64_t begin, int64_t end, Activation activation, double* db1_sums) {
-  TWOLAYER_DISPATCH(hidden_delta<T>, A1, dZ2, W2, product, n1, n2, begin, end, activation,
+void output_rows(const OutputRows<T>& p, int64_t begin, int64_t end, double* cost) {
+  TWOLAYER_DISPATCH(output_rows<T>, p, begin, end, cost);
+}
+
+template <typename T>
+void delta_rows(const DeltaRows<T>& p, int64_t begin, int64_t end, double* sums) {
+  TWOLAYER_DISPATCH(delta_rows<T>, p, begin, end, sums);
+}
+
+template <typename T>
+void hidden_delta_rows(const T* A1, const T* product, T* dZ1, int64_t n1, int64_t begin,
+                       int64_t end, Activation activation, double* db1_sums) {
+  TWOLAYER_DISPATCH(hidden_delta_rows<T>, A1, product, dZ1, n1, begin, end, activation,
                     db1_sums);
-}
-
-template <typename T>
-void fused_rows(const FusedRows<T>& p, int64_t begin, int64_t end, double* sums) {
-  TWOLAYER_DISPATCH(fused<T>, p, begin, end, sums);
 }
 
 #undef TWOLAYER_DISPATCH
@@ -109,9 +117,10 @@ const char* vector_kernels_version() { return run_avx2() ? "avx2" : "baseline"; 
 #define TWOLAYER_INSTANTIATE(T)                                                                  \
   template void small_net_pass<T>(const SmallNetProblem<T>&, int64_t, int64_t, double*, double*); \
   template void bias_activation_rows<T>(T*, const T*, int64_t, int64_t, int64_t, Activation);     \
-  template void hidden_delta_rows<T>(T*, const T*, const T*, const T*, int64_t, int64_t, int64_t, \
-                                     int64_t, Activation, double*);                              \
-  template void fused_rows<T>(const FusedRows<T>&, int64_t, int64_t, double*);
+  template void output_rows<T>(const OutputRows<T>&, int64_t, int64_t, double*);                 \
+  template void delta_rows<T>(const DeltaRows<T>&, int64_t, int64_t, double*);                   \
+  template void hidden_delta_rows<T>(const T*, const T*, T*, int64_t, int64_t, int64_t,           \
+                                     Activation, double*);
 TWOLAYER_INSTANTIATE(float)
 TWOLAYER_INSTANTIATE(double)
 #undef TWOLAYER_INSTANTIATE

@@ -1,6 +1,8 @@
 // Kernels on the Autograd key: they route loss and forward through the hand-written backward
 // of TwoLayerFunction / TwoLayerForwardFunction, but only when a gradient can be asked for;
-// otherwise they go straight to the backend kernels and save nothing.
+// otherwise they go straight to the backend kernels and save nothing. Undefined inputs are
+// refused with twolayer's message by whichever of those runs (TwoLayerFunction::apply, the
+// backend's checks), before anything reads them.
 
 #include <utility>
 
@@ -14,14 +16,6 @@
 
 namespace twolayer {
 namespace {
-
-// Function::apply reads every input before any kernel runs, so an undefined one must be caught
-// here to get twolayer's message rather than autograd's.
-void check_defined(std::initializer_list<std::pair<const char*, const at::Tensor*>> inputs) {
-  for (const auto& [name, tensor] : inputs) {
-    TORCH_CHECK(tensor->defined(), "twolayer: ", name, " must be a defined tensor, but got an undefined one");
-  }
-}
 
 bool needs_graph(std::initializer_list<const at::Tensor*> inputs) {
   if (!at::GradMode::is_enabled()) return false;
@@ -54,14 +48,13 @@ bool under_functorch(std::initializer_list<const at::Tensor*> inputs) {
 at::Tensor loss_autograd(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                          const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
                          c10::string_view activation) {
-  check_defined({{"X", &X}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}, {"Y", &Y}});
   if (has_tangent({&X, &Y, &W1, &b1, &W2, &b2}) || under_functorch({&X, &Y, &W1, &b1, &W2, &b2})) {
     // The reference equations in ATen operators, at this level: ATen's forward-mode formulas
     // then give the tangent (and, for inputs that also require grad, autograd the gradient);
     // under torch.func, functorch differentiates them.
     check_network_sizes(X, Y, W1, b1, W2, b2, Labels::Required);
     const Activation g1 = parse_activation(activation);
-    return cost_from_logits(forward_cache(X, W1, b1, W2, b2, g1).Z2, Y);
+    return cost_from_logits(forward_propagation(X, W1, b1, W2, b2, g1).Z2, Y);
   }
   if (needs_graph({&X, &Y, &W1, &b1, &W2, &b2})) {
     return TwoLayerFunction::apply(X, Y, W1, b1, W2, b2, activation);
@@ -73,11 +66,10 @@ at::Tensor loss_autograd(const at::Tensor& X, const at::Tensor& Y, const at::Ten
 at::Tensor forward_autograd(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
                             const at::Tensor& W2, const at::Tensor& b2,
                             c10::string_view activation) {
-  check_defined({{"X", &X}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}});
   if (has_tangent({&X, &W1, &b1, &W2, &b2}) || under_functorch({&X, &W1, &b1, &W2, &b2})) {
     check_network_sizes(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
     const Activation g1 = parse_activation(activation);
-    return at::sigmoid(forward_cache(X, W1, b1, W2, b2, g1).Z2);
+    return at::sigmoid(forward_propagation(X, W1, b1, W2, b2, g1).Z2);
   }
   if (needs_graph({&X, &W1, &b1, &W2, &b2})) {
     return TwoLayerForwardFunction::apply(X, W1, b1, W2, b2, activation);

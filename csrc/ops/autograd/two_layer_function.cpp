@@ -1,0 +1,134 @@
+#include "twolayer/two_layer_function.h"
+
+#include <initializer_list>
+#include <utility>
+
+#include "math/six_equations.h"
+#include "ops/op_handles.h"
+
+namespace twolayer {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+namespace {
+
+// The names in the order of the public signatures' Tensor arguments.
+void check_defined(std::initializer_list<std::pair<const char*, const at::Tensor*>> inputs) {
+  for (const auto& [name, tensor] : inputs) {
+    TORCH_CHECK(tensor->defined(), "twolayer: ", name,
+                " must be a defined tensor, but got an undefined one");
+  }
+}
+
+// Both Functions keep the activation the same way: as the enum's value.
+void save_activation(AutogradContext* ctx, c10::string_view activation) {
+  ctx->saved_data["activation"] = static_cast<int64_t>(parse_activation(activation));
+}
+
+Activation saved_activation(AutogradContext* ctx) {
+  return static_cast<Activation>(ctx->saved_data.at("activation").toInt());
+}
+
+}  // namespace
+
+at::Tensor TwoLayerFunction::apply(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
+                                   const at::Tensor& b1, const at::Tensor& W2,
+                                   const at::Tensor& b2, c10::string_view activation) {
+  check_defined({{"X", &X}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}, {"Y", &Y}});
+  return Function<TwoLayerFunction>::apply(X, Y, W1, b1, W2, b2, activation);
+}
+
+at::Tensor TwoLayerForwardFunction::apply(const at::Tensor& X, const at::Tensor& W1,
+                                          const at::Tensor& b1, const at::Tensor& W2,
+                                          const at::Tensor& b2, c10::string_view activation) {
+  check_defined({{"X", &X}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}});
+  return Function<TwoLayerForwardFunction>::apply(X, W1, b1, W2, b2, activation);
+}
+
+// Forward propagation: J, and the lecture's cache (A1, Z2) for backpropagation.
+at::Tensor TwoLayerFunction::forward(AutogradContext* ctx, const at::Tensor& X,
+                                     const at::Tensor& Y, const at::Tensor& W1,
+                                     const at::Tensor& b1, const at::Tensor& W2,
+                                     const at::Tensor& b2, c10::string_view activation) {
+  at::Tensor J, A1, Z2;
+  {
+    at::AutoDispatchBelowADInplaceOrView below_autograd;
+    std::tie(J, A1, Z2) = ops::loss_with_cache().call(X, Y, W1, b1, W2, b2, activation);
+  }
+  // The inputs too: double backward recomputes the forward from them, and autograd then
+  // catches one changed in place before backward.
+  ctx->save_for_backward({X, Y, W1, b1, W2, b2, A1, Z2});
+  save_activation(ctx, activation);
+  return J;
+}
+
+// Backpropagation: dZ2, dW2, db2, dZ1, dW1, db1 (and dX, dY), only those asked for.
+variable_list TwoLayerFunction::backward(AutogradContext* ctx, variable_list grad_outputs) {
+  const variable_list saved = ctx->get_saved_variables();
+  const at::Tensor &X = saved[0], &Y = saved[1], &W1 = saved[2], &b1 = saved[3], &W2 = saved[4],
+                   &b2 = saved[5];
+  const at::Tensor& grad_J = grad_outputs[0];
+  GradientMask want;  // the inputs in the order of forward's arguments
+  want.X = ctx->needs_input_grad(0);
+  want.Y = ctx->needs_input_grad(1);
+  want.W1 = ctx->needs_input_grad(2);
+  want.b1 = ctx->needs_input_grad(3);
+  want.W2 = ctx->needs_input_grad(4);
+  want.b2 = ctx->needs_input_grad(5);
+  const Activation g1 = saved_activation(ctx);
+  Gradients d;
+  if (at::GradMode::is_enabled()) {
+    // create_graph=True: the same equations in differentiable ATen ops on a forward recomputed
+    // from the inputs (the saved cache has no graph back to them), for autograd to
+    // differentiate again.
+    d = loss_backward(grad_J, X, Y, W1, W2, forward_propagation(X, W1, b1, W2, b2, g1), g1, want);
+  } else {
+    at::AutoDispatchBelowADInplaceOrView below_autograd;
+    d = Gradients::of_loss(ops::loss_backward().call(grad_J, X, Y, W1, W2, saved[6], saved[7],
+                                                     activation_name(g1), want.loss_array()));
+  }
+  return {d.X, d.Y, d.W1, d.b1, d.W2, d.b2, at::Tensor()};
+}
+
+// Forward propagation to the probabilities; the cache is A1 and A2 itself.
+at::Tensor TwoLayerForwardFunction::forward(AutogradContext* ctx, const at::Tensor& X,
+                                            const at::Tensor& W1, const at::Tensor& b1,
+                                            const at::Tensor& W2, const at::Tensor& b2,
+                                            c10::string_view activation) {
+  at::Tensor A2, A1;
+  {
+    at::AutoDispatchBelowADInplaceOrView below_autograd;
+    std::tie(A2, A1) = ops::forward_with_cache().call(X, W1, b1, W2, b2, activation);
+  }
+  ctx->save_for_backward({X, W1, b1, W2, b2, A1, A2});
+  save_activation(ctx, activation);
+  return A2;
+}
+
+variable_list TwoLayerForwardFunction::backward(AutogradContext* ctx,
+                                                variable_list grad_outputs) {
+  const variable_list saved = ctx->get_saved_variables();
+  const at::Tensor &X = saved[0], &W1 = saved[1], &b1 = saved[2], &W2 = saved[3], &b2 = saved[4];
+  const at::Tensor& grad_A2 = grad_outputs[0];
+  GradientMask want;
+  want.X = ctx->needs_input_grad(0);
+  want.W1 = ctx->needs_input_grad(1);
+  want.b1 = ctx->needs_input_grad(2);
+  want.W2 = ctx->needs_input_grad(3);
+  want.b2 = ctx->needs_input_grad(4);
+  const Activation g1 = saved_activation(ctx);
+  Gradients d;
+  if (at::GradMode::is_enabled()) {
+    // As TwoLayerFunction::backward: recomputed in the graph for double backward.
+    const ForwardCache cache = forward_propagation(X, W1, b1, W2, b2, g1);
+    d = backward_of_forward(grad_A2, X, W1, W2, cache.A1, at::sigmoid(cache.Z2), g1, want);
+  } else {
+    at::AutoDispatchBelowADInplaceOrView below_autograd;
+    d = Gradients::of_forward(ops::backward_of_forward().call(
+        grad_A2, X, W1, W2, saved[5], saved[6], activation_name(g1), want.forward_array()));
+  }
+  return {d.X, d.W1, d.b1, d.W2, d.b2, at::Tensor()};
+}
+
+}  // namespace twolayer

@@ -1,0 +1,135 @@
+// The CPU kernels of loss, _loss_with_cache, _loss_backward and fit_: the checks, the choice of
+// path (cpu_paths.h) and the registration. Other backends, and the forward operator's pieces,
+// keep the ATen reference kernels (composite_kernels.cpp).
+
+#include <cstring>
+
+#include <torch/library.h>
+
+#include "math/fit.h"
+#include "ops/cpu/cpu_paths.h"
+#include "ops/cpu/cpu_steps.h"
+#include "ops/cpu/small_net_kernel.h"
+#include "ops/cpu/workspace.h"
+#include "ops/registration.h"
+
+namespace twolayer {
+namespace {
+
+// The parameters are small: contiguous copies of strided ones cost nothing worth avoiding. The
+// rows path reads X and Y as rows; the small-net kernel reads any strides.
+cpu::NetworkInputs network_inputs(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
+                                  const at::Tensor& b1, const at::Tensor& W2,
+                                  const at::Tensor& b2, const NetworkShape& shape,
+                                  c10::string_view activation) {
+  const Activation g1 = parse_activation(activation);
+  cpu::vector_kernels_version();  // refuses a bad TWOLAYER_CPU_KERNEL here, not in a worker thread
+  const bool rows = cpu::cpu_path(shape) == cpu::CpuPath::Rows;
+  return {rows ? X.contiguous() : X, rows ? Y.contiguous() : Y, W1.contiguous(),
+          b1.contiguous(),           W2.contiguous(),            b2.contiguous(),
+          shape,                     g1};
+}
+
+cpu::CostAndCache forward_cpu(const cpu::NetworkInputs& in, bool keep_cache) {
+  if (cpu::cpu_path(in.shape) == cpu::CpuPath::SmallNet) {
+    return cpu::small_net_forward(in, keep_cache);
+  }
+  const NetworkShape& s = in.shape;
+  // The kept A1 outlives the call; a cost alone needs it only here.
+  at::Tensor A1 = keep_cache ? at::empty({s.m, s.n1}, in.X.options())
+                             : cpu::hidden_workspace(s.m, s.n1, in.X.options());
+  return cpu::rows_forward(in, std::move(A1), keep_cache);
+}
+
+// `dZ1`: where the rows path puts the hidden delta (undefined: a workspace).
+Gradients backward_cpu(const cpu::BackwardInputs& in, GradientMask want, at::Tensor dZ1) {
+  if (cpu::cpu_path(in.shape) == cpu::CpuPath::SmallNet) return cpu::small_net_backward(in, want);
+  if (!dZ1.defined() && want.hidden()) {
+    dZ1 = cpu::hidden_workspace(in.shape.m, in.shape.n1, in.X.options());
+  }
+  return cpu::rows_backward(in, want, dZ1);
+}
+
+at::Tensor loss_cpu(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
+                    const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
+                    c10::string_view activation) {
+  const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
+  return forward_cpu(network_inputs(X, Y, W1, b1, W2, b2, shape, activation), false).J;
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache_cpu(
+    const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1, const at::Tensor& b1,
+    const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation) {
+  const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
+  cpu::CostAndCache out =
+      forward_cpu(network_inputs(X, Y, W1, b1, W2, b2, shape, activation), true);
+  return {std::move(out.J), std::move(out.A1), std::move(out.Z2)};
+}
+
+Gradients::LossTuple loss_backward_cpu(const at::Tensor& grad_J, const at::Tensor& X,
+                                       const at::Tensor& Y, const at::Tensor& W1,
+                                       const at::Tensor& W2, const at::Tensor& A1,
+                                       const at::Tensor& Z2, c10::string_view activation,
+                                       std::array<bool, 6> output_mask) {
+  const NetworkShape shape = concrete(
+      check_backward_sizes(grad_J, "grad_J", X, Y, W1, W2, A1, Z2, "Z2", Labels::Required));
+  const Activation g1 = parse_activation(activation);
+  cpu::vector_kernels_version();
+  const bool rows = cpu::cpu_path(shape) == cpu::CpuPath::Rows;
+  const cpu::BackwardInputs in{grad_J.item<double>(),
+                               rows ? X.contiguous() : X,
+                               rows ? Y.contiguous() : Y,
+                               W1.contiguous(),
+                               W2.contiguous(),
+                               A1,
+                               Z2,
+                               shape,
+                               g1};
+  return backward_cpu(in, GradientMask::of_loss(output_mask), at::Tensor()).loss_tuple();
+}
+
+at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
+                   const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
+                   double learning_rate, c10::string_view activation) {
+  const NetworkShape shape =
+      concrete(check_fit_arguments(W1, b1, W2, b2, X, Y, iterations, learning_rate));
+  const cpu::NetworkInputs first = network_inputs(X, Y, W1, b1, W2, b2, shape, activation);
+  at::Tensor costs = allocate_costs(iterations, X.options());  // before any update
+  const bool in_place = W1.is_contiguous() && b1.is_contiguous() && W2.is_contiguous() &&
+                        b2.is_contiguous();
+  if (in_place && cpu::cpu_path(shape) == cpu::CpuPath::SmallNet) {
+    // The one-pass kernel: forward and backward together, no cache.
+    cpu::small_net_fit(first, W1, b1, W2, b2, iterations, learning_rate, costs);
+    return costs;
+  }
+  const bool rows = cpu::cpu_path(shape) == cpu::CpuPath::Rows;
+  for (int64_t i = 0; i < iterations; ++i) {
+    cpu::NetworkInputs in = first;
+    if (i > 0) {  // this iteration's parameters
+      in.W1 = W1.contiguous(), in.b1 = b1.contiguous(), in.W2 = W2.contiguous();
+      in.b2 = b2.contiguous();
+    }
+    // The cache never leaves the iteration: A1 in the workspace, dZ1 written over it.
+    const at::Tensor A1 = rows ? cpu::hidden_workspace(shape.m, shape.n1, X.options()) : at::Tensor();
+    const cpu::CostAndCache f = rows ? cpu::rows_forward(in, A1, true) : cpu::small_net_forward(in, true);
+    std::memcpy(static_cast<char*>(costs.data_ptr()) + i * costs.element_size(), f.J.data_ptr(),
+                costs.element_size());
+    const cpu::BackwardInputs b{1.0, in.X, in.Y, in.W1, in.W2, f.A1, f.Z2, shape, in.activation};
+    const Gradients d = backward_cpu(b, GradientMask::parameters(), A1);
+    W1.sub_(d.W1, learning_rate);
+    b1.sub_(d.b1, learning_rate);
+    W2.sub_(d.W2, learning_rate);
+    b2.sub_(d.b2, learning_rate);
+  }
+  return costs;
+}
+
+}  // namespace
+}  // namespace twolayer
+
+TWOLAYER_LIBRARY_IMPL(CPU, m) {
+  m.impl("fit_", &twolayer::fit_cpu);
+  m.impl("loss", &twolayer::loss_cpu);
+  m.impl("_loss_with_cache", &twolayer::loss_with_cache_cpu);
+  m.impl("_loss_backward", &twolayer::loss_backward_cpu);
+}

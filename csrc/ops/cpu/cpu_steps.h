@@ -1,0 +1,50 @@
+#pragma once
+
+// The CPU paths of forward propagation and backpropagation (cpu_paths.h says which runs when):
+// the computations of math/six_equations, arranged so that each pass over the data does as much
+// as it can. cpu_kernels.cpp chooses the path and registers the kernels.
+
+#include "math/activation.h"
+#include "math/checks.h"
+#include "math/gradients.h"
+
+namespace twolayer {
+namespace cpu {
+
+// What forward propagation reads. Parameters contiguous; X and Y any strides on the small-net
+// path, contiguous on the rows path.
+struct NetworkInputs {
+  at::Tensor X, Y, W1, b1, W2, b2;
+  NetworkShape shape;
+  Activation activation;
+};
+
+// What backpropagation reads: the incoming gradient of J, the inputs and forward's cache.
+struct BackwardInputs {
+  double grad_J;
+  at::Tensor X, Y, W1, W2, A1, Z2;
+  NetworkShape shape;
+  Activation activation;
+};
+
+// J, and the cache (A1, Z2) when kept (else undefined).
+struct CostAndCache {
+  at::Tensor J, A1, Z2;
+};
+
+// Small networks: one vectorised pass over the examples, no ATen call (small_net_path.cpp).
+CostAndCache small_net_forward(const NetworkInputs& in, bool keep_cache);
+Gradients small_net_backward(const BackwardInputs& in, GradientMask want);
+// fit_'s loop on this path: forward and backward in one pass per iteration, updated in place.
+void small_net_fit(const NetworkInputs& in, at::Tensor& W1, at::Tensor& b1, at::Tensor& W2,
+                   at::Tensor& b2, int64_t iterations, double learning_rate, at::Tensor& costs);
+
+// Larger networks: BLAS products, the rest in row passes (rows_path.cpp). The hidden layer
+// goes to A1 (m x n1: a new tensor to keep, or a workspace); Z2 is made when keep_Z2.
+CostAndCache rows_forward(const NetworkInputs& in, at::Tensor A1, bool keep_Z2);
+// dZ1 (m x n1) is where the hidden delta goes: a workspace, or A1 itself when the cache is
+// not needed after this call.
+Gradients rows_backward(const BackwardInputs& in, GradientMask want, const at::Tensor& dZ1);
+
+}  // namespace cpu
+}  // namespace twolayer

@@ -1,0 +1,182 @@
+// The rows path (cpu_paths.h): the large products by BLAS with the 1/m folded in, everything
+// between them in passes over the rows (row_kernels.h), each row read while it is in cache.
+
+#include <type_traits>
+#include <vector>
+
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+
+#include "ops/cpu/cpu_paths.h"
+#include "ops/cpu/cpu_steps.h"
+#include "ops/cpu/cpu_tensors.h"
+#include "ops/cpu/fast_math.h"
+#include "ops/cpu/row_chunks.h"
+#include "ops/cpu/row_kernels.h"
+
+namespace twolayer {
+namespace cpu {
+namespace {
+
+// float: the bias and the activation in a vectorised row pass (fast_math.h's tanh costs a
+// fraction of ATen's exact one); double: ATen's exact activation.
+template <typename T>
+constexpr bool kActivateInPass = std::is_same_v<T, float>;
+
+// Sum over all examples and outputs of softplus(Z2) - Y Z2: the cost times m.
+template <typename T>
+double cost_times_m(const T* Z2, const T* Y, int64_t m, int64_t n2) {
+  const int64_t chunks = row_chunk_count(m);
+  std::vector<double> partial(chunks, 0.0);
+  for_each_row_chunk(m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
+    double sum = 0.0;
+    for (int64_t k = begin * n2; k < end * n2; ++k) {
+      sum += cost_term(Math<T>::logit(Z2[k]), Z2[k], Y[k]);
+    }
+    partial[c] = sum;
+  });
+  double total = 0.0;
+  for (double p : partial) total += p;
+  return total;
+}
+
+// dZ2 = A2 - Y from the cache's Z2, with the chunks' column sums of dZ2 (db2 before the 1/m).
+template <typename T>
+void output_delta(const T* Z2, const T* Y, T* dZ2, int64_t m, int64_t n2,
+                  std::vector<double>& sums, int64_t chunks) {
+  for_each_row_chunk(m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
+    double* db2 = sums.data() + c * n2;
+    for (int64_t k = begin * n2; k < end * n2; ++k) {
+      dZ2[k] = Math<T>::logit(Z2[k]).logistic - Y[k];
+      db2[k % n2] += dZ2[k];
+    }
+  });
+}
+
+template <typename T>
+CostAndCache forward_for(const NetworkInputs& in, const at::Tensor& A1, bool keep_Z2) {
+  const NetworkShape& s = in.shape;
+  const double inv_m = 1.0 / static_cast<double>(s.m);
+  CostAndCache out;
+  out.J = new_cpu_tensor({}, in.X.options());
+  out.A1 = A1;
+  // Z1 = X W1^T (+ b1 and g1 here unless a row pass applies them).
+  if (kActivateInPass<T>) {
+    at::mm_out(out.A1, in.X, in.W1.t());
+  } else {
+    at::addmm_out(out.A1, in.b1, in.X, in.W1.t());
+    activate_in_place(out.A1, in.activation);
+  }
+  if (s.n2 <= kRowsMaxOutputs) {
+    if (keep_Z2) out.Z2 = new_cpu_tensor({s.m, s.n2}, in.X.options());
+    OutputRows<T> p{};
+    p.A1 = out.A1.data_ptr<T>();
+    p.b1 = in.b1.data_ptr<T>();
+    p.W2 = in.W2.data_ptr<T>();
+    p.b2 = in.b2.data_ptr<T>();
+    p.Y = in.Y.data_ptr<T>();
+    p.Z2 = keep_Z2 ? out.Z2.data_ptr<T>() : nullptr;
+    p.n1 = s.n1;
+    p.n2 = s.n2;
+    p.activation = in.activation;
+    p.activate = kActivateInPass<T>;
+    const int64_t chunks = row_chunk_count(s.m);
+    std::vector<double> costs(chunks, 0.0);
+    for_each_row_chunk(s.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
+      output_rows(p, begin, end, &costs[c]);
+    });
+    double cost = 0.0;
+    for (double c : costs) cost += c;
+    *out.J.data_ptr<T>() = static_cast<T>(cost * inv_m);
+    return out;
+  }
+  if (kActivateInPass<T>) {
+    T* Z = out.A1.data_ptr<T>();
+    const T* b = in.b1.data_ptr<T>();
+    at::parallel_for(0, s.m, std::max<int64_t>(1, 32768 / s.n1), [&](int64_t begin, int64_t end) {
+      bias_activation_rows(Z, b, s.n1, begin, end, in.activation);
+    });
+  }
+  at::Tensor Z2 = at::addmm(in.b2, out.A1, in.W2.t());
+  *out.J.data_ptr<T>() =
+      static_cast<T>(cost_times_m(Z2.data_ptr<T>(), in.Y.data_ptr<T>(), s.m, s.n2) * inv_m);
+  if (keep_Z2) out.Z2 = std::move(Z2);
+  return out;
+}
+
+template <typename T>
+Gradients backward_for(const BackwardInputs& in, GradientMask want, const at::Tensor& dZ1) {
+  const NetworkShape& s = in.shape;
+  const double scale = in.grad_J / static_cast<double>(s.m);  // grad_J (1/m)
+  Gradients d = empty_gradients(s, in.X.options(), want);
+  if (want.Y) at::mul_out(d.Y, in.Z2, at::scalar_tensor(-scale, in.Z2.options()));  // -(1/m) Z2
+  if (!want.through_dZ2()) return d;
+  const at::Tensor A1 = in.A1.contiguous(), Z2 = in.Z2.contiguous();
+  const int64_t chunks = row_chunk_count(s.m);
+  T* dZ1_rows = want.hidden() ? dZ1.data_ptr<T>() : nullptr;
+  const bool dW2_in_pass = s.n2 <= kRowsDW2MaxOutputs;
+  // dW2 by BLAS reads A1 after the pass: not when that pass has written dZ1 over it.
+  const bool overwrites_A1 = dZ1_rows == A1.data_ptr<T>();
+  if (s.n2 <= kRowsMaxOutputs && (dW2_in_pass || !want.W2 || !overwrites_A1)) {
+    // One pass: dZ2, db2, dW2 (or dZ2 kept for BLAS), dZ1, db1.
+    const at::Tensor dZ2 =
+        !dW2_in_pass && want.W2 ? new_cpu_tensor({s.m, s.n2}, in.X.options()) : at::Tensor();
+    DeltaRows<T> p{};
+    p.A1 = A1.data_ptr<T>();
+    p.Z2 = Z2.data_ptr<T>();
+    p.Y = in.Y.data_ptr<T>();
+    p.W2 = in.W2.data_ptr<T>();
+    p.dZ2 = dZ2.defined() ? dZ2.data_ptr<T>() : nullptr;
+    p.dZ1 = dZ1_rows;
+    p.n1 = s.n1;
+    p.n2 = s.n2;
+    p.activation = in.activation;
+    p.dW2 = dW2_in_pass && want.W2;
+    const int64_t width = delta_rows_sums_size(s.n1, s.n2);
+    std::vector<double> sums(chunks * width, 0.0);
+    for_each_row_chunk(s.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
+      delta_rows(p, begin, end, sums.data() + c * width);
+    });
+    const int64_t db2 = 0, dW2 = s.n2, db1 = dW2 + s.n2 * s.n1;
+    if (want.b2) store_sums(sums, chunks, width, db2, s.n2, scale, d.b2.data_ptr<T>());
+    if (p.dW2) store_sums(sums, chunks, width, dW2, s.n2 * s.n1, scale, d.W2.data_ptr<T>());
+    if (want.b1) store_sums(sums, chunks, width, db1, s.n1, scale, d.b1.data_ptr<T>());
+    // beta = 0: the uninitialised outputs are not read; alpha carries grad_J (1/m).
+    if (dZ2.defined()) at::addmm_out(d.W2, d.W2, dZ2.t(), A1, 0, scale);
+  } else {
+    // Many outputs: the output layer's products by BLAS, then the hidden delta.
+    const at::Tensor dZ2 = new_cpu_tensor({s.m, s.n2}, in.X.options());
+    std::vector<double> db2_sums(chunks * s.n2, 0.0);
+    output_delta(Z2.data_ptr<T>(), in.Y.data_ptr<T>(), dZ2.data_ptr<T>(), s.m, s.n2, db2_sums,
+                 chunks);
+    if (want.b2) store_sums(db2_sums, chunks, s.n2, 0, s.n2, scale, d.b2.data_ptr<T>());
+    if (want.W2) at::addmm_out(d.W2, d.W2, dZ2.t(), A1, 0, scale);
+    if (want.hidden()) {
+      const at::Tensor product = at::mm(dZ2, in.W2);
+      std::vector<double> db1_sums(chunks * s.n1, 0.0);
+      for_each_row_chunk(s.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
+        hidden_delta_rows(A1.data_ptr<T>(), product.data_ptr<T>(), dZ1_rows, s.n1, begin, end,
+                          in.activation, db1_sums.data() + c * s.n1);
+      });
+      if (want.b1) store_sums(db1_sums, chunks, s.n1, 0, s.n1, scale, d.b1.data_ptr<T>());
+    }
+  }
+  if (want.W1) at::addmm_out(d.W1, d.W1, dZ1.t(), in.X, 0, scale);  // dW1 = (1/m) dZ1^T X
+  if (want.X) at::addmm_out(d.X, d.X, dZ1, in.W1, 0, scale);        // dX = (1/m) dZ1 W1
+  return d;
+}
+
+}  // namespace
+
+CostAndCache rows_forward(const NetworkInputs& in, at::Tensor A1, bool keep_Z2) {
+  return AT_DISPATCH_FLOATING_TYPES(in.X.scalar_type(), "twolayer_rows_forward",
+                                    [&] { return forward_for<scalar_t>(in, A1, keep_Z2); });
+}
+
+Gradients rows_backward(const BackwardInputs& in, GradientMask want, const at::Tensor& dZ1) {
+  return AT_DISPATCH_FLOATING_TYPES(in.X.scalar_type(), "twolayer_rows_backward",
+                                    [&] { return backward_for<scalar_t>(in, want, dZ1); });
+}
+
+}  // namespace cpu
+}  // namespace twolayer
