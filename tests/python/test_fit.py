@@ -7,8 +7,9 @@ import twolayer
 from conftest import ACTIVATIONS, make_inputs, manual_descent, rel_err, reference_loss
 
 # (m, n0, n1, n2): the lecture's 2-4-1 and a multi-output small net take the direct loops; the
-# others are large enough for the BLAS path (n1 * (n0 + n2) > 64), one with many outputs.
-SHAPES = [(40, 2, 4, 1), (33, 5, 1, 3), (64, 10, 16, 1), (50, 6, 12, 20)]
+# others are large enough for the rows path (n1 * (n0 + n2) > 64), with few, some and many
+# outputs (dW2 in the row pass; by BLAS after dZ1 has overwritten A1 in place; BLAS throughout).
+SHAPES = [(40, 2, 4, 1), (33, 5, 1, 3), (64, 10, 16, 1), (40, 3, 20, 6), (50, 6, 12, 20)]
 
 
 def _params(inputs):

@@ -72,6 +72,48 @@ def test_opcheck_fit(dtype, activation, n2):
     assert results and all(v == "SUCCESS" for v in results.values()), results
 
 
+# One shape per CPU path (ops/cpu/cpu_paths.h): small net, rows with dW2 in the pass, rows with
+# dW2 by BLAS, the output layer by BLAS.
+PATH_SHAPES = [(7, 3, 5, 1), (9, 4, 20, 3), (9, 4, 20, 9), (9, 4, 20, 18)]
+
+
+@needs_opcheck
+@pytest.mark.parametrize("shape", PATH_SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("dtype", (torch.float32, torch.float64), ids=str)
+@pytest.mark.parametrize("activation", ("tanh", "relu"))
+def test_opcheck_forward_and_backward_pieces(shape, dtype, activation):
+    # The private operators the autograd Functions call: forward propagation with its cache and
+    # backpropagation, with every gradient and with some left out (undefined outputs).
+    ops = torch.ops.twolayer
+    X, Y, W1, b1, W2, b2 = make_input_tuple(*shape, dtype=dtype, seed=3)
+    _, A1, Z2 = ops._loss_with_cache(X, Y, W1, b1, W2, b2, activation)
+    A2, A1_of_forward = ops._forward_with_cache(X, W1, b1, W2, b2, activation)
+    grad_J = torch.tensor(0.7, dtype=dtype)
+    grad_A2 = torch.linspace(-1, 1, A2.numel(), dtype=dtype).reshape(A2.shape)
+    cases = [(ops._loss_with_cache.default, (X, Y, W1, b1, W2, b2, activation)),
+             (ops._forward_with_cache.default, (X, W1, b1, W2, b2, activation))]
+    for mask in ([True] * 6, [False, True, True, True, True, False], [False, False, False, True, True, True]):
+        cases.append((ops._loss_backward.default, (grad_J, X, Y, W1, W2, A1, Z2, activation, mask)))
+    for mask in ([True] * 5, [False, True, False, True, False]):
+        cases.append((ops._backward_of_forward.default,
+                      (grad_A2, X, W1, W2, A1_of_forward, A2, activation, mask)))
+    for op, args in cases:
+        results = torch.library.opcheck(op, args)
+        assert results and all(v == "SUCCESS" for v in results.values()), (op, args[-1], results)
+
+
+@needs_opcheck
+@pytest.mark.parametrize("shape", PATH_SHAPES[1:], ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("pattern", ("parameters", "all-but-Y"))
+def test_opcheck_loss_on_the_rows_path(shape, pattern):
+    tensors = dict(zip(LOSS_ARGS, make_input_tuple(*shape, dtype=torch.float32, seed=4)))
+    for name in GRAD_PATTERNS[pattern]:
+        tensors[name].requires_grad_(True)
+    args = tuple(tensors[k] for k in LOSS_ARGS) + ("tanh",)
+    results = torch.library.opcheck(torch.ops.twolayer.loss.default, args)
+    assert results and all(v == "SUCCESS" for v in results.values()), results
+
+
 def training_step(X, Y, W1, b1, W2, b2):
     J = twolayer.loss(X, Y, W1, b1, W2, b2)
     A2 = twolayer.forward(X, W1, b1, W2, b2)

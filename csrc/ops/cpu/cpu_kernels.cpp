@@ -76,7 +76,10 @@ Gradients::LossTuple loss_backward_cpu(const at::Tensor& grad_J, const at::Tenso
   const Activation g1 = parse_activation(activation);
   cpu::vector_kernels_version();
   const bool rows = cpu::cpu_path(shape) == cpu::CpuPath::Rows;
-  const cpu::BackwardInputs in{grad_J.item<double>(),
+  // Read directly, not with item(): a dispatched call costs as much as a small net's arithmetic.
+  const double incoming = grad_J.scalar_type() == at::kFloat ? *grad_J.data_ptr<float>()
+                                                             : *grad_J.data_ptr<double>();
+  const cpu::BackwardInputs in{incoming,
                                rows ? X.contiguous() : X,
                                rows ? Y.contiguous() : Y,
                                W1.contiguous(),
