@@ -85,8 +85,8 @@ torch::Tensor reference_loss(const torch::Tensor& X, const torch::Tensor& Y,
 // reads as "how close to the products alone".
 void set_counters(benchmark::State& state, const Shape& s) {
   const double flops = 4.0 * s.m * s.n0 * s.n1 + 6.0 * s.m * s.n1 * s.n2;
-  state.counters["mm_flops"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate,
-                                                  benchmark::Counter::OneK::kIs1000);
+  state.counters["mm_flops"] = benchmark::Counter(
+      flops, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::OneK::kIs1000);
   state.SetLabel(s.name);
 }
 
@@ -104,8 +104,7 @@ void autograd_step(benchmark::State& state, LossFn loss) {
 // twolayer_bench::null_loss (null_op.cpp, computes nothing), through the dispatcher as
 // twolayer::loss goes: the cost of any custom operator's step before its arithmetic.
 torch::Tensor null_loss(const torch::Tensor& X, const torch::Tensor& Y, const torch::Tensor& W1,
-                        const torch::Tensor& b1, const torch::Tensor& W2,
-                        const torch::Tensor& b2) {
+                        const torch::Tensor& b1, const torch::Tensor& W2, const torch::Tensor& b2) {
   static const auto op =
       c10::Dispatcher::singleton()
           .findSchemaOrThrow("twolayer_bench::null_loss", "")
@@ -163,7 +162,9 @@ bool agrees_with_autograd(const Shape& s) {
     const double scale = std::max(b[i].grad().abs().max().item<double>(), 1e-12);
     ok = ok && (a[i].grad() - b[i].grad()).abs().max().item<double>() / scale <= 2e-3;
   }
-  if (!ok) std::fprintf(stderr, "twolayer_bench_step: twolayer::loss disagrees with autograd at %s\n", s.name);
+  if (!ok)
+    std::fprintf(stderr, "twolayer_bench_step: twolayer::loss disagrees with autograd at %s\n",
+                 s.name);
   return ok;
 }
 

@@ -22,10 +22,9 @@ at::Tensor forward(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& 
   return ops::forward().call(X, W1, b1, W2, b2, activation);
 }
 
-at::Tensor fit_(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
-               const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
-               double learning_rate, c10::string_view activation, const FitProgress& progress,
-               int64_t progress_every) {
+at::Tensor fit_(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2, const at::Tensor& X,
+                const at::Tensor& Y, int64_t iterations, double learning_rate,
+                c10::string_view activation, const FitProgress& progress, int64_t progress_every) {
   // No count to split (or a negative one, which the operator refuses with its own message, so
   // that every form of fit says the same).
   if (!progress || iterations <= 0) {

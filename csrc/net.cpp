@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "math/activation.h"
-#include "math/checks.h"
+#include "validation/checks.h"
 #include "twolayer/ops.h"
 
 namespace twolayer {
@@ -102,8 +102,8 @@ void TwoLayerNetImpl::load(torch::serialize::InputArchive& archive) {
   at::Tensor saved_activation;
   if (archive.try_read(kActivationBuffer, saved_activation, /*is_buffer=*/true)) {
     const std::string saved = activation_from_bytes(saved_activation);
-    TORCH_CHECK(saved == options.activation(), "twolayer: the checkpoint's activation is '",
-                saved, "', but this TwoLayerNet's activation is '", options.activation(), "'");
+    TORCH_CHECK(saved == options.activation(), "twolayer: the checkpoint's activation is '", saved,
+                "', but this TwoLayerNet's activation is '", options.activation(), "'");
   }
   // (Checkpoints written before the activation was saved hold the parameters only.)
   auto parameters = named_parameters(/*recurse=*/false);
@@ -113,8 +113,8 @@ void TwoLayerNetImpl::load(torch::serialize::InputArchive& archive) {
     archive.read(name, saved[i]);
     const at::Tensor& mine = parameters[i].value();
     TORCH_CHECK(saved[i].sizes() == mine.sizes(), "twolayer: the checkpoint's ", name,
-                " has shape ", saved[i].sizes(), ", but this TwoLayerNet's ", name,
-                " has shape ", mine.sizes());
+                " has shape ", saved[i].sizes(), ", but this TwoLayerNet's ", name, " has shape ",
+                mine.sizes());
   }
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < parameters.size(); ++i) parameters[i].value().copy_(saved[i]);

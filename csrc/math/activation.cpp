@@ -41,16 +41,16 @@ struct AtenActivation<Activation::LeakyRelu> {
   static at::Tensor value(const at::Tensor& Z) { return at::leaky_relu(Z, kLeakyReluSlope); }
   static void in_place(at::Tensor& Z) { at::leaky_relu_(Z, kLeakyReluSlope); }
   static at::Tensor backward(const at::Tensor& dA, const at::Tensor& A) {
-    return dA * at::where(A > 0, at::ones({}, A.options()),
-                          at::full({}, kLeakyReluSlope, A.options()));
+    return dA *
+           at::where(A > 0, at::ones({}, A.options()), at::full({}, kLeakyReluSlope, A.options()));
   }
 };
 
 }  // namespace
 
 Activation parse_activation(c10::string_view name) {
-  for (Activation a : {Activation::Tanh, Activation::Relu, Activation::Sigmoid,
-                       Activation::LeakyRelu}) {
+  for (Activation a :
+       {Activation::Tanh, Activation::Relu, Activation::Sigmoid, Activation::LeakyRelu}) {
     if (name == activation_name(a)) return a;
   }
   TORCH_CHECK(false, "twolayer: unknown activation '", std::string(name.data(), name.size()),
@@ -63,17 +63,16 @@ const char* activation_name(Activation activation) {
 }
 
 at::Tensor activate(const at::Tensor& Z1, Activation activation) {
-  return visit_activation(activation, [&](auto tag) {
-    return AtenActivation<decltype(tag)::value>::value(Z1);
-  });
+  return visit_activation(
+      activation, [&](auto tag) { return AtenActivation<decltype(tag)::value>::value(Z1); });
 }
 
 void activate_in_place(at::Tensor& Z1, Activation activation) {
-  visit_activation(activation, [&](auto tag) { AtenActivation<decltype(tag)::value>::in_place(Z1); });
+  visit_activation(activation,
+                   [&](auto tag) { AtenActivation<decltype(tag)::value>::in_place(Z1); });
 }
 
-at::Tensor activation_backward(const at::Tensor& dA1, const at::Tensor& A1,
-                               Activation activation) {
+at::Tensor activation_backward(const at::Tensor& dA1, const at::Tensor& A1, Activation activation) {
   return visit_activation(activation, [&](auto tag) {
     return AtenActivation<decltype(tag)::value>::backward(dA1, A1);
   });

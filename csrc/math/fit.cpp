@@ -58,9 +58,8 @@ bool overlap(const at::Tensor& a, const at::Tensor& b) {
 }  // namespace
 
 SymNetworkShape check_fit_arguments(const at::Tensor& W1, const at::Tensor& b1,
-                                    const at::Tensor& W2, const at::Tensor& b2,
-                                    const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
-                                    double learning_rate) {
+                                    const at::Tensor& W2, const at::Tensor& b2, const at::Tensor& X,
+                                    const at::Tensor& Y, int64_t iterations, double learning_rate) {
   const Named parameters[] = {{"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}};
   // Outside inference mode an inference tensor cannot be updated in place. Checked here, in
   // every backend's kernel, because with inference tensors for X and Y too no argument carries
@@ -86,18 +85,17 @@ SymNetworkShape check_fit_arguments(const at::Tensor& W1, const at::Tensor& b1,
                              {"b2", &b2}, {"X", &X},   {"Y", &Y}};
   for (size_t i = 0; i < 4; ++i) {
     for (size_t j = i + 1; j < 6; ++j) {
-      TORCH_CHECK(!overlap(*arguments[i].tensor, *arguments[j].tensor), "twolayer: ",
-                  arguments[i].name, " and ", arguments[j].name,
-                  " must not share memory (fit_ updates ", arguments[i].name,
-                  " in place), but they overlap; pass a copy (e.g. ", arguments[j].name,
-                  ".clone())");
+      TORCH_CHECK(
+          !overlap(*arguments[i].tensor, *arguments[j].tensor), "twolayer: ", arguments[i].name,
+          " and ", arguments[j].name, " must not share memory (fit_ updates ", arguments[i].name,
+          " in place), but they overlap; pass a copy (e.g. ", arguments[j].name, ".clone())");
     }
   }
   TORCH_CHECK(iterations >= 0, "twolayer: iterations must be >= 0, but got ", iterations);
   const int64_t max_iterations =
       std::numeric_limits<int64_t>::max() / static_cast<int64_t>(X.element_size());
-  TORCH_CHECK(iterations <= max_iterations, "twolayer: iterations must be at most ",
-              max_iterations, " (the returned costs, one ", dtype_name(X.scalar_type()),
+  TORCH_CHECK(iterations <= max_iterations, "twolayer: iterations must be at most ", max_iterations,
+              " (the returned costs, one ", dtype_name(X.scalar_type()),
               " per iteration, must fit in memory), but got ", iterations);
   TORCH_CHECK(std::isfinite(learning_rate), "twolayer: learning_rate must be finite, but got ",
               learning_rate);
@@ -110,8 +108,8 @@ at::Tensor allocate_costs(int64_t iterations, const at::TensorOptions& options) 
   } catch (const c10::Error& e) {
     // Before the first update: the parameters are still as they came.
     TORCH_CHECK(false, "twolayer: iterations = ", iterations, " needs a cost tensor of ",
-                iterations, " values, which cannot be allocated (",
-                e.what_without_backtrace(), ")");
+                iterations, " values, which cannot be allocated (", e.what_without_backtrace(),
+                ")");
   }
 }
 
@@ -123,8 +121,8 @@ at::Tensor reference_fit(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Ten
   for (int64_t i = 0; i < iterations; ++i) {
     const ForwardCache cache = forward_propagation(X, W1, b1, W2, b2, activation);
     costs[i].copy_(cost_from_logits(cache.Z2, Y));  // a copy, not item(): no device sync
-    const Gradients d = loss_backward(one, X, Y, W1, W2, cache, activation,
-                                      GradientMask::parameters());
+    const Gradients d =
+        loss_backward(one, X, Y, W1, W2, cache, activation, GradientMask::parameters());
     W1.sub_(d.W1, learning_rate);
     b1.sub_(d.b1, learning_rate);
     W2.sub_(d.W2, learning_rate);

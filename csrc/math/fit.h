@@ -6,14 +6,14 @@
 #include <ATen/ATen.h>
 
 #include "math/activation.h"
-#include "math/checks.h"
+#include "validation/checks.h"
 
 namespace twolayer {
 
 // Checks the network as the loss does, plus the loop's own arguments.
-SymNetworkShape check_fit_arguments(const at::Tensor& W1, const at::Tensor& b1, const at::Tensor& W2,
-                                 const at::Tensor& b2, const at::Tensor& X, const at::Tensor& Y,
-                                 int64_t iterations, double learning_rate);
+SymNetworkShape check_fit_arguments(const at::Tensor& W1, const at::Tensor& b1,
+                                    const at::Tensor& W2, const at::Tensor& b2, const at::Tensor& X,
+                                    const at::Tensor& Y, int64_t iterations, double learning_rate);
 
 // The 1-D tensor of `iterations` costs; an allocation failure becomes twolayer's error. Call it
 // before the first update, so that a refusal leaves the parameters as they were.

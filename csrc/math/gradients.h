@@ -25,7 +25,9 @@ struct GradientMask {
   static GradientMask parameters() { return {false, true, true, true, true, false}; }
 
   // The schemas' bool[6] (loss: X, W1, b1, W2, b2, Y) and bool[5] (forward: X, W1, b1, W2, b2).
-  static GradientMask of_loss(std::array<bool, 6> m) { return {m[0], m[1], m[2], m[3], m[4], m[5]}; }
+  static GradientMask of_loss(std::array<bool, 6> m) {
+    return {m[0], m[1], m[2], m[3], m[4], m[5]};
+  }
   static GradientMask of_forward(std::array<bool, 5> m) { return {m[0], m[1], m[2], m[3], m[4]}; }
   std::array<bool, 6> loss_array() const { return {X, W1, b1, W2, b2, Y}; }
   std::array<bool, 5> forward_array() const { return {X, W1, b1, W2, b2}; }
@@ -35,7 +37,8 @@ struct GradientMask {
 struct Gradients {
   at::Tensor X, W1, b1, W2, b2, Y;
 
-  using LossTuple = std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>;
+  using LossTuple =
+      std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>;
   using ForwardTuple = std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>;
   LossTuple loss_tuple() && {
     return {std::move(X), std::move(W1), std::move(b1), std::move(W2), std::move(b2), std::move(Y)};

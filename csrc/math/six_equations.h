@@ -39,8 +39,8 @@ Gradients loss_backward(const at::Tensor& grad_J, const at::Tensor& X, const at:
 
 // Backpropagation of the probabilities A2 = sigmoid(Z2) from an incoming dA2 (no 1/m: there
 // is no mean to take). The same equations from dZ2 = dA2 * A2 (1 - A2) on.
-Gradients backward_of_forward(const at::Tensor& grad_A2, const at::Tensor& X,
-                              const at::Tensor& W1, const at::Tensor& W2, const at::Tensor& A1,
-                              const at::Tensor& A2, Activation g1, GradientMask want);
+Gradients backward_of_forward(const at::Tensor& grad_A2, const at::Tensor& X, const at::Tensor& W1,
+                              const at::Tensor& W2, const at::Tensor& A1, const at::Tensor& A2,
+                              Activation g1, GradientMask want);
 
 }  // namespace twolayer

@@ -4,7 +4,7 @@
 
 #include <torch/library.h>
 
-#include "math/checks.h"
+#include "validation/checks.h"
 #include "math/fit.h"
 #include "math/six_equations.h"
 #include "ops/op_handles.h"
@@ -41,10 +41,12 @@ std::tuple<at::Tensor, at::Tensor> forward_with_cache_composite(
   return {at::sigmoid(cache.Z2), std::move(cache.A1)};
 }
 
-Gradients::ForwardTuple backward_of_forward_composite(
-    const at::Tensor& grad_A2, const at::Tensor& X, const at::Tensor& W1, const at::Tensor& W2,
-    const at::Tensor& A1, const at::Tensor& A2, c10::string_view activation,
-    std::array<bool, 5> output_mask) {
+Gradients::ForwardTuple backward_of_forward_composite(const at::Tensor& grad_A2,
+                                                      const at::Tensor& X, const at::Tensor& W1,
+                                                      const at::Tensor& W2, const at::Tensor& A1,
+                                                      const at::Tensor& A2,
+                                                      c10::string_view activation,
+                                                      std::array<bool, 5> output_mask) {
   check_backward_sizes(grad_A2, "grad_A2", X, at::Tensor(), W1, W2, A1, A2, "A2", Labels::None);
   return backward_of_forward(grad_A2, X, W1, W2, A1, A2, parse_activation(activation),
                              GradientMask::of_forward(output_mask))

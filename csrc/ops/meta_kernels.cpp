@@ -4,7 +4,7 @@
 #include <torch/library.h>
 
 #include "math/activation.h"
-#include "math/checks.h"
+#include "validation/checks.h"
 #include "math/fit.h"
 #include "math/gradients.h"
 #include "ops/registration.h"
@@ -48,21 +48,19 @@ Gradients::LossTuple loss_backward_meta(const at::Tensor& grad_J, const at::Tens
   return empty_gradients(s, X.options(), GradientMask::of_loss(output_mask)).loss_tuple();
 }
 
-std::tuple<at::Tensor, at::Tensor> forward_with_cache_meta(const at::Tensor& X,
-                                                           const at::Tensor& W1,
-                                                           const at::Tensor& b1,
-                                                           const at::Tensor& W2,
-                                                           const at::Tensor& b2,
-                                                           c10::string_view activation) {
+std::tuple<at::Tensor, at::Tensor> forward_with_cache_meta(
+    const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1, const at::Tensor& W2,
+    const at::Tensor& b2, c10::string_view activation) {
   const SymNetworkShape s = check_network_sizes(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
   parse_activation(activation);
   return {at::empty_symint({s.m, s.n2}, X.options()), at::empty_symint({s.m, s.n1}, X.options())};
 }
 
-Gradients::ForwardTuple backward_of_forward_meta(
-    const at::Tensor& grad_A2, const at::Tensor& X, const at::Tensor& W1, const at::Tensor& W2,
-    const at::Tensor& A1, const at::Tensor& A2, c10::string_view activation,
-    std::array<bool, 5> output_mask) {
+Gradients::ForwardTuple backward_of_forward_meta(const at::Tensor& grad_A2, const at::Tensor& X,
+                                                 const at::Tensor& W1, const at::Tensor& W2,
+                                                 const at::Tensor& A1, const at::Tensor& A2,
+                                                 c10::string_view activation,
+                                                 std::array<bool, 5> output_mask) {
   const SymNetworkShape s =
       check_backward_sizes(grad_A2, "grad_A2", X, at::Tensor(), W1, W2, A1, A2, "A2", Labels::None);
   parse_activation(activation);

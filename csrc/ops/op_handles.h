@@ -17,16 +17,16 @@ using LossSignature = at::Tensor(const at::Tensor&, const at::Tensor&, const at:
 using ForwardSignature = at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
                                     const at::Tensor&, const at::Tensor&, c10::string_view);
 using LossWithCacheSignature = std::tuple<at::Tensor, at::Tensor, at::Tensor>(
-    const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
-    const at::Tensor&, const at::Tensor&, c10::string_view);
+    const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+    const at::Tensor&, c10::string_view);
 using LossBackwardSignature =
     std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>(
         const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
         const at::Tensor&, const at::Tensor&, const at::Tensor&, c10::string_view,
         std::array<bool, 6>);
-using ForwardWithCacheSignature = std::tuple<at::Tensor, at::Tensor>(
-    const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
-    const at::Tensor&, c10::string_view);
+using ForwardWithCacheSignature =
+    std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                                       const at::Tensor&, const at::Tensor&, c10::string_view);
 using BackwardOfForwardSignature =
     std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>(
         const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
@@ -41,10 +41,10 @@ c10::TypedOperatorHandle<Signature> find(const char* name) {
   return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Signature>();
 }
 
-#define TWOLAYER_OP_HANDLE(function, op_name, Signature)                  \
-  inline const c10::TypedOperatorHandle<Signature>& function() {          \
-    static const auto handle = find<Signature>(op_name);                  \
-    return handle;                                                        \
+#define TWOLAYER_OP_HANDLE(function, op_name, Signature)         \
+  inline const c10::TypedOperatorHandle<Signature>& function() { \
+    static const auto handle = find<Signature>(op_name);         \
+    return handle;                                               \
   }
 
 TWOLAYER_OP_HANDLE(loss, "twolayer::loss", LossSignature)

@@ -48,17 +48,17 @@ class LibraryInit {
 }  // namespace twolayer
 
 #define TWOLAYER_LIBRARY(m) TWOLAYER_LIBRARY_UID_(m, C10_UID)
-#define TWOLAYER_LIBRARY_UID_(m, uid)                                                         \
-  static void C10_CONCATENATE(twolayer_library_init_, uid)(torch::Library&);                 \
-  static const ::twolayer::detail::LibraryInit C10_CONCATENATE(twolayer_library_, uid)(       \
-      torch::Library::DEF, &C10_CONCATENATE(twolayer_library_init_, uid), c10::nullopt,       \
-      __FILE__, __LINE__);                                                                     \
+#define TWOLAYER_LIBRARY_UID_(m, uid)                                                             \
+  static void C10_CONCATENATE(twolayer_library_init_, uid)(torch::Library&);                      \
+  static const ::twolayer::detail::LibraryInit C10_CONCATENATE(twolayer_library_, uid)(           \
+      torch::Library::DEF, &C10_CONCATENATE(twolayer_library_init_, uid), c10::nullopt, __FILE__, \
+      __LINE__);                                                                                  \
   void C10_CONCATENATE(twolayer_library_init_, uid)(torch::Library & m)
 
 #define TWOLAYER_LIBRARY_IMPL(k, m) TWOLAYER_LIBRARY_IMPL_UID_(k, m, C10_UID)
-#define TWOLAYER_LIBRARY_IMPL_UID_(k, m, uid)                                                 \
+#define TWOLAYER_LIBRARY_IMPL_UID_(k, m, uid)                                                \
   static void C10_CONCATENATE(twolayer_library_impl_init_, uid)(torch::Library&);            \
-  static const ::twolayer::detail::LibraryInit C10_CONCATENATE(twolayer_library_impl_, uid)(  \
-      torch::Library::IMPL, &C10_CONCATENATE(twolayer_library_impl_init_, uid),               \
-      c10::make_optional(c10::DispatchKey::k), __FILE__, __LINE__);                            \
+  static const ::twolayer::detail::LibraryInit C10_CONCATENATE(twolayer_library_impl_, uid)( \
+      torch::Library::IMPL, &C10_CONCATENATE(twolayer_library_impl_init_, uid),              \
+      c10::make_optional(c10::DispatchKey::k), __FILE__, __LINE__);                          \
   void C10_CONCATENATE(twolayer_library_impl_init_, uid)(torch::Library & m)

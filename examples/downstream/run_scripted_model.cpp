@@ -33,8 +33,8 @@ int main(int argc, char** argv) {
   const double expected =
       torch::binary_cross_entropy_with_logits(Z2, Y, {}, {}, at::Reduction::Mean).item<double>();
   const double got = J.item<double>();
-  const bool grads_ok = W1.grad().defined() && W2.grad().defined() && b1.grad().defined() &&
-                        b2.grad().defined();
+  const bool grads_ok =
+      W1.grad().defined() && W2.grad().defined() && b1.grad().defined() && b2.grad().defined();
   std::cout << "scripted twolayer::loss = " << got << " (ATen: " << expected << "), gradients "
             << (grads_ok ? "present" : "missing") << "\n";
   return (std::abs(got - expected) < 1e-5 && grads_ok) ? 0 : 1;

@@ -89,14 +89,19 @@ Settings parse_arguments(int argc, char** argv) {
       const long long low = flag == "--hidden" ? 1 : 0;
       const auto n = parse_integer(value, low, kMax);
       if (!n) bad(low == 1 ? "an integer >= 1" : "an integer >= 0");
-      if (flag == "--iterations") s.iterations = *n;
-      else if (flag == "--hidden") s.hidden_units = *n;
-      else s.seed = static_cast<uint64_t>(*n);
+      if (flag == "--iterations")
+        s.iterations = *n;
+      else if (flag == "--hidden")
+        s.hidden_units = *n;
+      else
+        s.seed = static_cast<uint64_t>(*n);
     } else {
       const auto x = parse_number(value);
       if (!x) bad("a finite number");
-      if (flag == "--learning-rate") s.learning_rate = *x;
-      else s.min_accuracy = *x;
+      if (flag == "--learning-rate")
+        s.learning_rate = *x;
+      else
+        s.min_accuracy = *x;
     }
   }
   return s;
@@ -117,8 +122,8 @@ int run(const Settings& settings) {
   // The lecture's loop, run by twolayer::fit_ inside C++: cost, the six backward equations, then
   // W := W - alpha * dW, reporting every 1 000 iterations and the last one.
   net->fit(X, Y, settings.iterations, settings.learning_rate, [](int64_t i, double cost) {
-    std::cout << "Cost after iteration " << i << ": " << std::fixed << std::setprecision(6)
-              << cost << "\n";
+    std::cout << "Cost after iteration " << i << ": " << std::fixed << std::setprecision(6) << cost
+              << "\n";
   });
 
   std::cout << "Final cost after " << settings.iterations << " iterations: " << std::fixed

@@ -26,7 +26,8 @@ struct TWOLAYER_API TwoLayerNetOptions {
   TORCH_ARG(std::string, activation) = "tanh";
   TORCH_ARG(double, init_scale) = 0.01;
   // With a seed the weights are drawn from a private generator seeded with it (the same numbers
-  // as Python's TwoLayerNet(seed=...)); without one, from the global generator (torch::manual_seed).
+  // as Python's TwoLayerNet(seed=...)); without one, from the global generator
+  // (torch::manual_seed).
   TORCH_ARG(c10::optional<uint64_t>, seed) = c10::nullopt;
   TORCH_ARG(at::ScalarType, dtype) = at::kFloat;
 };
@@ -48,9 +49,8 @@ class TWOLAYER_API TwoLayerNetImpl : public torch::nn::Cloneable<TwoLayerNetImpl
   // The cost J for labels Y, shape (m, n2).
   at::Tensor loss(const at::Tensor& X, const at::Tensor& Y);
   // Gradient descent on the parameters in place, as twolayer::fit_ (ops.h); returns the costs.
-  at::Tensor fit(const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
-                 double learning_rate, const FitProgress& progress = nullptr,
-                 int64_t progress_every = 1000);
+  at::Tensor fit(const at::Tensor& X, const at::Tensor& Y, int64_t iterations, double learning_rate,
+                 const FitProgress& progress = nullptr, int64_t progress_every = 1000);
   // Hard labels: 1 where A2 > 0.5, else 0 (dtype of X).
   at::Tensor predict(const at::Tensor& X);
 

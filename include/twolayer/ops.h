@@ -33,8 +33,8 @@ using FitProgress = std::function<void(int64_t iteration, double cost)>;
 
 // The lecture's gradient descent without leaving C++: `iterations` full-batch steps of
 // W := W - learning_rate * dW on W1, b1, W2, b2, in place. Returns the cost of every iteration
-// (1-D, taken before that iteration's update). Gives the same parameters, to rounding, as the same number of
-// loss() + backward() + manual updates. Like an optimizer step it is not differentiable.
+// (1-D, taken before that iteration's update). Gives the same parameters, to rounding, as the same
+// number of loss() + backward() + manual updates. Like an optimizer step it is not differentiable.
 // With `progress`, it reports every `progress_every` iterations (0, progress_every, ...) and
 // the last one (iterations - 1). A negative `iterations` is refused in every form.
 TWOLAYER_API at::Tensor fit_(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,

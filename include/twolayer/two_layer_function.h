@@ -6,9 +6,9 @@
 // Use them directly for TwoLayerFunction::apply(X, Y, W1, b1, W2, b2, "tanh"); the operators in
 // ops.h call them for you and skip them when nothing requires grad.
 //
-// The cost is a scalar, so TwoLayerFunction evaluates the six equations in its forward, in the
-// same pass as J, for the inputs that require grad, and keeps only those gradients (and the
-// inputs); its backward scales them by the incoming gradient.
+// Both are shaped as the lecture's algorithm: forward is forward propagation, which keeps the
+// lecture's cache (A1, and Z2 or A2) besides the inputs; backward is backpropagation, the six
+// equations, computing only the gradients that are asked for.
 //
 // Double backward (create_graph=True) is supported: the backward then recomputes the forward
 // from the saved inputs and evaluates the same six equations with differentiable ATen ops, so

@@ -80,9 +80,9 @@ def test_incoming_gradient_other_than_one_scales_every_gradient():
             assert_grads_match(ours, ref, TOLERANCE[torch.float64])
 
 
-def test_gradient_returned_with_a_retained_graph_is_not_the_saved_one():
-    # With retain_graph the saved gradients serve again: what the first call returned must be a
-    # copy, or changing it would change the second answer.
+def test_a_retained_graph_gives_the_same_gradient_again():
+    # With retain_graph the cache serves a second backward: changing what the first returned
+    # must not change the second answer.
     inputs = make_inputs(9, 2, 4, 1, seed=9)
     t = leaves(inputs, LOSS_INPUTS)
     J = twolayer.loss(*(t[k] for k in LOSS_INPUTS))

@@ -8,7 +8,7 @@
 
 #include <torch/library.h>
 
-#include "math/checks.h"
+#include "validation/checks.h"
 #include "math/six_equations.h"
 #include "ops/op_handles.h"
 #include "ops/registration.h"

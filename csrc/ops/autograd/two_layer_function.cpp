@@ -33,8 +33,8 @@ Activation saved_activation(AutogradContext* ctx) {
 }  // namespace
 
 at::Tensor TwoLayerFunction::apply(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
-                                   const at::Tensor& b1, const at::Tensor& W2,
-                                   const at::Tensor& b2, c10::string_view activation) {
+                                   const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
+                                   c10::string_view activation) {
   check_defined({{"X", &X}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}, {"Y", &Y}});
   return Function<TwoLayerFunction>::apply(X, Y, W1, b1, W2, b2, activation);
 }
@@ -47,10 +47,10 @@ at::Tensor TwoLayerForwardFunction::apply(const at::Tensor& X, const at::Tensor&
 }
 
 // Forward propagation: J, and the lecture's cache (A1, Z2) for backpropagation.
-at::Tensor TwoLayerFunction::forward(AutogradContext* ctx, const at::Tensor& X,
-                                     const at::Tensor& Y, const at::Tensor& W1,
-                                     const at::Tensor& b1, const at::Tensor& W2,
-                                     const at::Tensor& b2, c10::string_view activation) {
+at::Tensor TwoLayerFunction::forward(AutogradContext* ctx, const at::Tensor& X, const at::Tensor& Y,
+                                     const at::Tensor& W1, const at::Tensor& b1,
+                                     const at::Tensor& W2, const at::Tensor& b2,
+                                     c10::string_view activation) {
   at::Tensor J, A1, Z2;
   {
     at::AutoDispatchBelowADInplaceOrView below_autograd;
@@ -106,8 +106,7 @@ at::Tensor TwoLayerForwardFunction::forward(AutogradContext* ctx, const at::Tens
   return A2;
 }
 
-variable_list TwoLayerForwardFunction::backward(AutogradContext* ctx,
-                                                variable_list grad_outputs) {
+variable_list TwoLayerForwardFunction::backward(AutogradContext* ctx, variable_list grad_outputs) {
   const variable_list saved = ctx->get_saved_variables();
   const at::Tensor &X = saved[0], &W1 = saved[1], &b1 = saved[2], &W2 = saved[3], &b2 = saved[4];
   const at::Tensor& grad_A2 = grad_outputs[0];

@@ -13,52 +13,86 @@ namespace twolayer {
 namespace cpu {
 
 struct TanhFn {
-  template <typename V> static TWOLAYER_INLINE V value(V z) { return Math<V>::tanh(z); }
-  template <typename V> static TWOLAYER_INLINE V slope(V a) { return splat<V>(1) - a * a; }
-  template <typename V> static TWOLAYER_INLINE V delta(V d, V a) { return d * slope(a); }
+  template <typename V>
+  static TWOLAYER_INLINE V value(V z) {
+    return Math<V>::tanh(z);
+  }
+  template <typename V>
+  static TWOLAYER_INLINE V slope(V a) {
+    return splat<V>(1) - a * a;
+  }
+  template <typename V>
+  static TWOLAYER_INLINE V delta(V d, V a) {
+    return d * slope(a);
+  }
 };
 
 struct SigmoidFn {
-  template <typename V> static TWOLAYER_INLINE V value(V z) { return Math<V>::logit(z).logistic; }
-  template <typename V> static TWOLAYER_INLINE V slope(V a) { return a * (splat<V>(1) - a); }
-  template <typename V> static TWOLAYER_INLINE V delta(V d, V a) { return d * slope(a); }
+  template <typename V>
+  static TWOLAYER_INLINE V value(V z) {
+    return Math<V>::logit(z).logistic;
+  }
+  template <typename V>
+  static TWOLAYER_INLINE V slope(V a) {
+    return a * (splat<V>(1) - a);
+  }
+  template <typename V>
+  static TWOLAYER_INLINE V delta(V d, V a) {
+    return d * slope(a);
+  }
 };
 
 struct ReluFn {
   // As torch.relu: NaN stays NaN (z > 0 ? z : 0 would turn it into 0).
-  template <typename V> static TWOLAYER_INLINE V value(V z) {
+  template <typename V>
+  static TWOLAYER_INLINE V value(V z) {
     return select(z < splat<V>(0), splat<V>(0), z);
   }
-  template <typename V> static TWOLAYER_INLINE V slope(V a) {
+  template <typename V>
+  static TWOLAYER_INLINE V slope(V a) {
     return select(a > splat<V>(0), splat<V>(1), splat<V>(0));
   }
   // As autograd's threshold_backward: zero where a <= 0, d itself elsewhere (NaN a included).
-  template <typename V> static TWOLAYER_INLINE V delta(V d, V a) {
+  template <typename V>
+  static TWOLAYER_INLINE V delta(V d, V a) {
     return select(a <= splat<V>(0), splat<V>(0), d);
   }
 };
 
 struct LeakyReluFn {
-  template <typename V> static TWOLAYER_INLINE V value(V z) {
+  template <typename V>
+  static TWOLAYER_INLINE V value(V z) {
     return select(z > splat<V>(0), z, splat<V>(kLeakyReluSlope) * z);
   }
-  template <typename V> static TWOLAYER_INLINE V slope(V a) {
+  template <typename V>
+  static TWOLAYER_INLINE V slope(V a) {
     return select(a > splat<V>(0), splat<V>(1), splat<V>(kLeakyReluSlope));
   }
-  template <typename V> static TWOLAYER_INLINE V delta(V d, V a) { return d * slope(a); }
+  template <typename V>
+  static TWOLAYER_INLINE V delta(V d, V a) {
+    return d * slope(a);
+  }
 };
 
 // The functor of an activation, from the tag visit_activation passes.
 template <Activation A>
 struct ActivationFunctor;
 template <>
-struct ActivationFunctor<Activation::Tanh> { using type = TanhFn; };
+struct ActivationFunctor<Activation::Tanh> {
+  using type = TanhFn;
+};
 template <>
-struct ActivationFunctor<Activation::Sigmoid> { using type = SigmoidFn; };
+struct ActivationFunctor<Activation::Sigmoid> {
+  using type = SigmoidFn;
+};
 template <>
-struct ActivationFunctor<Activation::Relu> { using type = ReluFn; };
+struct ActivationFunctor<Activation::Relu> {
+  using type = ReluFn;
+};
 template <>
-struct ActivationFunctor<Activation::LeakyRelu> { using type = LeakyReluFn; };
+struct ActivationFunctor<Activation::LeakyRelu> {
+  using type = LeakyReluFn;
+};
 template <typename Tag>
 using FunctorFor = typename ActivationFunctor<Tag::value>::type;
 

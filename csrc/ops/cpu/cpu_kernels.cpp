@@ -19,15 +19,13 @@ namespace {
 // The parameters are small: contiguous copies of strided ones cost nothing worth avoiding. The
 // rows path reads X and Y as rows; the small-net kernel reads any strides.
 cpu::NetworkInputs network_inputs(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
-                                  const at::Tensor& b1, const at::Tensor& W2,
-                                  const at::Tensor& b2, const NetworkShape& shape,
-                                  c10::string_view activation) {
+                                  const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
+                                  const NetworkShape& shape, c10::string_view activation) {
   const Activation g1 = parse_activation(activation);
   cpu::vector_kernels_version();  // refuses a bad TWOLAYER_CPU_KERNEL here, not in a worker thread
   const bool rows = cpu::cpu_path(shape) == cpu::CpuPath::Rows;
-  return {rows ? X.contiguous() : X, rows ? Y.contiguous() : Y, W1.contiguous(),
-          b1.contiguous(),           W2.contiguous(),            b2.contiguous(),
-          shape,                     g1};
+  return {rows ? X.contiguous() : X, rows ? Y.contiguous() : Y, W1.contiguous(), b1.contiguous(),
+          W2.contiguous(),           b2.contiguous(),           shape,           g1};
 }
 
 cpu::CostAndCache forward_cpu(const cpu::NetworkInputs& in, bool keep_cache) {
@@ -77,8 +75,8 @@ Gradients::LossTuple loss_backward_cpu(const at::Tensor& grad_J, const at::Tenso
   cpu::vector_kernels_version();
   const bool rows = cpu::cpu_path(shape) == cpu::CpuPath::Rows;
   // Read directly, not with item(): a dispatched call costs as much as a small net's arithmetic.
-  const double incoming = grad_J.scalar_type() == at::kFloat ? *grad_J.data_ptr<float>()
-                                                             : *grad_J.data_ptr<double>();
+  const double incoming =
+      grad_J.scalar_type() == at::kFloat ? *grad_J.data_ptr<float>() : *grad_J.data_ptr<double>();
   const cpu::BackwardInputs in{incoming,
                                rows ? X.contiguous() : X,
                                rows ? Y.contiguous() : Y,
@@ -98,8 +96,8 @@ at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b
       concrete(check_fit_arguments(W1, b1, W2, b2, X, Y, iterations, learning_rate));
   const cpu::NetworkInputs first = network_inputs(X, Y, W1, b1, W2, b2, shape, activation);
   at::Tensor costs = allocate_costs(iterations, X.options());  // before any update
-  const bool in_place = W1.is_contiguous() && b1.is_contiguous() && W2.is_contiguous() &&
-                        b2.is_contiguous();
+  const bool in_place =
+      W1.is_contiguous() && b1.is_contiguous() && W2.is_contiguous() && b2.is_contiguous();
   if (in_place && cpu::cpu_path(shape) == cpu::CpuPath::SmallNet) {
     // The one-pass kernel: forward and backward together, no cache.
     cpu::small_net_fit(first, W1, b1, W2, b2, iterations, learning_rate, costs);
@@ -113,8 +111,10 @@ at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b
       in.b2 = b2.contiguous();
     }
     // The cache never leaves the iteration: A1 in the workspace, dZ1 written over it.
-    const at::Tensor A1 = rows ? cpu::hidden_workspace(shape.m, shape.n1, X.options()) : at::Tensor();
-    const cpu::CostAndCache f = rows ? cpu::rows_forward(in, A1, true) : cpu::small_net_forward(in, true);
+    const at::Tensor A1 =
+        rows ? cpu::hidden_workspace(shape.m, shape.n1, X.options()) : at::Tensor();
+    const cpu::CostAndCache f =
+        rows ? cpu::rows_forward(in, A1, true) : cpu::small_net_forward(in, true);
     std::memcpy(static_cast<char*>(costs.data_ptr()) + i * costs.element_size(), f.J.data_ptr(),
                 costs.element_size());
     const cpu::BackwardInputs b{1.0, in.X, in.Y, in.W1, in.W2, f.A1, f.Z2, shape, in.activation};

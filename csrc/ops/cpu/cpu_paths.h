@@ -22,7 +22,7 @@
 
 #include <cstdint>
 
-#include "math/checks.h"
+#include "validation/checks.h"
 
 namespace twolayer {
 namespace cpu {

@@ -5,7 +5,7 @@
 // as it can. cpu_kernels.cpp chooses the path and registers the kernels.
 
 #include "math/activation.h"
-#include "math/checks.h"
+#include "validation/checks.h"
 #include "math/gradients.h"
 
 namespace twolayer {

@@ -4,7 +4,7 @@
 
 #include <ATen/EmptyTensor.h>
 
-#include "math/checks.h"
+#include "validation/checks.h"
 #include "math/gradients.h"
 
 namespace twolayer {

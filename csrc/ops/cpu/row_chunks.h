@@ -15,8 +15,8 @@ namespace cpu {
 // Below this many rows per chunk, a thread costs more than it saves.
 constexpr int64_t kRowsPerChunk = 2048;
 
-inline int64_t row_chunk_count(int64_t rows, int64_t rows_per_chunk = kRowsPerChunk) {
-  const int64_t wanted = (rows + rows_per_chunk - 1) / rows_per_chunk;
+inline int64_t row_chunk_count(int64_t rows) {
+  const int64_t wanted = (rows + kRowsPerChunk - 1) / kRowsPerChunk;
   return std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), wanted));
 }
 

@@ -161,7 +161,8 @@ template <typename T>
 void output_rows(const OutputRows<T>& p, int64_t begin, int64_t end, double* cost) {
   visit_activation(p.activation, [&](auto tag) {
     using G = FunctorFor<decltype(tag)>;
-    if (p.n2 <= kRowsDW2MaxOutputs) return output_rows_for<T, G, kRowsDW2MaxOutputs>(p, begin, end, cost);
+    if (p.n2 <= kRowsDW2MaxOutputs)
+      return output_rows_for<T, G, kRowsDW2MaxOutputs>(p, begin, end, cost);
     output_rows_for<T, G, kRowsMaxOutputs>(p, begin, end, cost);
   });
 }
@@ -170,7 +171,8 @@ template <typename T>
 void delta_rows(const DeltaRows<T>& p, int64_t begin, int64_t end, double* sums) {
   visit_activation(p.activation, [&](auto tag) {
     using G = FunctorFor<decltype(tag)>;
-    if (p.n2 <= kRowsDW2MaxOutputs) return delta_rows_for<T, G, kRowsDW2MaxOutputs>(p, begin, end, sums);
+    if (p.n2 <= kRowsDW2MaxOutputs)
+      return delta_rows_for<T, G, kRowsDW2MaxOutputs>(p, begin, end, sums);
     delta_rows_for<T, G, kRowsMaxOutputs>(p, begin, end, sums);
   });
 }
@@ -187,14 +189,13 @@ template <typename T>
 void hidden_delta_rows(const T* A1, const T* product, T* dZ1, int64_t n1, int64_t begin,
                        int64_t end, Activation activation, double* db1_sums) {
   visit_activation(activation, [&](auto tag) {
-    hidden_delta_rows_for<T, FunctorFor<decltype(tag)>>(A1, product, dZ1, n1, begin, end,
-                                                        db1_sums);
+    hidden_delta_rows_for<T, FunctorFor<decltype(tag)>>(A1, product, dZ1, n1, begin, end, db1_sums);
   });
 }
 
 #define TWOLAYER_INSTANTIATE_ROWS(T)                                                          \
-  template void output_rows<T>(const OutputRows<T>&, int64_t, int64_t, double*);            \
-  template void delta_rows<T>(const DeltaRows<T>&, int64_t, int64_t, double*);              \
+  template void output_rows<T>(const OutputRows<T>&, int64_t, int64_t, double*);              \
+  template void delta_rows<T>(const DeltaRows<T>&, int64_t, int64_t, double*);                \
   template void bias_activation_rows<T>(T*, const T*, int64_t, int64_t, int64_t, Activation); \
   template void hidden_delta_rows<T>(const T*, const T*, T*, int64_t, int64_t, int64_t,       \
                                      Activation, double*);

@@ -42,8 +42,8 @@ double cost_times_m(const T* Z2, const T* Y, int64_t m, int64_t n2) {
 
 // dZ2 = A2 - Y from the cache's Z2, with the chunks' column sums of dZ2 (db2 before the 1/m).
 template <typename T>
-void output_delta(const T* Z2, const T* Y, T* dZ2, int64_t m, int64_t n2,
-                  std::vector<double>& sums, int64_t chunks) {
+void output_delta(const T* Z2, const T* Y, T* dZ2, int64_t m, int64_t n2, std::vector<double>& sums,
+                  int64_t chunks) {
   for_each_row_chunk(m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
     double* db2 = sums.data() + c * n2;
     for (int64_t k = begin * n2; k < end * n2; ++k) {

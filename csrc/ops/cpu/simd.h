@@ -31,16 +31,41 @@ typedef double VDouble __attribute__((vector_size(kVectorBytes)));
 typedef int64_t VInt64 __attribute__((vector_size(kVectorBytes)));
 
 // Scalar: the lane type; count: the lanes. Vector<T>: the vector of a scalar type.
-template <typename V> struct Lanes;
-template <> struct Lanes<float> { using Scalar = float; static constexpr int count = 1; };
-template <> struct Lanes<double> { using Scalar = double; static constexpr int count = 1; };
-template <> struct Lanes<VFloat> { using Scalar = float; static constexpr int count = kVectorBytes / 4; };
-template <> struct Lanes<VDouble> { using Scalar = double; static constexpr int count = kVectorBytes / 8; };
+template <typename V>
+struct Lanes;
+template <>
+struct Lanes<float> {
+  using Scalar = float;
+  static constexpr int count = 1;
+};
+template <>
+struct Lanes<double> {
+  using Scalar = double;
+  static constexpr int count = 1;
+};
+template <>
+struct Lanes<VFloat> {
+  using Scalar = float;
+  static constexpr int count = kVectorBytes / 4;
+};
+template <>
+struct Lanes<VDouble> {
+  using Scalar = double;
+  static constexpr int count = kVectorBytes / 8;
+};
 
-template <typename T> struct VectorOf;
-template <> struct VectorOf<float> { using type = VFloat; };
-template <> struct VectorOf<double> { using type = VDouble; };
-template <typename T> using Vector = typename VectorOf<T>::type;
+template <typename T>
+struct VectorOf;
+template <>
+struct VectorOf<float> {
+  using type = VFloat;
+};
+template <>
+struct VectorOf<double> {
+  using type = VDouble;
+};
+template <typename T>
+using Vector = typename VectorOf<T>::type;
 
 template <typename V>
 TWOLAYER_INLINE V splat(typename Lanes<V>::Scalar x) {

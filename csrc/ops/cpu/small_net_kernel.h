@@ -1,10 +1,10 @@
 #pragma once
 
 // The whole step for small layers (the lecture's 2-4-1) in one pass over the examples: forward,
-// cost and the six equations, 8 (float) or 4 (double) examples at a time in the lanes of a vector (the lecture's
-// examples-as-columns layout, one vector per unit), with no ATen call and no intermediate tensor.
-// The parameter gradients are summed in vector lanes, then added in double every few hundred
-// examples in a fixed order: the result is the same bit for bit on every run.
+// cost and the six equations, 8 (float) or 4 (double) examples at a time in the lanes of a vector
+// (the lecture's examples-as-columns layout, one vector per unit), with no ATen call and no
+// intermediate tensor. The parameter gradients are summed in vector lanes, then added in double
+// every few hundred examples in a fixed order: the result is the same bit for bit on every run.
 //
 // Compiled twice, for the baseline x86-64 (SSE2) and for AVX2+FMA; vector_kernels.cpp picks the
 // version the CPU runs.
@@ -12,7 +12,7 @@
 #include <cstdint>
 
 #include "math/activation.h"
-#include "math/checks.h"
+#include "validation/checks.h"
 #include "ops/cpu/cpu_paths.h"
 
 namespace twolayer {

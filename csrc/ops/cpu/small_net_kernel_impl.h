@@ -168,7 +168,8 @@ void pass_for_shape(const SmallNetProblem<T>& p, int64_t begin, int64_t end, dou
                     double* sums) {
   if constexpr (sizeof(T) == sizeof(float)) {
     const NetworkShape& s = p.shape;
-    if (s.n0 == 2 && s.n1 == 4 && s.n2 == 1) return pass_for<T, G, 2, 4, 1>(p, begin, end, cost, sums);
+    if (s.n0 == 2 && s.n1 == 4 && s.n2 == 1)
+      return pass_for<T, G, 2, 4, 1>(p, begin, end, cost, sums);
   }
   pass_for<T, G>(p, begin, end, cost, sums);
 }

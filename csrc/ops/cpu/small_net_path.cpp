@@ -17,10 +17,10 @@ namespace cpu {
 namespace {
 
 template <typename T>
-SmallNetProblem<T> small_net_problem(const at::Tensor& X, const at::Tensor& Y,
-                                     const at::Tensor& W1, const at::Tensor& b1,
-                                     const at::Tensor& W2, const at::Tensor& b2,
-                                     const NetworkShape& s, Activation activation) {
+SmallNetProblem<T> small_net_problem(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
+                                     const at::Tensor& b1, const at::Tensor& W2,
+                                     const at::Tensor& b2, const NetworkShape& s,
+                                     Activation activation) {
   SmallNetProblem<T> p{};
   p.shape = s;
   p.activation = activation;
@@ -93,8 +93,8 @@ Gradients backward_for(const BackwardInputs& in, GradientMask want) {
   Gradients d = empty_gradients(s, in.X.options(), want);
   if (want.Y) at::mul_out(d.Y, in.Z2, at::scalar_tensor(-scale, in.Z2.options()));  // -(1/m) Z2
   if (!want.through_dZ2()) return d;
-  SmallNetProblem<T> p = small_net_problem<T>(in.X, in.Y, in.W1, at::Tensor(), in.W2,
-                                              at::Tensor(), s, in.activation);
+  SmallNetProblem<T> p =
+      small_net_problem<T>(in.X, in.Y, in.W1, at::Tensor(), in.W2, at::Tensor(), s, in.activation);
   const at::Tensor A1 = in.A1.contiguous(), Z2 = in.Z2.contiguous();
   p.A1_in = A1.data_ptr<T>();
   p.Z2_in = Z2.data_ptr<T>();

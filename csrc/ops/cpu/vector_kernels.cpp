@@ -63,7 +63,8 @@ bool run_avx2() {
     if (std::strcmp(forced, "baseline") == 0) return false;
     TORCH_CHECK(std::strcmp(forced, "avx2") == 0,
                 "twolayer: TWOLAYER_CPU_KERNEL must be one of baseline, avx2 (or unset for the "
-                "CPU's best), but got '", forced, "'");
+                "CPU's best), but got '",
+                forced, "'");
     TORCH_CHECK(cpu_has_avx2(),
                 "twolayer: TWOLAYER_CPU_KERNEL=avx2, but this CPU or build has no AVX2+FMA "
                 "kernels; use baseline or leave it unset");
@@ -106,19 +107,18 @@ void delta_rows(const DeltaRows<T>& p, int64_t begin, int64_t end, double* sums)
 template <typename T>
 void hidden_delta_rows(const T* A1, const T* product, T* dZ1, int64_t n1, int64_t begin,
                        int64_t end, Activation activation, double* db1_sums) {
-  TWOLAYER_DISPATCH(hidden_delta_rows<T>, A1, product, dZ1, n1, begin, end, activation,
-                    db1_sums);
+  TWOLAYER_DISPATCH(hidden_delta_rows<T>, A1, product, dZ1, n1, begin, end, activation, db1_sums);
 }
 
 #undef TWOLAYER_DISPATCH
 
 const char* vector_kernels_version() { return run_avx2() ? "avx2" : "baseline"; }
 
-#define TWOLAYER_INSTANTIATE(T)                                                                  \
+#define TWOLAYER_INSTANTIATE(T)                                                                   \
   template void small_net_pass<T>(const SmallNetProblem<T>&, int64_t, int64_t, double*, double*); \
   template void bias_activation_rows<T>(T*, const T*, int64_t, int64_t, int64_t, Activation);     \
-  template void output_rows<T>(const OutputRows<T>&, int64_t, int64_t, double*);                 \
-  template void delta_rows<T>(const DeltaRows<T>&, int64_t, int64_t, double*);                   \
+  template void output_rows<T>(const OutputRows<T>&, int64_t, int64_t, double*);                  \
+  template void delta_rows<T>(const DeltaRows<T>&, int64_t, int64_t, double*);                    \
   template void hidden_delta_rows<T>(const T*, const T*, T*, int64_t, int64_t, int64_t,           \
                                      Activation, double*);
 TWOLAYER_INSTANTIATE(float)

@@ -1,15 +1,16 @@
 // The vectorised kernels (small_net_kernel.h, row_kernels.h) compiled for AVX2 and FMA (x86-64
-// only), run when the CPU has both (vector_kernels.cpp decides). Library and ATen headers come before the target switch, so
-// that none of their inline functions is compiled for AVX2 here (the linker could pick such a
-// copy for a CPU without it). The vector helpers come after it: Clang refuses to pass 32-byte
-// vectors between functions compiled for different instruction sets, even inlined ones.
+// only), run when the CPU has both (vector_kernels.cpp decides). Library and ATen headers come
+// before the target switch, so that none of their inline functions is compiled for AVX2 here (the
+// linker could pick such a copy for a CPU without it). The vector helpers come after it: Clang
+// refuses to pass 32-byte vectors between functions compiled for different instruction sets, even
+// inlined ones.
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "math/activation.h"

@@ -1,4 +1,4 @@
-#include "math/checks.h"
+#include "validation/checks.h"
 
 #include <string>
 #include <utility>
@@ -79,11 +79,11 @@ c10::SymInt check_layer(const Layer& layer, const at::Tensor& W, const at::Tenso
 
 }  // namespace
 
-SymNetworkShape check_network_sizes(const at::Tensor& X, const at::Tensor& Y,
-                                    const at::Tensor& W1, const at::Tensor& b1,
-                                    const at::Tensor& W2, const at::Tensor& b2, Labels labels) {
-  const std::pair<const char*, const at::Tensor*> inputs[] = {
-      {"X", &X}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}, {"Y", &Y}};
+SymNetworkShape check_network_sizes(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
+                                    const at::Tensor& b1, const at::Tensor& W2,
+                                    const at::Tensor& b2, Labels labels) {
+  const std::pair<const char*, const at::Tensor*> inputs[] = {{"X", &X},   {"W1", &W1}, {"b1", &b1},
+                                                              {"W2", &W2}, {"b2", &b2}, {"Y", &Y}};
   for (const auto& [name, tensor] : inputs) {
     if (tensor == &Y && labels == Labels::None) continue;
     TORCH_CHECK(tensor->defined(), "twolayer: ", name,
@@ -141,13 +141,12 @@ void check_cache_matrix(const at::Tensor& t, const char* name, const char* rows,
 }  // namespace
 
 SymNetworkShape check_backward_sizes(const at::Tensor& grad, const char* grad_name,
-                                     const at::Tensor& X, const at::Tensor& Y,
-                                     const at::Tensor& W1, const at::Tensor& W2,
-                                     const at::Tensor& A1, const at::Tensor& out,
-                                     const char* out_name, Labels labels) {
+                                     const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
+                                     const at::Tensor& W2, const at::Tensor& A1,
+                                     const at::Tensor& out, const char* out_name, Labels labels) {
   const std::pair<const char*, const at::Tensor*> inputs[] = {
-      {grad_name, &grad}, {"X", &X}, {"W1", &W1}, {"W2", &W2}, {"A1", &A1}, {out_name, &out},
-      {"Y", &Y}};
+      {grad_name, &grad}, {"X", &X},        {"W1", &W1}, {"W2", &W2},
+      {"A1", &A1},        {out_name, &out}, {"Y", &Y}};
   for (const auto& [name, tensor] : inputs) {
     if (tensor == &Y && labels == Labels::None) continue;
     TORCH_CHECK(tensor->defined(), "twolayer: ", name,
@@ -159,8 +158,10 @@ SymNetworkShape check_backward_sizes(const at::Tensor& grad, const char* grad_na
   TORCH_CHECK(X.scalar_type() == at::kFloat || X.scalar_type() == at::kDouble,
               "twolayer: X must be float32 or float64, but got ", dtype_name(X.scalar_type()));
   const c10::SymInt m = X.sym_size(0), n0 = X.sym_size(1);
-  TORCH_CHECK(m >= 1 && n0 >= 1, "twolayer: X must have m >= 1 examples of n0 >= 1 features, "
-              "but got shape ", X.sym_sizes());
+  TORCH_CHECK(m >= 1 && n0 >= 1,
+              "twolayer: X must have m >= 1 examples of n0 >= 1 features, "
+              "but got shape ",
+              X.sym_sizes());
   check_rank(W1, "W1", "n1", "n0");
   const c10::SymInt n1 = W1.sym_size(0);
   TORCH_CHECK(n1 >= 1, "twolayer: W1 must have n1 >= 1 rows, but got shape ", W1.sym_sizes());
@@ -184,8 +185,8 @@ SymNetworkShape check_backward_sizes(const at::Tensor& grad, const char* grad_na
 }
 
 NetworkShape check_network_inputs(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
-                                  const at::Tensor& b1, const at::Tensor& W2,
-                                  const at::Tensor& b2, Labels labels) {
+                                  const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
+                                  Labels labels) {
   return concrete(check_network_sizes(X, Y, W1, b1, W2, b2, labels));
 }
 

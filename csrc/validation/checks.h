@@ -30,26 +30,25 @@ struct NetworkShape {
 // The cost needs labels Y; the forward operator has none (pass an undefined Y).
 enum class Labels { Required, None };
 
-SymNetworkShape check_network_sizes(const at::Tensor& X, const at::Tensor& Y,
-                                    const at::Tensor& W1, const at::Tensor& b1,
-                                    const at::Tensor& W2, const at::Tensor& b2, Labels labels);
+SymNetworkShape check_network_sizes(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
+                                    const at::Tensor& b1, const at::Tensor& W2,
+                                    const at::Tensor& b2, Labels labels);
 
 // The sizes of tensors with real data, whose sizes are never symbols.
 NetworkShape concrete(const SymNetworkShape& s);
 
 // check_network_sizes for tensors with real data.
 NetworkShape check_network_inputs(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
-                                  const at::Tensor& b1, const at::Tensor& W2,
-                                  const at::Tensor& b2, Labels labels);
+                                  const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
+                                  Labels labels);
 
 // The inputs of a backward operator: the incoming gradient (a scalar for the cost, (m, n2) for
 // the probabilities), X, W1, W2, Y (if Labels::Required) and the cache forward made: A1 (m, n1)
 // and `out` (m, n2), Z2 or A2.
 SymNetworkShape check_backward_sizes(const at::Tensor& grad, const char* grad_name,
-                                     const at::Tensor& X, const at::Tensor& Y,
-                                     const at::Tensor& W1, const at::Tensor& W2,
-                                     const at::Tensor& A1, const at::Tensor& out,
-                                     const char* out_name, Labels labels);
+                                     const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
+                                     const at::Tensor& W2, const at::Tensor& A1,
+                                     const at::Tensor& out, const char* out_name, Labels labels);
 
 // "float32", "int64", ...: the names Python users know.
 std::string dtype_name(at::ScalarType dtype);
