@@ -19,6 +19,8 @@
 #include <fuzzer/FuzzedDataProvider.h>
 #include <torch/torch.h>
 
+#include "reference_network.h"  // tests/cpp: the activation names of the spec
+
 namespace twolayer_fuzz {
 
 enum Input { kX, kY, kW1, kb1, kW2, kb2, kInputs };
@@ -58,11 +60,6 @@ struct Case {
   Alias alias = Alias::None;
   std::vector<double> data;       // values, consumed element by element
 };
-
-inline const std::vector<std::string>& valid_activations() {
-  static const std::vector<std::string> names = {"tanh", "relu", "sigmoid", "leaky_relu"};
-  return names;
-}
 
 template <typename T>
 T pick(FuzzedDataProvider& in, const std::vector<T>& table) {
@@ -117,7 +114,7 @@ inline Case decode(const uint8_t* bytes, size_t size) {
                                          Layout::Sliced, Layout::Expanded, Layout::Overlapping});
     c.spec[k].requires_grad = (grads >> k) & 1;
   }
-  c.activation = pick(in, valid_activations());
+  c.activation = pick(in, twolayer_reference::all_activations());
   c.values = pick<Values>(in, {Values::Normal, Values::Normal, Values::LargeLogits,
                                Values::Extreme, Values::NonFinite, Values::Raw});
   c.grad_mode = pick<GradMode>(in, {GradMode::Enabled, GradMode::Enabled, GradMode::NoGrad,

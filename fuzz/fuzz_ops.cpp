@@ -219,8 +219,8 @@ void run_dual(const Case& c, const std::array<at::Tensor, kInputs>& t) {
                                                   level.index)
                                  : v[k];
   }
-  const at::Tensor ref_out = torch::sigmoid(torch::linear(
-      activate(torch::linear(r[kX], r[kW1], r[kb1]), c.activation), r[kW2], r[kb2]));
+  const at::Tensor ref_out =
+      reference_forward(r[kX], r[kW1], r[kb1], r[kW2], r[kb2], c.activation);
   const at::Tensor ref_tangent = ref_out._fw_grad(level.index);
   const double tol = dtype == at::kDouble ? 1e-8 : 1e-3;
   const double size = ref_tangent.abs().max().item<double>();

@@ -1,8 +1,9 @@
 #pragma once
 
 // What a call must do: raise the error that names the first bad argument in the spec's check
-// order, or return what a plain ATen version of the network computes (float64, with ATen's own
-// autograd), within a per-element bound on the rounding error of a correct implementation.
+// order, or return what the reference network computes (tests/cpp/reference_network.h, shared
+// with the GoogleTest suite: stock ATen operators in float64, with ATen's own autograd), within
+// a per-element bound on the rounding error of a correct implementation.
 
 #include <array>
 #include <cmath>
@@ -14,8 +15,14 @@
 #include <torch/torch.h>
 
 #include "decode.h"
+#include "reference_network.h"
 
 namespace twolayer_fuzz {
+
+using twolayer_reference::reference_activation;
+using twolayer_reference::reference_forward;
+using twolayer_reference::reference_loss;
+using twolayer_reference::tolerance;
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -31,7 +38,7 @@ struct Blame {
 };
 
 inline bool is_valid_activation(const std::string& a) {
-  for (const auto& v : valid_activations()) {
+  for (const auto& v : twolayer_reference::all_activations()) {
     if (a == v) return true;
   }
   return false;
@@ -107,17 +114,9 @@ inline Blame blame(const Case& c, const std::array<at::Tensor, kInputs>& t, bool
 // Reference values and error bounds
 // ---------------------------------------------------------------------------------------------
 
-inline at::Tensor activate(const at::Tensor& Z1, const std::string& a) {
-  if (a == "tanh") return torch::tanh(Z1);
-  if (a == "relu") return torch::relu(Z1);
-  if (a == "sigmoid") return torch::sigmoid(Z1);
-  return torch::leaky_relu(Z1, 0.01);
-}
-
 // Beyond this |z|, tanh and the sigmoid are 0 or +-1 in float64.
 constexpr double kSaturated = 40.0;
 
-inline double tolerance(at::ScalarType dtype) { return dtype == at::kDouble ? 1e-10 : 1e-4; }
 // Below this a float32 result and the float64 reference may differ by underflow alone.
 inline double abs_floor(at::ScalarType dtype) { return dtype == at::kDouble ? 1e-290 : 1e-30; }
 // Above this a correct float32 result may overflow where the float64 reference does not.
@@ -152,13 +151,9 @@ inline Reference reference(const std::array<at::Tensor, kInputs>& v, const std::
     leaf[k] = v[k].detach().clone().requires_grad_(true);
     wrt.push_back(leaf[k]);
   }
-  const at::Tensor logits = torch::linear(
-      activate(torch::linear(leaf[kX], leaf[kW1], leaf[kb1]), a), leaf[kW2], leaf[kb2]);
   Reference r;
-  r.out = loss ? torch::binary_cross_entropy_with_logits(logits, leaf[kY], {}, {},
-                                                         at::Reduction::Sum) /
-                     static_cast<double>(v[kX].size(0))
-               : torch::sigmoid(logits);
+  r.out = loss ? reference_loss(leaf[kX], leaf[kY], leaf[kW1], leaf[kb1], leaf[kW2], leaf[kb2], a)
+               : reference_forward(leaf[kX], leaf[kW1], leaf[kb1], leaf[kW2], leaf[kb2], a);
   const auto g = torch::autograd::grad({r.out}, wrt, {grad});
   for (int k = 0, i = 0; k < kInputs; ++k) {
     if (k == kY && !loss) continue;
@@ -175,7 +170,7 @@ inline Reference reference(const std::array<at::Tensor, kInputs>& v, const std::
   const at::Tensor &X = v[kX], &W1 = v[kW1], &b1 = v[kb1], &W2 = v[kW2], &b2 = v[kb2];
   const int64_t m = X.size(0);
   const at::Tensor Z1 = torch::linear(X, W1, b1);
-  const at::Tensor A1 = activate(Z1, a);
+  const at::Tensor A1 = reference_activation(Z1, a);
   const at::Tensor Z2 = torch::linear(A1, W2, b2);
   const at::Tensor A2 = torch::sigmoid(Z2);
   const at::Tensor S1 = torch::linear(X.abs(), W1.abs(), b1.abs());

@@ -1,55 +1,29 @@
 #pragma once
 
-// The independent oracle of the suite: the two-layer network written with stock ATen operators
-// (torch::linear, the stock activations, BCE-with-logits) so that autograd, not twolayer's
-// hand-written six equations, supplies every derivative the tests compare against.
-// Nothing in here calls twolayer.
+// What the GoogleTest suite adds to the shared oracle (reference_network.h: the network in stock
+// ATen operators, nothing calling twolayer): shapes, random inputs, leaves, and a GoogleTest
+// assertion on relative error.
 
 #include <cmath>
 #include <cstdint>
 #include <ostream>
 #include <sstream>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "reference_network.h"
+
 namespace twolayer_test {
 
-inline const std::vector<std::string>& all_activations() {
-  static const std::vector<std::string> names = {"tanh", "relu", "sigmoid", "leaky_relu"};
-  return names;
-}
-
-inline at::Tensor reference_activation(const at::Tensor& Z1, const std::string& activation) {
-  if (activation == "tanh") return torch::tanh(Z1);
-  if (activation == "relu") return torch::relu(Z1);
-  if (activation == "sigmoid") return torch::sigmoid(Z1);
-  if (activation == "leaky_relu") return torch::leaky_relu(Z1, 0.01);
-  throw std::invalid_argument("reference: unknown activation " + activation);
-}
-
-inline at::Tensor reference_logits(const at::Tensor& X, const at::Tensor& W1,
-                                   const at::Tensor& b1, const at::Tensor& W2,
-                                   const at::Tensor& b2, const std::string& activation) {
-  return torch::linear(reference_activation(torch::linear(X, W1, b1), activation), W2, b2);
-}
-
-inline at::Tensor reference_forward(const at::Tensor& X, const at::Tensor& W1,
-                                    const at::Tensor& b1, const at::Tensor& W2,
-                                    const at::Tensor& b2, const std::string& activation) {
-  return torch::sigmoid(reference_logits(X, W1, b1, W2, b2, activation));
-}
-
-inline at::Tensor reference_loss(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
-                                 const at::Tensor& b1, const at::Tensor& W2,
-                                 const at::Tensor& b2, const std::string& activation) {
-  const at::Tensor Z2 = reference_logits(X, W1, b1, W2, b2, activation);
-  return torch::binary_cross_entropy_with_logits(Z2, Y, {}, {}, at::Reduction::Sum) /
-         static_cast<double>(X.size(0));
-}
+using twolayer_reference::all_activations;
+using twolayer_reference::reference_activation;
+using twolayer_reference::reference_forward;
+using twolayer_reference::reference_logits;
+using twolayer_reference::reference_loss;
+using twolayer_reference::tolerance;
 
 struct Shape {
   int64_t m, n0, n1, n2;
@@ -109,8 +83,6 @@ inline NetInputs random_inputs(const Shape& s, at::ScalarType dtype) {
 inline at::Tensor random_scalar_grad(at::ScalarType dtype) {
   return (torch::rand({}, torch::kDouble) * 1.5 + 1.25).to(dtype);
 }
-
-inline double tolerance(at::ScalarType dtype) { return dtype == at::kDouble ? 1e-10 : 1e-4; }
 
 // max|actual - expected| / max|expected| (the absolute error where expected is all zero).
 inline double rel_error(const at::Tensor& actual, const at::Tensor& expected) {

@@ -1,13 +1,14 @@
-"""Shared helpers of the Python tests: the reference network, random inputs, error measures.
+"""Shared helpers of the Python tests: random inputs, running an implementation with backward,
+error measures.
 
-The reference is the same network written with plain PyTorch operators, so its values and
-gradients come from PyTorch's own autograd and never from the code under test.
+The reference network that the tests compare against is a module of its own, reference.py.
 Test files import these helpers with ``from conftest import ...``.
 """
 import zlib
 
 import torch
-import torch.nn.functional as F
+
+from reference import reference_hidden
 
 
 # Spelled out here rather than taken from twolayer.ACTIVATIONS, so that a test can catch a
@@ -19,37 +20,6 @@ FORWARD_INPUTS = ("X", "W1", "b1", "W2", "b2")
 
 # Relative error bounds of the spec, per dtype.
 TOLERANCE = {torch.float64: 1e-10, torch.float32: 1e-4}
-
-_REFERENCE_G1 = {
-    "tanh": torch.tanh,
-    "relu": torch.relu,
-    "sigmoid": torch.sigmoid,
-    "leaky_relu": lambda Z: F.leaky_relu(Z, 0.01),
-}
-
-
-# ---------------------------------------------------------------------------------------------
-# Reference network (plain PyTorch autograd)
-# ---------------------------------------------------------------------------------------------
-
-def reference_hidden(X, W1, b1):
-    """Z1 = X W1^T + b1: to keep relu-like activations off their kink in finite differences."""
-    return F.linear(X, W1, b1)
-
-
-def reference_logits(X, W1, b1, W2, b2, activation="tanh"):
-    A1 = _REFERENCE_G1[activation](F.linear(X, W1, b1))
-    return F.linear(A1, W2, b2)
-
-
-def reference_forward(X, W1, b1, W2, b2, activation="tanh"):
-    return torch.sigmoid(reference_logits(X, W1, b1, W2, b2, activation))
-
-
-def reference_loss(X, Y, W1, b1, W2, b2, activation="tanh"):
-    Z2 = reference_logits(X, W1, b1, W2, b2, activation)
-    return F.binary_cross_entropy_with_logits(Z2, Y, reduction="sum") / X.shape[0]
-
 
 # ---------------------------------------------------------------------------------------------
 # Inputs

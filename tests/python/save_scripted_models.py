@@ -5,8 +5,8 @@ Usage: save_scripted_models.py OUTDIR
   OUTDIR/loss_module.pt  a scripted module whose forward calls torch.ops.twolayer.loss (tanh)
   OUTDIR/net.pt          torch.jit.script(twolayer.TwoLayerNet(2, 4, 1, seed=7))
   OUTDIR/expected.pt     a scripted module whose buffers are the inputs and the values and
-                         gradients computed here with plain PyTorch (never with twolayer),
-                         which the C++ side compares against
+                         gradients of the reference network (reference.py: plain PyTorch,
+                         never twolayer), which the C++ side compares against
 
 Run by ctest as the setup fixture of the cross-language tests.
 """
@@ -14,18 +14,9 @@ import os
 import sys
 
 import torch
-import torch.nn.functional as F
 
 import twolayer  # noqa: F401  (loads the library that registers torch.ops.twolayer)
-
-
-def reference_loss(X, Y, W1, b1, W2, b2):
-    Z2 = F.linear(torch.tanh(F.linear(X, W1, b1)), W2, b2)
-    return F.binary_cross_entropy_with_logits(Z2, Y, reduction="sum") / X.shape[0]
-
-
-def reference_forward(X, W1, b1, W2, b2):
-    return torch.sigmoid(F.linear(torch.tanh(F.linear(X, W1, b1)), W2, b2))
+from reference import reference_forward, reference_loss  # beside this script, on sys.path
 
 
 class LossModule(torch.nn.Module):
@@ -65,7 +56,7 @@ def main(argv):
     }
     g = torch.tensor(1.7, dtype=d)  # a non-unit incoming gradient
     leaves = {k: v.clone().requires_grad_(True) for k, v in inputs.items()}
-    J = reference_loss(*leaves.values())
+    J = reference_loss(*leaves.values(), "tanh")
     J.backward(g)
     expected = dict(inputs)
     expected["g"] = g
@@ -80,9 +71,8 @@ def main(argv):
         W1, b1, W2, b2 = net.W1, net.b1, net.W2, net.b2
         expected["net_X"] = net_X
         expected["net_Y"] = net_Y
-        expected["net_A2"] = reference_forward(net_X, W1, b1, W2, b2)
-        Z2 = F.linear(torch.tanh(F.linear(net_X, W1, b1)), W2, b2)
-        expected["net_J"] = F.binary_cross_entropy_with_logits(Z2, net_Y, reduction="sum") / 5
+        expected["net_A2"] = reference_forward(net_X, W1, b1, W2, b2, "tanh")
+        expected["net_J"] = reference_loss(net_X, net_Y, W1, b1, W2, b2, "tanh")
 
     torch.jit.save(torch.jit.script(LossModule()), os.path.join(outdir, "loss_module.pt"))
     torch.jit.save(torch.jit.script(net), os.path.join(outdir, "net.pt"))

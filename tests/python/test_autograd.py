@@ -4,9 +4,9 @@ import pytest
 import torch
 
 import twolayer
-from conftest import (FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel,
-                      assert_grads_match, leaves, loss_and_grads, make_inputs, reference_forward,
-                      reference_loss)
+from conftest import (FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel, assert_grads_match,
+                      leaves, loss_and_grads, make_inputs)
+from reference import reference_forward, reference_loss
 
 
 def test_gradients_accumulate_over_two_backward_calls():

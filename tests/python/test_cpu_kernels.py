@@ -12,8 +12,8 @@ import pytest
 import torch
 
 import twolayer
-from conftest import (ACTIVATIONS, LOSS_INPUTS, TOLERANCE, loss_and_grads, make_inputs,
-                      rel_err, reference_loss)
+from conftest import ACTIVATIONS, LOSS_INPUTS, TOLERANCE, loss_and_grads, make_inputs, rel_err
+from reference import reference_loss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

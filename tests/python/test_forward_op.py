@@ -5,9 +5,9 @@ import pytest
 import torch
 
 import twolayer
-from conftest import (ACTIVATIONS, FORWARD_INPUTS, TOLERANCE, assert_close_rel,
-                      assert_grads_match, forward_and_grads, make_inputs, random_like,
-                      reference_forward, reference_logits, rel_err, seed_for)
+from conftest import (ACTIVATIONS, FORWARD_INPUTS, TOLERANCE, assert_close_rel, assert_grads_match,
+                      forward_and_grads, make_inputs, random_like, rel_err, seed_for)
+from reference import reference_forward, reference_logits
 
 SHAPES = [(1, 2, 4, 1), (1, 3, 2, 3), (7, 3, 5, 3), (64, 10, 16, 1), (33, 5, 1, 3)]
 DTYPES = [torch.float64, torch.float32]

@@ -4,8 +4,8 @@ import torch
 
 import twolayer
 from conftest import (ACTIVATIONS, LOSS_INPUTS, TOLERANCE, assert_close_rel, assert_grads_match,
-                      loss_and_grads, make_inputs, random_scalar, reference_logits, rel_err,
-                      reference_loss, seed_for)
+                      loss_and_grads, make_inputs, random_scalar, rel_err, seed_for)
+from reference import reference_logits, reference_loss
 
 # (m, n0, n1, n2): m = 1 (the 1/m and the batch sums degenerate), n1 = 1, n2 in {1, 3}, and a
 # batch large enough for the sums over examples to matter.

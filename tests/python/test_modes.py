@@ -3,8 +3,8 @@ import pytest
 import torch
 
 import twolayer
-from conftest import (FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel, make_inputs,
-                      reference_forward, reference_loss)
+from conftest import FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel, make_inputs
+from reference import reference_forward, reference_loss
 
 OPS = {
     "loss": (twolayer.loss, reference_loss, LOSS_INPUTS),

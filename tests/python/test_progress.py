@@ -9,7 +9,8 @@ import torch
 
 import twolayer
 from twolayer import _progress  # noqa: E402
-from conftest import make_inputs, reference_loss
+from conftest import make_inputs
+from reference import reference_loss
 
 
 def _setup(m=40, seed=11):

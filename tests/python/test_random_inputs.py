@@ -13,7 +13,8 @@ import pytest
 import torch
 
 import twolayer
-from conftest import ACTIVATIONS, TOLERANCE, reference_forward, reference_loss, seed_for
+from conftest import ACTIVATIONS, TOLERANCE, seed_for
+from reference import reference_activation, reference_forward, reference_hidden, reference_loss
 
 N_BLOCKS = 20
 CASES_PER_BLOCK = 150  # 3000 cases in all
@@ -218,9 +219,8 @@ def error_scales(v, activation, grad, loss, dtype):
     tol = TOLERANCE[dtype]
     X, W1, b1, W2, b2 = (v[k] for k in ("X", "W1", "b1", "W2", "b2"))
     m = X.shape[0]
-    Z1 = F.linear(X, W1, b1)
-    A1 = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
-          "leaky_relu": lambda z: F.leaky_relu(z, 0.01)}[activation](Z1)
+    Z1 = reference_hidden(X, W1, b1)
+    A1 = reference_activation(Z1, activation)
     Z2 = F.linear(A1, W2, b2)
     A2 = torch.sigmoid(Z2)
     S1 = X.abs() @ W1.abs().t() + b1.abs()

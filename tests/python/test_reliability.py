@@ -2,7 +2,7 @@
 allocation in the BLAS path's workspace, inference tensors and overlapping arguments in fit_,
 iteration counts whose costs cannot be allocated, NaN and inf as autograd treats them, and
 TWOLAYER_CPU_KERNEL values. Cases that could abort run in a child process whose exit status is
-checked. Expected values come from conftest's reference network (plain PyTorch autograd)."""
+checked. Expected values come from the reference network (reference.py, plain PyTorch autograd)."""
 import glob
 import os
 import subprocess
@@ -14,8 +14,8 @@ import torch
 import torch.autograd.forward_ad as fwAD
 
 import twolayer
-from conftest import (ACTIVATIONS, LOSS_INPUTS, TOLERANCE, make_inputs, reference_forward,
-                      reference_loss)
+from conftest import ACTIVATIONS, LOSS_INPUTS, TOLERANCE, make_inputs
+from reference import reference_forward, reference_loss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -27,8 +27,8 @@ PATH_SHAPES = {"small": (9, 2, 4, 1), "fused": (21, 3, 40, 2), "forward-half": (
 
 
 def run_child(*parts, env=None, timeout=300):
-    """Runs the code parts (each dedented) in a fresh interpreter that can import conftest;
-    returns the CompletedProcess."""
+    """Runs the code parts (each dedented) in a fresh interpreter that can import conftest and
+    reference; returns the CompletedProcess."""
     prelude = f"import sys\nsys.path.insert(0, {HERE!r})\n"
     code = prelude + "".join(textwrap.dedent(p) for p in parts)
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
@@ -53,7 +53,8 @@ def cmake_library():
 # The child's check that the operators work: values and gradients against the reference.
 USE_OPS = """
 import torch
-from conftest import make_inputs, reference_loss, reference_forward
+from conftest import make_inputs
+from reference import reference_loss, reference_forward
 t = make_inputs(7, 2, 4, 1, seed=3)
 W1 = t["W1"].clone().requires_grad_()
 J = torch.ops.twolayer.loss(t["X"], t["Y"], W1, t["b1"], t["W2"], t["b2"], "tanh")
@@ -278,7 +279,8 @@ def test_failed_workspace_allocation_leaves_the_thread_usable():
     cap = 16 << 30
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     import torch, twolayer
-    from conftest import make_inputs, reference_loss
+    from conftest import make_inputs
+    from reference import reference_loss
     def loss(t):
         return twolayer.loss(t["X"], t["Y"], t["W1"], t["b1"], t["W2"], t["b2"], "tanh")
     first = make_inputs(1000, 8, 64, 1, dtype=torch.float32, seed=1)
@@ -531,7 +533,8 @@ def test_known_cpu_kernel_values(value):
     env = dict(os.environ, TWOLAYER_CPU_KERNEL=value)
     done = run_child("""
     import torch, twolayer
-    from conftest import make_inputs, reference_loss
+    from conftest import make_inputs
+    from reference import reference_loss
     t = make_inputs(9, 2, 4, 1)
     args = [t[k] for k in ("X", "Y", "W1", "b1", "W2", "b2")]
     try:

@@ -3,7 +3,7 @@
 One test does it all (it compiles the extension once more, a few minutes on two cores):
 `python -m build --sdist`, every header of include/ and csrc/ in it, a wheel built from the
 unpacked sdist, that wheel installed into a fresh venv, and the operators run from there
-against a reference written with plain torch.
+against the reference network (reference.py, plain torch).
 """
 import glob
 import os
@@ -16,7 +16,8 @@ import zipfile
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
 def _run(args, cwd, timeout, env=None):
@@ -80,11 +81,13 @@ def test_a_wheel_built_from_the_sdist_runs_the_ops(tmp_path):
     python = str(venv / "bin" / "python")
     _run([python, "-m", "pip", "install", "-q", "--no-index", "--no-deps",
           "--disable-pip-version-check", wheel], cwd=str(tmp_path), timeout=300)
-    check = textwrap.dedent("""
+    # reference.py from beside this file; twolayer itself must still come from the venv.
+    check = textwrap.dedent(f"""
         import sys
+        sys.path.insert(0, {HERE!r})
         import torch
-        import torch.nn.functional as F
         import twolayer
+        from reference import reference_forward, reference_loss
         assert twolayer.__file__.startswith(sys.prefix), twolayer.__file__
         gen = torch.Generator().manual_seed(0)
         X = torch.randn(7, 3, generator=gen, dtype=torch.float64)
@@ -93,14 +96,14 @@ def test_a_wheel_built_from_the_sdist_runs_the_ops(tmp_path):
         b1 = torch.randn(5, generator=gen, dtype=torch.float64)
         W2 = torch.randn(2, 5, generator=gen, dtype=torch.float64)
         b2 = torch.randn(2, generator=gen, dtype=torch.float64)
-        Z2 = F.linear(torch.tanh(F.linear(X, W1, b1)), W2, b2)
-        expected = F.binary_cross_entropy_with_logits(Z2, Y, reduction="sum") / 7
+        expected = reference_loss(X, Y, W1, b1, W2, b2, "tanh")
         J = twolayer.loss(X, Y, W1, b1, W2, b2)
         assert torch.allclose(J, expected, rtol=1e-12), (J, expected)
         J.backward()
         (dW1,) = torch.autograd.grad(expected, W1)
         assert torch.allclose(W1.grad, dW1, rtol=1e-10)
-        assert torch.allclose(twolayer.forward(X, W1, b1, W2, b2), torch.sigmoid(Z2), rtol=1e-12)
+        assert torch.allclose(twolayer.forward(X, W1, b1, W2, b2),
+                              reference_forward(X, W1, b1, W2, b2, "tanh"), rtol=1e-12)
         print("ops ok", twolayer.__version__)
     """)
     out = _run([python, "-c", check], cwd=str(tmp_path), timeout=120)

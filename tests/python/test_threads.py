@@ -5,7 +5,8 @@ import torch
 
 import twolayer
 from conftest import (ACTIVATIONS, LOSS_INPUTS, assert_close_rel, assert_grads_match,
-                      loss_and_grads, make_inputs, reference_loss)
+                      loss_and_grads, make_inputs)
+from reference import reference_loss
 
 # Enough rows for several chunks; one small network (direct loops), one large (BLAS path).
 SHAPES = [(9000, 2, 4, 1), (6000, 12, 24, 3)]

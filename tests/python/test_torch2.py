@@ -2,13 +2,14 @@
 with a dynamic batch, and torch.func. Skipped, with the reason, on a PyTorch without them (1.13).
 
 The references are PyTorch's own: opcheck's checks, eager execution of the same code, and the
-plain-autograd network of conftest.
+plain-autograd network of reference.py.
 """
 import pytest
 import torch
 
 import twolayer
-from conftest import ACTIVATIONS, make_input_tuple, reference_loss
+from conftest import ACTIVATIONS, make_input_tuple
+from reference import reference_loss
 
 TORCH_MAJOR = int(torch.__version__.split(".")[0])
 needs_opcheck = pytest.mark.skipif(not hasattr(torch.library, "opcheck"),

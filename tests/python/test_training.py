@@ -4,7 +4,8 @@ import pytest
 import torch
 
 import twolayer
-from conftest import ACTIVATIONS, LOSS_INPUTS, manual_descent, rel_err, reference_loss
+from conftest import ACTIVATIONS, LOSS_INPUTS, manual_descent, rel_err
+from reference import reference_loss
 
 
 def _separable_problem(m=64, seed=51):
