@@ -10,6 +10,10 @@ install_python_package
 build_cpp
 
 status=0
+# A fresh compile cache per run: inductor's caches are keyed on graphs that name only twolayer's
+# public operators, so entries from another build of twolayer would replay its private ones.
+export TORCHINDUCTOR_CACHE_DIR="$BUILD_DIR/inductor-cache"
+rm -rf "$TORCHINDUCTOR_CACHE_DIR"
 torch_version=$("$PACKAGE_PYTHON" -c "import torch; print(torch.__version__)")
 log "pytest tests/python (torch $torch_version)"
 (cd "$TWOLAYER_ROOT" && "$PACKAGE_PYTHON" -m pytest -q -p no:cacheprovider tests/python) || status=1
