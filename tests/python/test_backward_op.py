@@ -141,3 +141,33 @@ def test_loss_backward_on_meta_keeps_the_shapes():
         grads = ops._loss_backward(*(args[k] for k in order), "tanh", [True, False, True, True, False, True])
     shapes = [None if g is None else tuple(g.shape) for g in grads]
     assert shapes == [(11, 3), None, (5,), (2, 5), None, (11, 2)]
+
+
+def test_a_cache_in_use_is_never_reused_by_the_next_step():
+    # The rows path makes its cache A1 in the memory of the thread's previous cache once nothing
+    # holds that any more: a graph not yet differentiated, and a tensor a saved-tensors hook
+    # kept, must keep theirs.
+    names = ("X", "Y", "W1", "b1", "W2", "b2")
+    steps = [make_inputs(64, 10, 16, 1, seed=s) for s in range(4)]
+    leaves = [{k: v.clone().requires_grad_(k == "W1") for k, v in s.items()} for s in steps]
+    kept = []
+
+    def keep(t):
+        kept.append(t)  # the saved tensor itself, which holds its memory
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(keep, lambda t: t):
+        J0 = twolayer.loss(*(leaves[0][k] for k in names))
+    J1 = twolayer.loss(*(leaves[1][k] for k in names))  # while J0's graph holds its cache
+    J1.backward()
+    J2 = twolayer.loss(*(leaves[2][k] for k in names))  # may reuse J1's freed cache
+    J0.backward()
+    J2.backward()
+    for i in (0, 1, 2):
+        t = {k: steps[i][k].clone().requires_grad_(k == "W1") for k in names}
+        reference_loss(*(t[k] for k in names)).backward()
+        assert_close_rel(leaves[i]["W1"].grad, t["W1"].grad, TOLERANCE[torch.float64], f"step {i}")
+    # What the hook kept of step 0's cache still holds step 0's hidden layer.
+    A1 = next(t for t in kept if t.shape == (64, 16))
+    X, W1, b1 = steps[0]["X"], steps[0]["W1"], steps[0]["b1"]
+    assert_close_rel(A1, torch.tanh(F.linear(X, W1, b1)), TOLERANCE[torch.float64], "kept A1")

@@ -1,5 +1,6 @@
 #include "twolayer/two_layer_function.h"
 
+#include <array>
 #include <initializer_list>
 #include <utility>
 
@@ -28,6 +29,18 @@ void save_activation(AutogradContext* ctx, c10::string_view activation) {
 
 Activation saved_activation(AutogradContext* ctx) {
   return static_cast<Activation>(ctx->saved_data.at("activation").toInt());
+}
+
+// Which of X, W1, b1, W2, b2 backward is asked for, given their positions among forward's
+// arguments.
+GradientMask asked(AutogradContext* ctx, std::array<size_t, 5> position) {
+  GradientMask want;
+  want.X = ctx->needs_input_grad(position[0]);
+  want.W1 = ctx->needs_input_grad(position[1]);
+  want.b1 = ctx->needs_input_grad(position[2]);
+  want.W2 = ctx->needs_input_grad(position[3]);
+  want.b2 = ctx->needs_input_grad(position[4]);
+  return want;
 }
 
 }  // namespace
@@ -69,13 +82,9 @@ variable_list TwoLayerFunction::backward(AutogradContext* ctx, variable_list gra
   const at::Tensor &X = saved[0], &Y = saved[1], &W1 = saved[2], &b1 = saved[3], &W2 = saved[4],
                    &b2 = saved[5];
   const at::Tensor& grad_J = grad_outputs[0];
-  GradientMask want;  // the inputs in the order of forward's arguments
-  want.X = ctx->needs_input_grad(0);
+  // forward's arguments: X, Y, W1, b1, W2, b2
+  GradientMask want = asked(ctx, {0, 2, 3, 4, 5});
   want.Y = ctx->needs_input_grad(1);
-  want.W1 = ctx->needs_input_grad(2);
-  want.b1 = ctx->needs_input_grad(3);
-  want.W2 = ctx->needs_input_grad(4);
-  want.b2 = ctx->needs_input_grad(5);
   const Activation g1 = saved_activation(ctx);
   Gradients d;
   if (at::GradMode::is_enabled()) {
@@ -110,12 +119,7 @@ variable_list TwoLayerForwardFunction::backward(AutogradContext* ctx, variable_l
   const variable_list saved = ctx->get_saved_variables();
   const at::Tensor &X = saved[0], &W1 = saved[1], &b1 = saved[2], &W2 = saved[3], &b2 = saved[4];
   const at::Tensor& grad_A2 = grad_outputs[0];
-  GradientMask want;
-  want.X = ctx->needs_input_grad(0);
-  want.W1 = ctx->needs_input_grad(1);
-  want.b1 = ctx->needs_input_grad(2);
-  want.W2 = ctx->needs_input_grad(3);
-  want.b2 = ctx->needs_input_grad(4);
+  const GradientMask want = asked(ctx, {0, 1, 2, 3, 4});  // X, W1, b1, W2, b2
   const Activation g1 = saved_activation(ctx);
   Gradients d;
   if (at::GradMode::is_enabled()) {
