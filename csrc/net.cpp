@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "math/activation.h"
-#include "validation/checks.h"
 #include "twolayer/ops.h"
+#include "validation/checks.h"
 
 namespace twolayer {
 

@@ -58,7 +58,7 @@ struct Case {
   int64_t iterations = 1;   // fit_
   double learning_rate = 0.5;
   Alias alias = Alias::None;
-  std::vector<double> data;       // values, consumed element by element
+  std::vector<double> data;  // values, consumed element by element
 };
 
 template <typename T>
@@ -76,8 +76,8 @@ inline void apply_fault(FuzzedDataProvider& in, Case& c) {
       break;
     }
     case 1:  // dtype
-      t.dtype = pick<at::ScalarType>(in, {at::kLong, at::kHalf, at::kBool, at::kBFloat16,
-                                          at::kInt, at::kFloat, at::kDouble});
+      t.dtype = pick<at::ScalarType>(
+          in, {at::kLong, at::kHalf, at::kBool, at::kBFloat16, at::kInt, at::kFloat, at::kDouble});
       break;
     case 2:  // an empty dimension
       if (!t.shape.empty()) t.shape[in.ConsumeIntegralInRange<size_t>(0, t.shape.size() - 1)] = 0;
@@ -104,8 +104,8 @@ inline Case decode(const uint8_t* bytes, size_t size) {
   const int64_t n0 = pick<int64_t>(in, {1, 2, 3, 5});
   const int64_t n1 = pick<int64_t>(in, {1, 2, 4, 7, 24});
   const int64_t n2 = pick<int64_t>(in, {1, 2, 3, 17});
-  const std::vector<std::vector<int64_t>> shapes = {{m, n0},  {m, n2},  {n1, n0},
-                                                    {n1},     {n2, n1}, {n2}};
+  const std::vector<std::vector<int64_t>> shapes = {{m, n0}, {m, n2},  {n1, n0},
+                                                    {n1},    {n2, n1}, {n2}};
   const uint8_t grads = in.ConsumeIntegral<uint8_t>();
   for (int k = 0; k < kInputs; ++k) {
     c.spec[k].shape = shapes[k];
@@ -115,14 +115,14 @@ inline Case decode(const uint8_t* bytes, size_t size) {
     c.spec[k].requires_grad = (grads >> k) & 1;
   }
   c.activation = pick(in, twolayer_reference::all_activations());
-  c.values = pick<Values>(in, {Values::Normal, Values::Normal, Values::LargeLogits,
-                               Values::Extreme, Values::NonFinite, Values::Raw});
+  c.values = pick<Values>(in, {Values::Normal, Values::Normal, Values::LargeLogits, Values::Extreme,
+                               Values::NonFinite, Values::Raw});
   c.grad_mode = pick<GradMode>(in, {GradMode::Enabled, GradMode::Enabled, GradMode::NoGrad,
                                     GradMode::Inference, GradMode::CreateGraph, GradMode::Dual});
   c.grad_scale = pick<double>(in, {1.0, -0.75, 2.5, 0.0});
   c.iterations = pick<int64_t>(in, {1, 1, 2, 3, 0, -1});
-  c.learning_rate = pick<double>(in, {0.5, 1.2, 0.0, -0.3, 1e30, std::nan(""),
-                                      std::numeric_limits<double>::infinity()});
+  c.learning_rate = pick<double>(
+      in, {0.5, 1.2, 0.0, -0.3, 1e30, std::nan(""), std::numeric_limits<double>::infinity()});
   // Mostly none: 1..13 (the corpus writes 1) decode to Alias::None.
   switch (in.ConsumeIntegralInRange<int>(0, 15)) {
     case 0: c.alias = Alias::XIsW1; break;

@@ -215,12 +215,10 @@ void run_dual(const Case& c, const std::array<at::Tensor, kInputs>& t) {
   std::array<at::Tensor, kInputs> r;
   for (int k = 0; k < kInputs; ++k) {
     if (k == kY || !v[k].defined()) continue;
-    r[k] = tangents[k].defined() ? at::_make_dual(v[k], tangents[k].to(at::kDouble),
-                                                  level.index)
+    r[k] = tangents[k].defined() ? at::_make_dual(v[k], tangents[k].to(at::kDouble), level.index)
                                  : v[k];
   }
-  const at::Tensor ref_out =
-      reference_forward(r[kX], r[kW1], r[kb1], r[kW2], r[kb2], c.activation);
+  const at::Tensor ref_out = reference_forward(r[kX], r[kW1], r[kb1], r[kW2], r[kb2], c.activation);
   const at::Tensor ref_tangent = ref_out._fw_grad(level.index);
   const double tol = dtype == at::kDouble ? 1e-8 : 1e-3;
   const double size = ref_tangent.abs().max().item<double>();

@@ -47,9 +47,7 @@ inline bool is_valid_activation(const std::string& a) {
 // `overlapping`: for fit_, the parameter that shares memory with a later argument, or -1.
 inline Blame blame(const Case& c, const std::array<at::Tensor, kInputs>& t, bool with_Y,
                    int overlapping = -1) {
-  auto named = [](const std::string& name) {
-    return Blame{name, "twolayer: " + name + " ", {}};
-  };
+  auto named = [](const std::string& name) { return Blame{name, "twolayer: " + name + " ", {}}; };
   Blame undefined;
   for (int k : {kX, kY, kW1, kb1, kW2, kb2}) {
     if (t[k].defined() || (k == kY && !with_Y)) continue;
@@ -135,9 +133,9 @@ inline at::Tensor slope_change(const at::Tensor& Z1, const at::Tensor& A1, const
 }
 
 struct Reference {
-  at::Tensor out;                             // J or A2
-  std::array<at::Tensor, kInputs> grads;      // by Input; Y's only for the cost
-  at::Tensor out_scale;                       // error scales, per element
+  at::Tensor out;                         // J or A2
+  std::array<at::Tensor, kInputs> grads;  // by Input; Y's only for the cost
+  at::Tensor out_scale;                   // error scales, per element
   std::array<at::Tensor, kInputs> grad_scale;
 };
 

@@ -79,9 +79,7 @@ inline std::array<at::Tensor, kInputs> draw_values(const Case& c) {
       place(targets[chooser % 5], {1e30, -1e30});
       break;
     }
-    case Values::NonFinite:
-      place(chooser % kInputs, {std::nan(""), INFINITY, -INFINITY});
-      break;
+    case Values::NonFinite: place(chooser % kInputs, {std::nan(""), INFINITY, -INFINITY}); break;
     default: break;
   }
   return v;
@@ -111,8 +109,8 @@ inline at::Tensor view_as_layout(const at::Tensor& base, Layout layout) {
       break;
     case Layout::Overlapping:  // rows that share all but one element: strides (1, 1)
       if (dim == 2 && base.numel() > 0) {
-        const at::Tensor storage = base.reshape({-1}).narrow(0, 0, base.size(0) + base.size(1) - 1)
-                                       .clone();
+        const at::Tensor storage =
+            base.reshape({-1}).narrow(0, 0, base.size(0) + base.size(1) - 1).clone();
         return storage.as_strided(base.sizes(), {1, 1});
       }
       break;

@@ -4,11 +4,11 @@
 
 #include <torch/library.h>
 
-#include "validation/checks.h"
 #include "math/fit.h"
 #include "math/six_equations.h"
 #include "ops/op_handles.h"
 #include "ops/registration.h"
+#include "validation/checks.h"
 
 namespace twolayer {
 namespace {

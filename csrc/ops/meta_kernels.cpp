@@ -4,10 +4,10 @@
 #include <torch/library.h>
 
 #include "math/activation.h"
-#include "validation/checks.h"
 #include "math/fit.h"
 #include "math/gradients.h"
 #include "ops/registration.h"
+#include "validation/checks.h"
 
 namespace twolayer {
 namespace {

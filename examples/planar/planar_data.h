@@ -23,8 +23,8 @@ inline Dataset flower(uint64_t seed, int64_t points_per_class = 200, double peta
   for (int64_t label = 0; label < 2; ++label) {
     torch::Tensor t = torch::linspace(3.12 * label, 3.12 * (label + 1), points_per_class, f64) +
                       0.2 * torch::randn({points_per_class}, generator, f64);
-    torch::Tensor r = petal_length * torch::sin(4 * t) +
-                      0.2 * torch::randn({points_per_class}, generator, f64);
+    torch::Tensor r =
+        petal_length * torch::sin(4 * t) + 0.2 * torch::randn({points_per_class}, generator, f64);
     xs.push_back(torch::stack({r * torch::sin(t), r * torch::cos(t)}, 1));
     ys.push_back(torch::full({points_per_class, 1}, static_cast<double>(label), f64));
   }

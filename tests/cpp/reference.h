@@ -69,13 +69,10 @@ inline const std::vector<std::string>& forward_input_names() {
 // in its non-linear range and a wrong g1' cannot hide behind a near-linear network.
 inline NetInputs random_inputs(const Shape& s, at::ScalarType dtype) {
   const auto f64 = torch::kDouble;
-  NetInputs in{torch::randn({s.m, s.n0}, f64),
-               torch::rand({s.m, s.n2}, f64),
-               torch::randn({s.n1, s.n0}, f64) * 0.8,
-               torch::randn({s.n1}, f64) * 0.5,
-               torch::randn({s.n2, s.n1}, f64) * 0.8,
-               torch::randn({s.n2}, f64) * 0.5};
-  return {in.X.to(dtype), in.Y.to(dtype), in.W1.to(dtype),
+  NetInputs in{torch::randn({s.m, s.n0}, f64),        torch::rand({s.m, s.n2}, f64),
+               torch::randn({s.n1, s.n0}, f64) * 0.8, torch::randn({s.n1}, f64) * 0.5,
+               torch::randn({s.n2, s.n1}, f64) * 0.8, torch::randn({s.n2}, f64) * 0.5};
+  return {in.X.to(dtype),  in.Y.to(dtype),  in.W1.to(dtype),
           in.b1.to(dtype), in.W2.to(dtype), in.b2.to(dtype)};
 }
 
@@ -106,12 +103,12 @@ inline ::testing::AssertionResult AllClose(const at::Tensor& actual, const at::T
   if (!actual.defined()) return ::testing::AssertionFailure() << "actual tensor is undefined";
   if (!expected.defined()) return ::testing::AssertionFailure() << "expected tensor is undefined";
   if (actual.sizes() != expected.sizes()) {
-    return ::testing::AssertionFailure() << "shape " << sizes_string(actual) << " != expected "
-                                         << sizes_string(expected);
+    return ::testing::AssertionFailure()
+           << "shape " << sizes_string(actual) << " != expected " << sizes_string(expected);
   }
   if (actual.scalar_type() != expected.scalar_type()) {
-    return ::testing::AssertionFailure() << "dtype " << actual.scalar_type() << " != expected "
-                                         << expected.scalar_type();
+    return ::testing::AssertionFailure()
+           << "dtype " << actual.scalar_type() << " != expected " << expected.scalar_type();
   }
   const double err = rel_error(actual, expected);
   if (!(err <= tol)) {

@@ -35,23 +35,23 @@ inline at::Tensor reference_activation(const at::Tensor& Z1, const std::string& 
 }
 
 // Z2 = g1(X W1^T + b1) W2^T + b2.
-inline at::Tensor reference_logits(const at::Tensor& X, const at::Tensor& W1,
-                                   const at::Tensor& b1, const at::Tensor& W2,
-                                   const at::Tensor& b2, const std::string& activation) {
+inline at::Tensor reference_logits(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
+                                   const at::Tensor& W2, const at::Tensor& b2,
+                                   const std::string& activation) {
   return torch::linear(reference_activation(torch::linear(X, W1, b1), activation), W2, b2);
 }
 
 // A2 = sigmoid(Z2).
-inline at::Tensor reference_forward(const at::Tensor& X, const at::Tensor& W1,
-                                    const at::Tensor& b1, const at::Tensor& W2,
-                                    const at::Tensor& b2, const std::string& activation) {
+inline at::Tensor reference_forward(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
+                                    const at::Tensor& W2, const at::Tensor& b2,
+                                    const std::string& activation) {
   return torch::sigmoid(reference_logits(X, W1, b1, W2, b2, activation));
 }
 
 // J = the binary cross-entropy of A2 against Y, summed over every element and divided by m.
 inline at::Tensor reference_loss(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
-                                 const at::Tensor& b1, const at::Tensor& W2,
-                                 const at::Tensor& b2, const std::string& activation) {
+                                 const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
+                                 const std::string& activation) {
   const at::Tensor Z2 = reference_logits(X, W1, b1, W2, b2, activation);
   return torch::binary_cross_entropy_with_logits(Z2, Y, {}, {}, at::Reduction::Sum) /
          static_cast<double>(X.size(0));

@@ -103,9 +103,8 @@ std::map<std::string, at::Tensor> clone_params(const twolayer::TwoLayerNet& net)
 std::pair<at::Tensor, at::Tensor> training_data(int64_t m, at::ScalarType dtype, uint64_t seed) {
   at::Generator gen = at::detail::createCPUGenerator(seed);
   const at::Tensor X = torch::randn({m, 2}, gen, torch::kDouble) * 2.0;
-  const at::Tensor Y =
-      (X.slice(1, 0, 1).pow(2) - X.slice(1, 1, 2) > 0.5).logical_xor(
-          torch::rand({m, 1}, gen, torch::kDouble) < 0.1);
+  const at::Tensor Y = (X.slice(1, 0, 1).pow(2) - X.slice(1, 1, 2) > 0.5)
+                           .logical_xor(torch::rand({m, 1}, gen, torch::kDouble) < 0.1);
   return {X.to(dtype), Y.to(dtype)};
 }
 
@@ -271,8 +270,17 @@ TEST(CheckpointErrors, TruncatedFileThrowsC10Error) {
   ASSERT_GT(bytes.size(), 1000u);
 
   // Every cut: empty, inside the first header, inside the data, inside the trailing directory.
-  std::vector<size_t> cuts = {0, 1, 4, 30, 64, 100, bytes.size() / 4, bytes.size() / 2,
-                              bytes.size() - 100, bytes.size() - 22, bytes.size() - 1};
+  std::vector<size_t> cuts = {0,
+                              1,
+                              4,
+                              30,
+                              64,
+                              100,
+                              bytes.size() / 4,
+                              bytes.size() / 2,
+                              bytes.size() - 100,
+                              bytes.size() - 22,
+                              bytes.size() - 1};
   for (size_t step = 97; step < bytes.size(); step += 97) cuts.push_back(step);
   for (size_t cut : cuts) {
     const std::string path = dir.file("cut_" + std::to_string(cut) + ".pt");
@@ -448,9 +456,11 @@ class CheckpointCrossLanguage : public ::testing::Test {
              static_cast<int64_t>(expected.at("half_steps").item<double>()),
              expected.at("learning_rate").item<double>());
     for (const char* p : kParams) {
-      EXPECT_TRUE(EqualToRounding(params_of(net).at(p), expected.at(std::string(p) + "_after_resume")))
-          << p << ": training resumed in C++ from the Python checkpoint differs from Python's "
-                  "uninterrupted training";
+      EXPECT_TRUE(
+          EqualToRounding(params_of(net).at(p), expected.at(std::string(p) + "_after_resume")))
+          << p
+          << ": training resumed in C++ from the Python checkpoint differs from Python's "
+             "uninterrupted training";
     }
   }
 

@@ -23,8 +23,8 @@ constexpr double kRelative = 5e-7;
 ::testing::AssertionResult Near(float actual, double expected, double floor = 0.0) {
   const double err = std::abs(static_cast<double>(actual) - expected);
   if (err <= kRelative * std::abs(expected) + floor) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "got " << actual << ", expected " << expected
-                                       << " (error " << err << ")";
+  return ::testing::AssertionFailure()
+         << "got " << actual << ", expected " << expected << " (error " << err << ")";
 }
 
 // f applied to x as a scalar, and as lane `lane` of a vector whose other lanes hold other values:

@@ -53,15 +53,15 @@ TEST_P(FitSteps, EqualManualDescentWithAutograd) {
 }
 
 // Small networks take the direct loops, larger ones the BLAS path.
-INSTANTIATE_TEST_SUITE_P(
-    ActivationsAndPaths, FitSteps,
-    ::testing::Combine(::testing::ValuesIn(twolayer_test::all_activations()),
-                       ::testing::Values(Shape{40, 2, 4, 1}, Shape{30, 8, 12, 3})),
-    [](const auto& info) {
-      std::ostringstream name;
-      name << std::get<0>(info.param) << "_" << std::get<1>(info.param);
-      return name.str();
-    });
+INSTANTIATE_TEST_SUITE_P(ActivationsAndPaths, FitSteps,
+                         ::testing::Combine(::testing::ValuesIn(twolayer_test::all_activations()),
+                                            ::testing::Values(Shape{40, 2, 4, 1},
+                                                              Shape{30, 8, 12, 3})),
+                         [](const auto& info) {
+                           std::ostringstream name;
+                           name << std::get<0>(info.param) << "_" << std::get<1>(info.param);
+                           return name.str();
+                         });
 
 TEST(Fit, ProgressReportsEveryNthIterationWithItsCost) {
   torch::manual_seed(3);
@@ -107,8 +107,8 @@ TEST(Fit, BadArgumentsAreRefusedWithoutUpdating) {
     twolayer::fit_(W1, b1, W2, b2, in.X, in.Y, -2, 0.1);
     FAIL() << "negative iterations accepted";
   } catch (const c10::Error& e) {
-    EXPECT_EQ(std::string(e.what_without_backtrace()).rfind(
-                  "twolayer: iterations must be >= 0, but got -2", 0),
+    EXPECT_EQ(std::string(e.what_without_backtrace())
+                  .rfind("twolayer: iterations must be >= 0, but got -2", 0),
               0u)
         << e.what_without_backtrace();
   }

@@ -48,16 +48,17 @@ TEST_P(ForwardGradients, ProbabilitiesAndAllGradientsMatchReference) {
   EXPECT_FALSE(ours.Y.grad().defined()) << "Y is not an input of forward";
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllActivationsDtypesShapes, ForwardGradients,
-    ::testing::Combine(::testing::ValuesIn(all_activations()),
-                       ::testing::Values(at::kDouble, at::kFloat), ::testing::ValuesIn(kShapes)),
-    [](const ::testing::TestParamInfo<ForwardParam>& info) {
-      std::ostringstream os;
-      os << std::get<0>(info.param) << "_" << dtype_tag(std::get<1>(info.param)) << "_"
-         << std::get<2>(info.param);
-      return os.str();
-    });
+INSTANTIATE_TEST_SUITE_P(AllActivationsDtypesShapes, ForwardGradients,
+                         ::testing::Combine(::testing::ValuesIn(all_activations()),
+                                            ::testing::Values(at::kDouble, at::kFloat),
+                                            ::testing::ValuesIn(kShapes)),
+                         [](const ::testing::TestParamInfo<ForwardParam>& info) {
+                           std::ostringstream os;
+                           os << std::get<0>(info.param) << "_"
+                              << dtype_tag(std::get<1>(info.param)) << "_"
+                              << std::get<2>(info.param);
+                           return os.str();
+                         });
 
 TEST(ForwardGradientsEdgeShapes, SingleFeatureAndSingleHiddenUnit) {
   torch::manual_seed(56);
@@ -190,8 +191,8 @@ TEST_F(NoGrad, NoInputRequiringGradGivesNoGraph) {
   EXPECT_FALSE(J.requires_grad());
   EXPECT_EQ(A2.grad_fn(), nullptr);
   EXPECT_FALSE(A2.requires_grad());
-  EXPECT_TRUE(AllClose(J, reference_loss(in.X, in.Y, in.W1, in.b1, in.W2, in.b2, "sigmoid"),
-                       1e-10));
+  EXPECT_TRUE(
+      AllClose(J, reference_loss(in.X, in.Y, in.W1, in.b1, in.W2, in.b2, "sigmoid"), 1e-10));
 }
 
 // The counterpart of the tests above, so that they cannot pass by never building a graph.
@@ -225,19 +226,18 @@ TEST(NonContiguous, StridedInputsGiveSameValuesAndGradients) {
     auto every_other = [](const at::Tensor& t) {
       return torch::stack({t, torch::full_like(t, 1e6)}, 1).select(1, 0);
     };
-    const NetInputs views{column_major(leaves.X), column_major(leaves.Y),
-                          column_major(leaves.W1), every_other(leaves.b1),
-                          column_major(leaves.W2), every_other(leaves.b2)};
+    const NetInputs views{column_major(leaves.X), column_major(leaves.Y),  column_major(leaves.W1),
+                          every_other(leaves.b1), column_major(leaves.W2), every_other(leaves.b2)};
     const auto v = views.list();
     for (size_t i = 0; i < v.size(); ++i) {
       ASSERT_FALSE(v[i].is_contiguous()) << input_names()[i];
       ASSERT_TRUE(torch::equal(v[i], data.list()[i])) << input_names()[i];
     }
 
-    at::Tensor J = twolayer::loss(plain.X, plain.Y, plain.W1, plain.b1, plain.W2, plain.b2,
-                                  activation);
-    at::Tensor J_s = twolayer::loss(views.X, views.Y, views.W1, views.b1, views.W2, views.b2,
-                                    activation);
+    at::Tensor J =
+        twolayer::loss(plain.X, plain.Y, plain.W1, plain.b1, plain.W2, plain.b2, activation);
+    at::Tensor J_s =
+        twolayer::loss(views.X, views.Y, views.W1, views.b1, views.W2, views.b2, activation);
     EXPECT_TRUE(AllClose(J_s, J, 1e-13));
     J.backward();
     J_s.backward();
@@ -246,20 +246,19 @@ TEST(NonContiguous, StridedInputsGiveSameValuesAndGradients) {
       EXPECT_TRUE(AllClose(l[i].grad(), p[i].grad(), 1e-13)) << input_names()[i];
     }
 
-    const at::Tensor A2 = twolayer::forward(plain.X, plain.W1, plain.b1, plain.W2, plain.b2,
-                                            activation);
-    const at::Tensor A2_s = twolayer::forward(views.X, views.W1, views.b1, views.W2, views.b2,
-                                              activation);
+    const at::Tensor A2 =
+        twolayer::forward(plain.X, plain.W1, plain.b1, plain.W2, plain.b2, activation);
+    const at::Tensor A2_s =
+        twolayer::forward(views.X, views.W1, views.b1, views.W2, views.b2, activation);
     EXPECT_TRUE(AllClose(A2_s, A2, 1e-13));
 
     // The same views without autograd take the backend kernels directly.
     torch::NoGradGuard no_grad;
-    EXPECT_TRUE(AllClose(twolayer::loss(views.X, views.Y, views.W1, views.b1, views.W2,
-                                        views.b2, activation),
-                         J, 1e-13));
-    EXPECT_TRUE(AllClose(twolayer::forward(views.X, views.W1, views.b1, views.W2, views.b2,
-                                           activation),
-                         A2, 1e-13));
+    EXPECT_TRUE(AllClose(
+        twolayer::loss(views.X, views.Y, views.W1, views.b1, views.W2, views.b2, activation), J,
+        1e-13));
+    EXPECT_TRUE(AllClose(
+        twolayer::forward(views.X, views.W1, views.b1, views.W2, views.b2, activation), A2, 1e-13));
   }
 }
 

@@ -57,11 +57,11 @@ TEST_P(LossGradients, ValueAndAllGradientsMatchReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllActivationsDtypesShapes, LossGradients,
-    ::testing::Combine(::testing::ValuesIn(all_activations()),
-                       ::testing::Values(at::kDouble, at::kFloat), ::testing::ValuesIn(kShapes)),
-    loss_param_name);
+INSTANTIATE_TEST_SUITE_P(AllActivationsDtypesShapes, LossGradients,
+                         ::testing::Combine(::testing::ValuesIn(all_activations()),
+                                            ::testing::Values(at::kDouble, at::kFloat),
+                                            ::testing::ValuesIn(kShapes)),
+                         loss_param_name);
 
 // One input feature and one hidden unit: the shapes where broadcasting or squeezing can make
 // a wrong formula produce a right-shaped result.
@@ -153,8 +153,7 @@ TEST_P(TwoLayerFunctionApply, SameAsLossOperatorAndReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Dtypes, TwoLayerFunctionApply,
-                         ::testing::Values(at::kDouble, at::kFloat),
+INSTANTIATE_TEST_SUITE_P(Dtypes, TwoLayerFunctionApply, ::testing::Values(at::kDouble, at::kFloat),
                          [](const ::testing::TestParamInfo<at::ScalarType>& info) {
                            return dtype_tag(info.param);
                          });
@@ -186,8 +185,7 @@ TEST_P(LossDoubleBackward, MatchesReferenceDoubleBackward) {
     for (const auto& t : ours) directions.push_back(torch::randn_like(t));
     const at::Tensor g = random_scalar_grad(at::kDouble);
 
-    at::Tensor J =
-        twolayer::loss(ours[0], ours[1], ours[2], ours[3], ours[4], ours[5], activation);
+    at::Tensor J = twolayer::loss(ours[0], ours[1], ours[2], ours[3], ours[4], ours[5], activation);
     at::Tensor J_ref = reference_loss(ref[0], ref[1], ref[2], ref[3], ref[4], ref[5], activation);
     const auto first = torch::autograd::grad({J}, ours, {g}, /*retain_graph=*/true,
                                              /*create_graph=*/true);
@@ -213,8 +211,7 @@ TEST_P(LossDoubleBackward, MatchesReferenceDoubleBackward) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllActivations, LossDoubleBackward,
-                         ::testing::ValuesIn(all_activations()),
+INSTANTIATE_TEST_SUITE_P(AllActivations, LossDoubleBackward, ::testing::ValuesIn(all_activations()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });

@@ -22,8 +22,7 @@ using twolayer::TwoLayerNetOptions;
 
 // The specified initialisation, written out independently of the module.
 std::pair<at::Tensor, at::Tensor> expected_weights(uint64_t seed, int64_t n0, int64_t n1,
-                                                   int64_t n2, double scale,
-                                                   at::ScalarType dtype) {
+                                                   int64_t n2, double scale, at::ScalarType dtype) {
   at::Generator gen = at::detail::createCPUGenerator(seed);
   const at::Tensor W1 = torch::randn({n1, n0}, gen, torch::kFloat) * scale;
   const at::Tensor W2 = torch::randn({n2, n1}, gen, torch::kFloat) * scale;
@@ -202,8 +201,8 @@ TEST(TwoLayerNet, PredictReturnsDtypeOfX) {
   EXPECT_EQ(labels.scalar_type(), torch::kDouble);
   EXPECT_EQ(labels.sizes(), (std::vector<int64_t>{6, 1}));
   EXPECT_TRUE(torch::equal(
-      labels, (reference_forward(X, net->W1, net->b1, net->W2, net->b2, "tanh") > 0.5)
-                  .to(torch::kDouble)));
+      labels,
+      (reference_forward(X, net->W1, net->b1, net->W2, net->b2, "tanh") > 0.5).to(torch::kDouble)));
 }
 
 TEST(TwoLayerNet, CloneIsEqualAndIndependent) {

@@ -71,7 +71,8 @@ TEST(TwoLayerNetReliability, TheActivationIsSavedAsABuffer) {
 }
 
 TEST(TwoLayerNetReliability, ACheckpointOfAnotherActivationIsRefusedAndNothingChanges) {
-  const std::string relu = saved(TwoLayerNet(TwoLayerNetOptions(2, 4, 1).activation("relu").seed(1)));
+  const std::string relu =
+      saved(TwoLayerNet(TwoLayerNetOptions(2, 4, 1).activation("relu").seed(1)));
   TwoLayerNet tanh_net(TwoLayerNetOptions(2, 4, 1).seed(2));
   const auto before = snapshot(tanh_net);
   EXPECT_EQ(error_message([&] { load(tanh_net, relu); }),
@@ -108,9 +109,7 @@ TEST(TwoLayerNetReliability, NegativeIterationsAreRefusedWithACallbackToo) {
   ASSERT_NE(without, "");
   int64_t calls = 0;
   const auto before = snapshot(net);
-  EXPECT_EQ(error_message([&] {
-              net->fit(X, Y, -5, 1.2, [&](int64_t, double) { ++calls; });
-            }),
+  EXPECT_EQ(error_message([&] { net->fit(X, Y, -5, 1.2, [&](int64_t, double) { ++calls; }); }),
             without);
   EXPECT_EQ(calls, 0);
   ExpectUnchanged(net, before);
@@ -121,8 +120,8 @@ TEST(TwoLayerNetReliability, TheCallbackGetsTheLastIterationToo) {
   const at::Tensor Y = (torch::rand({10, 1}) > 0.5).to(torch::kFloat);
   TwoLayerNet net(TwoLayerNetOptions(2, 4, 1).seed(3).init_scale(0.5));
   std::vector<std::pair<int64_t, double>> reports;
-  const at::Tensor costs =
-      net->fit(X, Y, 25, 0.5, [&](int64_t i, double cost) { reports.emplace_back(i, cost); }, 10);
+  const at::Tensor costs = net->fit(
+      X, Y, 25, 0.5, [&](int64_t i, double cost) { reports.emplace_back(i, cost); }, 10);
   ASSERT_EQ(costs.numel(), 25);
   const std::vector<int64_t> expected{0, 10, 20, 24};
   ASSERT_EQ(reports.size(), expected.size());
@@ -132,7 +131,8 @@ TEST(TwoLayerNetReliability, TheCallbackGetsTheLastIterationToo) {
   }
   // An iteration count that the reports divide evenly is not reported twice at its end.
   reports.clear();
-  net->fit(X, Y, 21, 0.5, [&](int64_t i, double cost) { reports.emplace_back(i, cost); }, 10);
+  net->fit(
+      X, Y, 21, 0.5, [&](int64_t i, double cost) { reports.emplace_back(i, cost); }, 10);
   ASSERT_EQ(reports.size(), 3u);
   EXPECT_EQ(reports.back().first, 20);
 }

@@ -20,7 +20,7 @@ namespace {
 NetInputs small_inputs(int64_t m = 5) {
   torch::manual_seed(7);
   const auto d = torch::kDouble;
-  return {torch::randn({m, 2}, d), torch::rand({m, 1}, d), torch::randn({4, 2}, d),
+  return {torch::randn({m, 2}, d), torch::rand({m, 1}, d),  torch::randn({4, 2}, d),
           torch::randn({4}, d),    torch::randn({1, 4}, d), torch::randn({1}, d)};
 }
 
@@ -76,10 +76,10 @@ TEST(Reliability, FitRefusesInferenceParametersWhateverXAndYAre) {
     in = {in.X.clone(), in.Y.clone(), in.W1.clone(), in.b1.clone(), in.W2.clone(), in.b2.clone()};
   }
   const std::vector<at::Tensor> before = clones({in.W1, in.b1, in.W2, in.b2});
-  EXPECT_TRUE(ThrowsWithMessage(
-      [&] { twolayer::fit_(in.W1, in.b1, in.W2, in.b2, in.X, in.Y, 3, 0.5); },
-      "twolayer: W1 is an inference tensor, which fit_ cannot update outside "
-      "torch.inference_mode()"));
+  EXPECT_TRUE(
+      ThrowsWithMessage([&] { twolayer::fit_(in.W1, in.b1, in.W2, in.b2, in.X, in.Y, 3, 0.5); },
+                        "twolayer: W1 is an inference tensor, which fit_ cannot update outside "
+                        "torch.inference_mode()"));
   ExpectUnchanged({in.W1, in.b1, in.W2, in.b2}, before);
 }
 
@@ -101,7 +101,7 @@ TEST(Reliability, ReluBackwardMasksNaN) {
   for (const int64_t n1 : {4, 40}) {  // the small-net kernel, the BLAS path
     torch::manual_seed(11);
     const auto d = torch::kDouble;
-    NetInputs in{torch::randn({9, 2}, d), torch::rand({9, 1}, d), torch::randn({n1, 2}, d),
+    NetInputs in{torch::randn({9, 2}, d), torch::rand({9, 1}, d),   torch::randn({n1, 2}, d),
                  torch::randn({n1}, d),   torch::randn({1, n1}, d), torch::randn({1}, d)};
     in.b1[0] = -1e3;
     in.Y[3][0] = std::numeric_limits<double>::quiet_NaN();

@@ -73,10 +73,9 @@ TEST_F(ScriptedModel, LossModuleMatchesPythonReference) {
     ASSERT_EQ(t.scalar_type(), torch::kDouble) << name;
     inputs.push_back(t.detach().clone().requires_grad_(true));
   }
-  const at::Tensor J = loss_module
-                           .forward({inputs[0], inputs[1], inputs[2], inputs[3], inputs[4],
-                                     inputs[5]})
-                           .toTensor();
+  const at::Tensor J =
+      loss_module.forward({inputs[0], inputs[1], inputs[2], inputs[3], inputs[4], inputs[5]})
+          .toTensor();
   ASSERT_EQ(J.dim(), 0);
   EXPECT_TRUE(AllClose(J, expected("J"), 1e-10));
 

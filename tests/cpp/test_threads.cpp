@@ -81,8 +81,8 @@ const std::string& activation_of(int thread) {
 ::testing::AssertionResult AllEqual(const std::vector<at::Tensor>& actual,
                                     const std::vector<at::Tensor>& expected) {
   if (actual.size() != expected.size()) {
-    return ::testing::AssertionFailure() << actual.size() << " tensors, expected "
-                                         << expected.size();
+    return ::testing::AssertionFailure()
+           << actual.size() << " tensors, expected " << expected.size();
   }
   for (size_t k = 0; k < actual.size(); ++k) {
     if (actual[k].defined() != expected[k].defined() ||
@@ -232,14 +232,15 @@ TEST_P(ThreadsTest, FitOnSeparateParametersGivesTheSequentialResults) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    ShapesAndDtypes, ThreadsTest,
-    ::testing::Combine(::testing::ValuesIn(shapes()), ::testing::Values(at::kFloat, at::kDouble)),
-    [](const ::testing::TestParamInfo<ThreadsTest::ParamType>& info) {
-      std::ostringstream os;
-      os << std::get<0>(info.param) << "_" << dtype_tag(std::get<1>(info.param));
-      return os.str();
-    });
+INSTANTIATE_TEST_SUITE_P(ShapesAndDtypes, ThreadsTest,
+                         ::testing::Combine(::testing::ValuesIn(shapes()),
+                                            ::testing::Values(at::kFloat, at::kDouble)),
+                         [](const ::testing::TestParamInfo<ThreadsTest::ParamType>& info) {
+                           std::ostringstream os;
+                           os << std::get<0>(info.param) << "_"
+                              << dtype_tag(std::get<1>(info.param));
+                           return os.str();
+                         });
 
 }  // namespace
 }  // namespace twolayer_test

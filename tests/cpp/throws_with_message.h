@@ -18,11 +18,10 @@ inline ::testing::AssertionResult ThrowsWithMessage(const std::function<void()>&
   } catch (const c10::Error& e) {
     const std::string message = e.what_without_backtrace();
     if (message.find(expected) != std::string::npos) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "message was:\n  " << message
-                                         << "\nexpected it to contain:\n  " << expected;
+    return ::testing::AssertionFailure()
+           << "message was:\n  " << message << "\nexpected it to contain:\n  " << expected;
   } catch (const std::exception& e) {
-    return ::testing::AssertionFailure() << "threw something other than c10::Error: "
-                                         << e.what();
+    return ::testing::AssertionFailure() << "threw something other than c10::Error: " << e.what();
   }
   return ::testing::AssertionFailure() << "did not throw; expected:\n  " << expected;
 }

@@ -8,11 +8,11 @@
 
 #include <torch/library.h>
 
-#include "validation/checks.h"
 #include "math/six_equations.h"
 #include "ops/op_handles.h"
 #include "ops/registration.h"
 #include "twolayer/two_layer_function.h"
+#include "validation/checks.h"
 
 namespace twolayer {
 namespace {

@@ -5,8 +5,8 @@
 // as it can. cpu_kernels.cpp chooses the path and registers the kernels.
 
 #include "math/activation.h"
-#include "validation/checks.h"
 #include "math/gradients.h"
+#include "validation/checks.h"
 
 namespace twolayer {
 namespace cpu {

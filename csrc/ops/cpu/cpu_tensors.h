@@ -4,8 +4,8 @@
 
 #include <ATen/EmptyTensor.h>
 
-#include "validation/checks.h"
 #include "math/gradients.h"
+#include "validation/checks.h"
 
 namespace twolayer {
 namespace cpu {

@@ -12,8 +12,8 @@
 #include <cstdint>
 
 #include "math/activation.h"
-#include "validation/checks.h"
 #include "ops/cpu/cpu_paths.h"
+#include "validation/checks.h"
 
 namespace twolayer {
 namespace cpu {
