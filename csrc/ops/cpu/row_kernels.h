@@ -67,5 +67,17 @@ template <typename T>
 void hidden_delta_rows(const T* A1, const T* product, T* dZ1, int64_t n1, int64_t begin,
                        int64_t end, Activation activation, double* db1_sums);
 
+// The output layer alone, for more than kRowsMaxOutputs outputs, whose Z2 = A1 W2^T + b2 BLAS
+// makes: adds sum(softplus(Z2) - Y Z2) over rows [begin, end) to *cost.
+template <typename T>
+void output_cost_rows(const T* Z2, const T* Y, int64_t n2, int64_t begin, int64_t end,
+                      double* cost);
+
+// Rows [begin, end) of dZ2 = sigmoid(Z2) - Y; their column sums are added to db2_sums (n2,
+// before the 1/m).
+template <typename T>
+void output_delta_rows(const T* Z2, const T* Y, T* dZ2, int64_t n2, int64_t begin, int64_t end,
+                       double* db2_sums);
+
 }  // namespace cpu
 }  // namespace twolayer

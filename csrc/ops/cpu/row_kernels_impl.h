@@ -58,38 +58,74 @@ void hidden_delta_rows_for(const T* A1, const T* product, T* dZ1, int64_t n1, in
   }
 }
 
+// The output layer's functions along a flat run of logits (rows x n2, row-major): whatever n2
+// is, every vector is full but the last, where one output per row would leave the lanes idle
+// and call the scalar exp and log once per logit.
+template <typename T>
+double cost_sum_flat(const T* z, const T* y, int64_t n) {
+  using V = Vector<T>;
+  constexpr int L = Lanes<V>::count;
+  V sum = splat<V>(0);
+  int64_t k = 0;
+  for (; k + L <= n; k += L) {
+    const V zk = load<V>(z + k);
+    sum += cost_term(Math<V>::logit(zk), zk, load<V>(y + k));
+  }
+  double total = lane_sum(sum);
+  for (; k < n; ++k) total += static_cast<double>(cost_term(Math<T>::logit(z[k]), z[k], y[k]));
+  return total;
+}
+
+// dZ2 = A2 - Y = sigmoid(Z2) - Y along a flat run.
+template <typename T>
+void output_delta_flat(const T* z, const T* y, T* d, int64_t n) {
+  using V = Vector<T>;
+  constexpr int L = Lanes<V>::count;
+  int64_t k = 0;
+  for (; k + L <= n; k += L) store(d + k, Math<V>::logit(load<V>(z + k)).logistic - load<V>(y + k));
+  for (; k < n; ++k) d[k] = Math<T>::logit(z[k]).logistic - y[k];
+}
+
 // MaxN2 sizes the per-output arrays; known at compile time, they can live in registers.
 template <typename T, typename G, int MaxN2>
 void output_rows_for(const OutputRows<T>& p, int64_t begin, int64_t end, double* cost_out) {
   using V = Vector<T>;
   constexpr int L = Lanes<V>::count;
   const int64_t n1 = p.n1, n2 = p.n2;
+  // The logits of the current rows: the cache's, or these when none is kept. The cost is taken
+  // over all of them at once (cost_sum_flat).
+  T block[kRowsPerFlush * MaxN2];
   double cost = 0.0;
-  for (int64_t i = begin; i < end; ++i) {
-    T* a = p.A1 + i * n1;
-    // The activation, and the output logits as dot products along the row.
-    V dot[MaxN2];
-    for (int64_t o = 0; o < n2; ++o) dot[o] = splat<V>(0);
-    T tail_dot[MaxN2] = {};
-    int64_t j = 0;
-    for (; j + L <= n1; j += L) {
-      V h = load<V>(a + j);
-      if (p.activate) {
-        h = G::value(h + load<V>(p.b1 + j));
-        store(a + j, h);
+  for (int64_t first = begin; first < end; first += kRowsPerFlush) {
+    const int64_t last = std::min(end, first + kRowsPerFlush);
+    T* z_rows = p.Z2 != nullptr ? p.Z2 + first * n2 : block;
+    for (int64_t i = first; i < last; ++i) {
+      T* a = p.A1 + i * n1;
+      // The activation, and the output logits as dot products along the row.
+      V dot[MaxN2];
+      for (int64_t o = 0; o < n2; ++o) dot[o] = splat<V>(0);
+      T tail_dot[MaxN2] = {};
+      int64_t j = 0;
+      for (; j + L <= n1; j += L) {
+        V h = load<V>(a + j);
+        if (p.activate) {
+          h = G::value(h + load<V>(p.b1 + j));
+          store(a + j, h);
+        }
+        for (int64_t o = 0; o < n2; ++o) dot[o] += h * load<V>(p.W2 + o * n1 + j);
       }
-      for (int64_t o = 0; o < n2; ++o) dot[o] += h * load<V>(p.W2 + o * n1 + j);
+      for (; j < n1; ++j) {
+        if (p.activate) a[j] = G::value(a[j] + p.b1[j]);
+        for (int64_t o = 0; o < n2; ++o) tail_dot[o] += a[j] * p.W2[o * n1 + j];
+      }
+      T* z = z_rows + (i - first) * n2;
+      for (int64_t o = 0; o < n2; ++o) {
+        T sum = p.b2[o] + tail_dot[o];
+        for (int l = 0; l < L; ++l) sum += dot[o][l];
+        z[o] = sum;
+      }
     }
-    for (; j < n1; ++j) {
-      if (p.activate) a[j] = G::value(a[j] + p.b1[j]);
-      for (int64_t o = 0; o < n2; ++o) tail_dot[o] += a[j] * p.W2[o * n1 + j];
-    }
-    for (int64_t o = 0; o < n2; ++o) {
-      T z = p.b2[o] + tail_dot[o];
-      for (int l = 0; l < L; ++l) z += dot[o][l];
-      cost += static_cast<double>(cost_term(Math<T>::logit(z), z, p.Y[i * n2 + o]));
-      if (p.Z2 != nullptr) p.Z2[i * n2 + o] = z;
-    }
+    cost += cost_sum_flat(z_rows, p.Y + first * n2, (last - first) * n2);
   }
   *cost_out += cost;
 }
@@ -106,15 +142,16 @@ void delta_rows_for(const DeltaRows<T>& p, int64_t begin, int64_t end, double* s
   T* dW2 = part.data();
   T* db1 = dW2 + n2 * n1;
   T* db2 = db1 + n1;
-  T d2[MaxN2];
-  for (int64_t i = begin; i < end; ++i) {
-    for (int64_t o = 0; o < n2; ++o) {  // dZ2 = A2 - Y
-      const int64_t k = i * n2 + o;
-      d2[o] = Math<T>::logit(p.Z2[k]).logistic - p.Y[k];
-      db2[o] += d2[o];
-      if (p.dZ2 != nullptr) p.dZ2[k] = d2[o];
-    }
-    if (p.dW2 || p.dZ1 != nullptr) {
+  T block[kRowsPerFlush * MaxN2];  // dZ2 of the current rows, when not kept in p.dZ2
+  for (int64_t first = begin; first < end; first += kRowsPerFlush) {
+    const int64_t last = std::min(end, first + kRowsPerFlush);
+    // dZ2 = A2 - Y for all the rows at once, then the rows one by one.
+    T* dZ2_rows = p.dZ2 != nullptr ? p.dZ2 + first * n2 : block;
+    output_delta_flat(p.Z2 + first * n2, p.Y + first * n2, dZ2_rows, (last - first) * n2);
+    for (int64_t i = first; i < last; ++i) {
+      const T* d2 = dZ2_rows + (i - first) * n2;
+      for (int64_t o = 0; o < n2; ++o) db2[o] += d2[o];
+      if (!p.dW2 && p.dZ1 == nullptr) continue;
       // dW2 += dZ2^T A1, and dZ1 = (dZ2 W2) * g1'(A1), in one sweep along the row.
       const T* a = p.A1 + i * n1;
       T* d = p.dZ1 != nullptr ? p.dZ1 + i * n1 : nullptr;
@@ -144,15 +181,37 @@ void delta_rows_for(const DeltaRows<T>& p, int64_t begin, int64_t end, double* s
         db1[j] += d[j];
       }
     }
-    if ((i - begin + 1) % kRowsPerFlush == 0 || i + 1 == end) {
-      if (p.dW2) {
-        for (int64_t k = 0; k < n2 * n1; ++k) dW2_sum[k] += dW2[k];
-      }
-      if (p.dZ1 != nullptr) {
-        for (int64_t k = 0; k < n1; ++k) db1_sum[k] += db1[k];
-      }
-      for (int64_t o = 0; o < n2; ++o) db2_sum[o] += db2[o];
-      std::fill(part.begin(), part.end(), T(0));
+    if (p.dW2) {
+      for (int64_t k = 0; k < n2 * n1; ++k) dW2_sum[k] += dW2[k];
+    }
+    if (p.dZ1 != nullptr) {
+      for (int64_t k = 0; k < n1; ++k) db1_sum[k] += db1[k];
+    }
+    for (int64_t o = 0; o < n2; ++o) db2_sum[o] += db2[o];
+    std::fill(part.begin(), part.end(), T(0));
+  }
+}
+
+template <typename T>
+void output_cost_rows(const T* Z2, const T* Y, int64_t n2, int64_t begin, int64_t end,
+                      double* cost) {
+  *cost += cost_sum_flat(Z2 + begin * n2, Y + begin * n2, (end - begin) * n2);
+}
+
+template <typename T>
+void output_delta_rows(const T* Z2, const T* Y, T* dZ2, int64_t n2, int64_t begin, int64_t end,
+                       double* db2_sums) {
+  std::vector<T> sum(n2, T(0));
+  for (int64_t first = begin; first < end; first += kRowsPerFlush) {
+    const int64_t last = std::min(end, first + kRowsPerFlush);
+    output_delta_flat(Z2 + first * n2, Y + first * n2, dZ2 + first * n2, (last - first) * n2);
+    for (int64_t i = first; i < last; ++i) {
+      const T* d = dZ2 + i * n2;
+      for (int64_t o = 0; o < n2; ++o) sum[o] += d[o];
+    }
+    for (int64_t o = 0; o < n2; ++o) {
+      db2_sums[o] += sum[o];
+      sum[o] = T(0);
     }
   }
 }
@@ -198,7 +257,9 @@ void hidden_delta_rows(const T* A1, const T* product, T* dZ1, int64_t n1, int64_
   template void delta_rows<T>(const DeltaRows<T>&, int64_t, int64_t, double*);                \
   template void bias_activation_rows<T>(T*, const T*, int64_t, int64_t, int64_t, Activation); \
   template void hidden_delta_rows<T>(const T*, const T*, T*, int64_t, int64_t, int64_t,       \
-                                     Activation, double*);
+                                     Activation, double*);                                    \
+  template void output_cost_rows<T>(const T*, const T*, int64_t, int64_t, int64_t, double*);  \
+  template void output_delta_rows<T>(const T*, const T*, T*, int64_t, int64_t, int64_t, double*);
 TWOLAYER_INSTANTIATE_ROWS(float)
 TWOLAYER_INSTANTIATE_ROWS(double)
 #undef TWOLAYER_INSTANTIATE_ROWS

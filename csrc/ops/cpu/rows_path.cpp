@@ -23,36 +23,6 @@ namespace {
 template <typename T>
 constexpr bool kActivateInPass = std::is_same_v<T, float>;
 
-// Sum over all examples and outputs of softplus(Z2) - Y Z2: the cost times m.
-template <typename T>
-double cost_times_m(const T* Z2, const T* Y, int64_t m, int64_t n2) {
-  const int64_t chunks = row_chunk_count(m);
-  std::vector<double> partial(chunks, 0.0);
-  for_each_row_chunk(m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
-    double sum = 0.0;
-    for (int64_t k = begin * n2; k < end * n2; ++k) {
-      sum += cost_term(Math<T>::logit(Z2[k]), Z2[k], Y[k]);
-    }
-    partial[c] = sum;
-  });
-  double total = 0.0;
-  for (double p : partial) total += p;
-  return total;
-}
-
-// dZ2 = A2 - Y from the cache's Z2, with the chunks' column sums of dZ2 (db2 before the 1/m).
-template <typename T>
-void output_delta(const T* Z2, const T* Y, T* dZ2, int64_t m, int64_t n2, std::vector<double>& sums,
-                  int64_t chunks) {
-  for_each_row_chunk(m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
-    double* db2 = sums.data() + c * n2;
-    for (int64_t k = begin * n2; k < end * n2; ++k) {
-      dZ2[k] = Math<T>::logit(Z2[k]).logistic - Y[k];
-      db2[k % n2] += dZ2[k];
-    }
-  });
-}
-
 template <typename T>
 CostAndCache forward_for(const NetworkInputs& in, const at::Tensor& A1, bool keep_Z2) {
   const NetworkShape& s = in.shape;
@@ -98,8 +68,14 @@ CostAndCache forward_for(const NetworkInputs& in, const at::Tensor& A1, bool kee
     });
   }
   at::Tensor Z2 = at::addmm(in.b2, out.A1, in.W2.t());
-  *out.J.data_ptr<T>() =
-      static_cast<T>(cost_times_m(Z2.data_ptr<T>(), in.Y.data_ptr<T>(), s.m, s.n2) * inv_m);
+  const int64_t chunks = row_chunk_count(s.m);
+  std::vector<double> costs(chunks, 0.0);
+  for_each_row_chunk(s.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
+    output_cost_rows(Z2.data_ptr<T>(), in.Y.data_ptr<T>(), s.n2, begin, end, &costs[c]);
+  });
+  double cost = 0.0;
+  for (double c : costs) cost += c;
+  *out.J.data_ptr<T>() = static_cast<T>(cost * inv_m);
   if (keep_Z2) out.Z2 = std::move(Z2);
   return out;
 }
@@ -147,12 +123,17 @@ Gradients backward_for(const BackwardInputs& in, GradientMask want, const at::Te
     // Many outputs: the output layer's products by BLAS, then the hidden delta.
     const at::Tensor dZ2 = new_cpu_tensor({s.m, s.n2}, in.X.options());
     std::vector<double> db2_sums(chunks * s.n2, 0.0);
-    output_delta(Z2.data_ptr<T>(), in.Y.data_ptr<T>(), dZ2.data_ptr<T>(), s.m, s.n2, db2_sums,
-                 chunks);
+    for_each_row_chunk(s.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
+      output_delta_rows(Z2.data_ptr<T>(), in.Y.data_ptr<T>(), dZ2.data_ptr<T>(), s.n2, begin, end,
+                        db2_sums.data() + c * s.n2);
+    });
     if (want.b2) store_sums(db2_sums, chunks, s.n2, 0, s.n2, scale, d.b2.data_ptr<T>());
     if (want.W2) at::addmm_out(d.W2, d.W2, dZ2.t(), A1, 0, scale);
     if (want.hidden()) {
-      const at::Tensor product = at::mm(dZ2, in.W2);
+      // dZ2 W2 goes where dZ1 will be, and becomes dZ1 in place, unless that is A1's memory.
+      at::Tensor hidden = dZ1;
+      const at::Tensor product =
+          overwrites_A1 ? at::mm(dZ2, in.W2) : at::mm_out(hidden, dZ2, in.W2);
       std::vector<double> db1_sums(chunks * s.n1, 0.0);
       for_each_row_chunk(s.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
         hidden_delta_rows(A1.data_ptr<T>(), product.data_ptr<T>(), dZ1_rows, s.n1, begin, end,

@@ -39,6 +39,12 @@ void delta_rows(const DeltaRows<T>& p, int64_t begin, int64_t end, double* sums)
 template <typename T>
 void hidden_delta_rows(const T* A1, const T* product, T* dZ1, int64_t n1, int64_t begin,
                        int64_t end, Activation activation, double* db1_sums);
+template <typename T>
+void output_cost_rows(const T* Z2, const T* Y, int64_t n2, int64_t begin, int64_t end,
+                      double* cost);
+template <typename T>
+void output_delta_rows(const T* Z2, const T* Y, T* dZ2, int64_t n2, int64_t begin, int64_t end,
+                       double* db2_sums);
 }  // namespace avx2
 #endif
 
@@ -110,6 +116,18 @@ void hidden_delta_rows(const T* A1, const T* product, T* dZ1, int64_t n1, int64_
   TWOLAYER_DISPATCH(hidden_delta_rows<T>, A1, product, dZ1, n1, begin, end, activation, db1_sums);
 }
 
+template <typename T>
+void output_cost_rows(const T* Z2, const T* Y, int64_t n2, int64_t begin, int64_t end,
+                      double* cost) {
+  TWOLAYER_DISPATCH(output_cost_rows<T>, Z2, Y, n2, begin, end, cost);
+}
+
+template <typename T>
+void output_delta_rows(const T* Z2, const T* Y, T* dZ2, int64_t n2, int64_t begin, int64_t end,
+                       double* db2_sums) {
+  TWOLAYER_DISPATCH(output_delta_rows<T>, Z2, Y, dZ2, n2, begin, end, db2_sums);
+}
+
 #undef TWOLAYER_DISPATCH
 
 const char* vector_kernels_version() { return run_avx2() ? "avx2" : "baseline"; }
@@ -120,7 +138,9 @@ const char* vector_kernels_version() { return run_avx2() ? "avx2" : "baseline"; 
   template void output_rows<T>(const OutputRows<T>&, int64_t, int64_t, double*);                  \
   template void delta_rows<T>(const DeltaRows<T>&, int64_t, int64_t, double*);                    \
   template void hidden_delta_rows<T>(const T*, const T*, T*, int64_t, int64_t, int64_t,           \
-                                     Activation, double*);
+                                     Activation, double*);                                        \
+  template void output_cost_rows<T>(const T*, const T*, int64_t, int64_t, int64_t, double*);      \
+  template void output_delta_rows<T>(const T*, const T*, T*, int64_t, int64_t, int64_t, double*);
 TWOLAYER_INSTANTIATE(float)
 TWOLAYER_INSTANTIATE(double)
 #undef TWOLAYER_INSTANTIATE
