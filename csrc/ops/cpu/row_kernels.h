@@ -47,7 +47,6 @@ struct DeltaRows {
   const T* Z2;  // m x n2
   const T* Y;   // m x n2
   const T* W2;  // n2 x n1
-  T* dZ2;       // if not null: dZ2 (m x n2)
   T* dZ1;       // if not null: dZ1 (m x n1); may be A1 itself, which it then overwrites
   int64_t n1, n2;
   Activation activation;

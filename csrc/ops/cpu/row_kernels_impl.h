@@ -142,11 +142,10 @@ void delta_rows_for(const DeltaRows<T>& p, int64_t begin, int64_t end, double* s
   T* dW2 = part.data();
   T* db1 = dW2 + n2 * n1;
   T* db2 = db1 + n1;
-  T block[kRowsPerFlush * MaxN2];  // dZ2 of the current rows, when not kept in p.dZ2
+  T dZ2_rows[kRowsPerFlush * MaxN2];  // dZ2 of the current rows
   for (int64_t first = begin; first < end; first += kRowsPerFlush) {
     const int64_t last = std::min(end, first + kRowsPerFlush);
     // dZ2 = A2 - Y for all the rows at once, then the rows one by one.
-    T* dZ2_rows = p.dZ2 != nullptr ? p.dZ2 + first * n2 : block;
     output_delta_flat(p.Z2 + first * n2, p.Y + first * n2, dZ2_rows, (last - first) * n2);
     for (int64_t i = first; i < last; ++i) {
       const T* d2 = dZ2_rows + (i - first) * n2;
@@ -220,8 +219,6 @@ template <typename T>
 void output_rows(const OutputRows<T>& p, int64_t begin, int64_t end, double* cost) {
   visit_activation(p.activation, [&](auto tag) {
     using G = FunctorFor<decltype(tag)>;
-    if (p.n2 <= kRowsDW2MaxOutputs)
-      return output_rows_for<T, G, kRowsDW2MaxOutputs>(p, begin, end, cost);
     output_rows_for<T, G, kRowsMaxOutputs>(p, begin, end, cost);
   });
 }
@@ -230,8 +227,6 @@ template <typename T>
 void delta_rows(const DeltaRows<T>& p, int64_t begin, int64_t end, double* sums) {
   visit_activation(p.activation, [&](auto tag) {
     using G = FunctorFor<decltype(tag)>;
-    if (p.n2 <= kRowsDW2MaxOutputs)
-      return delta_rows_for<T, G, kRowsDW2MaxOutputs>(p, begin, end, sums);
     delta_rows_for<T, G, kRowsMaxOutputs>(p, begin, end, sums);
   });
 }

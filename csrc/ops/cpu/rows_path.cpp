@@ -90,24 +90,18 @@ Gradients backward_for(const BackwardInputs& in, GradientMask want, const at::Te
   const at::Tensor A1 = in.A1.contiguous(), Z2 = in.Z2.contiguous();
   const int64_t chunks = row_chunk_count(s.m);
   T* dZ1_rows = want.hidden() ? dZ1.data_ptr<T>() : nullptr;
-  const bool dW2_in_pass = s.n2 <= kRowsDW2MaxOutputs;
-  // dW2 by BLAS reads A1 after the pass: not when that pass has written dZ1 over it.
-  const bool overwrites_A1 = dZ1_rows == A1.data_ptr<T>();
-  if (s.n2 <= kRowsMaxOutputs && (dW2_in_pass || !want.W2 || !overwrites_A1)) {
-    // One pass: dZ2, db2, dW2 (or dZ2 kept for BLAS), dZ1, db1.
-    const at::Tensor dZ2 =
-        !dW2_in_pass && want.W2 ? new_cpu_tensor({s.m, s.n2}, in.X.options()) : at::Tensor();
+  if (s.n2 <= kRowsMaxOutputs) {
+    // One pass: dZ2, db2, dW2, dZ1, db1.
     DeltaRows<T> p{};
     p.A1 = A1.data_ptr<T>();
     p.Z2 = Z2.data_ptr<T>();
     p.Y = in.Y.data_ptr<T>();
     p.W2 = in.W2.data_ptr<T>();
-    p.dZ2 = dZ2.defined() ? dZ2.data_ptr<T>() : nullptr;
     p.dZ1 = dZ1_rows;
     p.n1 = s.n1;
     p.n2 = s.n2;
     p.activation = in.activation;
-    p.dW2 = dW2_in_pass && want.W2;
+    p.dW2 = want.W2;
     const int64_t width = delta_rows_sums_size(s.n1, s.n2);
     std::vector<double> sums(chunks * width, 0.0);
     for_each_row_chunk(s.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
@@ -117,8 +111,6 @@ Gradients backward_for(const BackwardInputs& in, GradientMask want, const at::Te
     if (want.b2) store_sums(sums, chunks, width, db2, s.n2, scale, d.b2.data_ptr<T>());
     if (p.dW2) store_sums(sums, chunks, width, dW2, s.n2 * s.n1, scale, d.W2.data_ptr<T>());
     if (want.b1) store_sums(sums, chunks, width, db1, s.n1, scale, d.b1.data_ptr<T>());
-    // beta = 0: the uninitialised outputs are not read; alpha carries grad_J (1/m).
-    if (dZ2.defined()) at::addmm_out(d.W2, d.W2, dZ2.t(), A1, 0, scale);
   } else {
     // Many outputs: the output layer's products by BLAS, then the hidden delta.
     const at::Tensor dZ2 = new_cpu_tensor({s.m, s.n2}, in.X.options());
@@ -128,9 +120,12 @@ Gradients backward_for(const BackwardInputs& in, GradientMask want, const at::Te
                         db2_sums.data() + c * s.n2);
     });
     if (want.b2) store_sums(db2_sums, chunks, s.n2, 0, s.n2, scale, d.b2.data_ptr<T>());
+    // beta = 0: the uninitialised outputs are not read; alpha carries grad_J (1/m).
     if (want.W2) at::addmm_out(d.W2, d.W2, dZ2.t(), A1, 0, scale);
     if (want.hidden()) {
-      // dZ2 W2 goes where dZ1 will be, and becomes dZ1 in place, unless that is A1's memory.
+      // dZ2 W2 goes where dZ1 will be, and becomes dZ1 in place, unless that is A1's memory
+      // (fit_ writes dZ1 over the cache it no longer needs).
+      const bool overwrites_A1 = dZ1_rows == A1.data_ptr<T>();
       at::Tensor hidden = dZ1;
       const at::Tensor product =
           overwrites_A1 ? at::mm(dZ2, in.W2) : at::mm_out(hidden, dZ2, in.W2);
