@@ -1,20 +1,20 @@
 #!/usr/bin/env python3
 """The Python benchmark suite of twolayer (issue 3): the forward+backward step against eager
 autograd, TorchScript, the lecture's NumPy code and the bare matrix products; the bytes saved for
-backward; and gradient descent with fit_ against Python loops. Every thread setting runs in its
-own process, because OpenBLAS fixes its thread count when it is loaded.
+backward; and gradient descent with fit_ against Python loops; then how each peer scales with
+threads, and (not with --quick) the shape sweep of issue 13 (sweep.py). Every thread setting runs
+in its own process, because OpenBLAS fixes its thread count when it is loaded.
 
     python benchmarks/bench_step.py [--quick] [--json build/benchmarks/results.json]
-                                    [--threads default,2] [--shapes S,M,L,L10]
+                                    [--threads 1,2,nproc] [--shapes S,M,L,L10,B1M,R200K]
+                                    [--no-sweep | --sweep-cells FILTER]
 """
 import argparse
 import dataclasses
 import datetime
 import json
 import os
-import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -26,15 +26,20 @@ def parse_args(argv):
     p.add_argument("--quick", action="store_true",
                    help="smoke run: S and M only, a few repetitions, 1 000 fit iterations")
     p.add_argument("--json", default=DEFAULT_JSON, help="where to write the results (JSON)")
-    p.add_argument("--threads", default="1,2,default",
-                   help="comma-separated thread counts, one process each; 'default' is what torch "
-                        "picks by itself, 'env' leaves the thread variables as they are")
-    p.add_argument("--shapes", help="comma-separated subset of S, M, L, L10")
+    p.add_argument("--threads", default="1,2,nproc",
+                   help="comma-separated thread counts, one process each (repeats dropped); "
+                        "'nproc' is os.cpu_count(), 'default' is what torch picks by itself, "
+                        "'env' leaves the thread variables as they are")
+    p.add_argument("--shapes", help="comma-separated subset of S, M, L, L10, B1M, R200K")
     p.add_argument("--budget", type=float,
                    help="seconds of timed repetitions per case (default 1, or 0.05 with --quick)")
     p.add_argument("--null-op-library", metavar="SO",
                    help="libtwolayer_bench_null_op.so (benchmarks/null_op.cpp): times a custom "
                         "operator that computes nothing too, the floor of the S target")
+    p.add_argument("--no-sweep", action="store_true",
+                   help="skip the shape sweep (sweep.py) that a full run ends with")
+    p.add_argument("--sweep-cells", metavar="FILTER",
+                   help="only these cells of the sweep (sweep.py --cells)")
     p.add_argument("--worker", metavar="SETTING_JSON", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -126,7 +131,13 @@ def run_worker(args, setting):
 
 # ---- the driver ----
 
+def _threads(n):
+    return f"{n} thread{'s' if n != 1 else ''}"
+
+
 def resolve_settings(spec, defaults):
+    """The thread settings of --threads, in its order, each count once (the first token that
+    gives it names it): with the default 1,2,nproc a 2-core machine runs 1 and 2 threads."""
     settings, seen = [], set()
     for token in spec.split(","):
         token = token.strip()
@@ -134,14 +145,37 @@ def resolve_settings(spec, defaults):
             setting = {"label": "inherited environment", "threads": None}
         elif token == "default":
             n = defaults["torch"]
-            setting = {"label": f"default ({n} thread{'s' if n != 1 else ''})", "threads": n}
+            setting = {"label": f"default ({_threads(n)})", "threads": n}
+        elif token == "nproc":
+            n = os.cpu_count() or 1
+            setting = {"label": f"nproc ({_threads(n)})", "threads": n}
         else:
             n = int(token)
-            setting = {"label": f"{n} thread{'s' if n != 1 else ''}", "threads": n}
+            setting = {"label": _threads(n), "threads": n}
         if setting["threads"] not in seen:
             seen.add(setting["threads"])
             settings.append(setting)
     return settings
+
+
+def scaling(settings):
+    """Each shape's and peer's median at each thread count, and the speed-up t(1)/t(N) for
+    every N > 1 (where the run has 1 thread). JSON keys are the counts as strings."""
+    counted = [s for s in settings if s["threads"] is not None]
+    counts = sorted({s["threads"] for s in counted})
+    shapes = {}
+    for setting in counted:
+        for name, case in setting["step"].items():
+            for peer, t in case["peers"].items():
+                entry = shapes.setdefault(name, {}).setdefault(peer, {"median_us": {}})
+                entry["median_us"][str(setting["threads"])] = t["median_us"]
+    for peers in shapes.values():
+        for entry in peers.values():
+            med = entry["median_us"]
+            entry["speedup"] = {str(n): med["1"] / med[str(n)] for n in counts
+                                if n != 1 and "1" in med and str(n) in med}
+    return {"threads": counts, "shapes": shapes,
+            "left_out": [s["label"] for s in settings if s["threads"] is None]}
 
 
 def main(argv=None):
@@ -159,6 +193,7 @@ def main(argv=None):
     import machine
     import report
     import saved_bytes
+    import sweep
 
     shapes = selected_shapes(args)
     defaults = machine.default_threads()
@@ -179,26 +214,35 @@ def main(argv=None):
         "saved_bytes": saved, "settings": [],
     }
     for setting in resolve_settings(args.threads, defaults):
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-            json.dump(setting, f)
-        try:
-            cmd = [sys.executable, os.path.abspath(__file__), "--worker", f.name]
-            cmd += ["--quick"] if args.quick else []
-            cmd += ["--shapes", ",".join(shapes)]
-            cmd += ["--budget", str(args.budget)] if args.budget is not None else []
-            cmd += ["--null-op-library", args.null_op_library] if args.null_op_library else []
-            if subprocess.run(cmd, env=machine.thread_env(setting["threads"])).returncode:
-                sys.exit(f"bench_step: the run at {setting['label']} failed")
-            with open(f.name) as done:
-                results["settings"].append(json.load(done))
-        finally:
-            os.unlink(f.name)
+        cmd = [os.path.abspath(__file__), "--worker", machine.JSON_ARG]
+        cmd += ["--quick"] if args.quick else []
+        cmd += ["--shapes", ",".join(shapes)]
+        cmd += ["--budget", str(args.budget)] if args.budget is not None else []
+        cmd += ["--null-op-library", args.null_op_library] if args.null_op_library else []
+        rc, done = machine.run_python(cmd, setting["threads"], payload=setting)
+        if rc:
+            sys.exit(f"bench_step: the run at {setting['label']} failed")
+        results["settings"].append(done)
+
+    results["scaling"] = scaling(results["settings"])
+    print(report.scaling(results["scaling"]), flush=True)
+
+    failed = None
+    if not args.quick and not args.no_sweep:
+        progress(f"the shape sweep, {sweep.THREADS} thread")
+        cmd = [os.path.join(HERE, "sweep.py"), "--json", machine.JSON_ARG, "--in-suite"]
+        cmd += ["--cells", args.sweep_cells] if args.sweep_cells else []
+        rc, results["sweep"] = machine.run_python(cmd, sweep.THREADS)
+        if rc:
+            failed = "bench_step: the shape sweep failed (its message above says why)"
 
     print(report.targets(results), flush=True)
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump(results, f, indent=1)
     print(f"\nresults: {args.json}")
+    if failed:
+        sys.exit(failed)
     return 0
 
 

@@ -18,8 +18,21 @@ SHAPES = {
     "M": (4096, 64, 256, 1),
     "L": (8192, 784, 1024, 1),
     "L10": (8192, 784, 1024, 10),
+    # Issue 13's scaling shapes: a million examples through the lecture's tiny net, where the
+    # elementwise work and the passes over memory dominate, and a mid-size net of 200 000.
+    "B1M": (1_000_000, 2, 4, 1),
+    "R200K": (200_000, 16, 32, 1),
 }
 QUICK_SHAPES = ("S", "M")
+# What a shape's name stands for, for the tables' legend.
+SHAPE_LEGEND = {
+    "S": "the lecture's planar problem",
+    "M": "a medium net",
+    "L": "an MNIST-sized net",
+    "L10": "L with 10 outputs",
+    "B1M": "a big batch (1M rows) through a small net",
+    "R200K": "200K rows through a mid-size net",
+}
 
 ACTIVATION = "tanh"
 
@@ -156,6 +169,31 @@ def reference_loss(X, Y, W1, b1, W2, b2):
     return F.binary_cross_entropy_with_logits(Z2, Y, reduction="sum") / m
 
 
+# The hidden activations twolayer offers, as PyTorch ops. leaky_relu's negative slope is
+# F.leaky_relu's default 0.01, which is twolayer's too (kLeakyReluSlope in csrc/math/activation.h).
+ACTIVATION_FUNCTIONS = {
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "sigmoid": torch.sigmoid,
+    "leaky_relu": F.leaky_relu,
+}
+
+
+def reference_loss_for(activation):
+    """reference_loss with another hidden activation: what autograd differentiates in the sweep."""
+    if activation == ACTIVATION:
+        return reference_loss
+    g = ACTIVATION_FUNCTIONS[activation]
+
+    def loss(X, Y, W1, b1, W2, b2):
+        m = X.shape[0]
+        A1 = g(F.linear(X, W1, b1))
+        Z2 = F.linear(A1, W2, b2)
+        return F.binary_cross_entropy_with_logits(Z2, Y, reduction="sum") / m
+
+    return loss
+
+
 _scripted_reference = None
 
 
@@ -168,6 +206,16 @@ def scripted_reference_loss():
 
 def twolayer_loss(X, Y, W1, b1, W2, b2):
     return torch.ops.twolayer.loss(X, Y, W1, b1, W2, b2, ACTIVATION)
+
+
+def twolayer_loss_for(activation):
+    if activation == ACTIVATION:
+        return twolayer_loss
+
+    def loss(X, Y, W1, b1, W2, b2):
+        return torch.ops.twolayer.loss(X, Y, W1, b1, W2, b2, activation)
+
+    return loss
 
 
 # ---- the lecture's NumPy code: examples as columns, X (n0, m), Y (n2, m), b (n, 1) ----

@@ -5,6 +5,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 
 # OpenBLAS reads these when it is loaded (torch and numpy share Debian's libopenblas), so a
 # thread count can only be chosen for a fresh process.
@@ -18,6 +19,39 @@ def thread_env(threads):
         for var in THREAD_ENV_VARS:
             env[var] = str(threads)
     return env
+
+
+def threads_fixed_at(threads):
+    """Whether this process started with every thread variable at `threads`: only then has its
+    OpenBLAS the count (it reads them once, when it loads)."""
+    return all(os.environ.get(var) == str(threads) for var in THREAD_ENV_VARS)
+
+
+JSON_ARG = "{json}"
+
+
+def run_python(argv, threads, payload=None):
+    """Runs this Python on argv in a fresh process at `threads` threads (None: as inherited),
+    the one way to choose OpenBLAS's count. An argument JSON_ARG in argv becomes the path of a
+    temporary file holding `payload` (JSON) on the way in and what the child wrote there on the
+    way out. Returns (exit status, the file's JSON or None); the child's output passes through."""
+    path = None
+    if JSON_ARG in argv:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            if payload is not None:
+                json.dump(payload, f)
+        path = f.name
+        argv = [path if a == JSON_ARG else a for a in argv]
+    try:
+        rc = subprocess.run([sys.executable] + list(argv), env=thread_env(threads)).returncode
+        data = None
+        if path is not None and rc == 0:
+            with open(path) as f:
+                data = json.load(f)
+        return rc, data
+    finally:
+        if path is not None:
+            os.unlink(path)
 
 
 def default_threads(python=sys.executable):

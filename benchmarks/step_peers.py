@@ -1,12 +1,13 @@
 """The peers of the forward+backward step: each is a zero-argument callable doing one full step
 (cost J and the four parameter gradients) on one problem, built outside the timed region."""
+import math
 import os
 
 import numpy as np
 import torch
 
-from common import (numpy_step, reference_loss, scripted_reference_loss, to_lecture_layout,
-                    twolayer_loss)
+from common import (ACTIVATION, numpy_step, reference_loss, reference_loss_for,
+                    scripted_reference_loss, to_lecture_layout, twolayer_loss_for)
 
 # torch.compile (inductor) of the eager network is a peer where the torch at hand has it (2.x).
 HAS_COMPILE = int(torch.__version__.split(".")[0]) >= 2 and hasattr(torch, "compile")
@@ -45,6 +46,9 @@ def _null_loss(X, Y, W1, b1, W2, b2):
 
 # float32 results of differently ordered sums over up to 8192 x 784 terms
 CHECK_RTOL = 2e-3
+# The same bound per dtype, for the sweep's float64 cells: float64 sums of the same lengths
+# disagree by orders of magnitude less.
+CHECK_RTOL_BY_DTYPE = {torch.float32: CHECK_RTOL, torch.float64: 1e-8}
 
 
 def _autograd_step(loss_fn, X, Y, params):
@@ -80,20 +84,22 @@ def _numpy_step(X, Y, params):
 
 
 def _mm_floor_step(X, params, preallocated):
-    """The five products of a step, on operands of the step's shapes and layouts: forward
-    X·W1ᵀ and A1·W2ᵀ, backward dZ2ᵀ·A1 (dW2), dZ2·W2 (dA1) and dZ1ᵀ·X (dW1)."""
+    """The five products of a step, on operands of the step's shapes, layouts and dtype (X's):
+    forward X·W1ᵀ and A1·W2ᵀ, backward dZ2ᵀ·A1 (dW2), dZ2·W2 (dA1) and dZ1ᵀ·X (dW1)."""
     W1, _, W2, _ = (p.detach() for p in params)
     m, n0 = X.shape
     n1, n2 = W1.shape[0], W2.shape[0]
+    dtype = X.dtype
     g = torch.Generator().manual_seed(1)
-    A1 = torch.rand(m, n1, generator=g) * 2 - 1
-    dZ2 = torch.rand(m, n2, generator=g) - 0.5
-    dZ1 = torch.rand(m, n1, generator=g) - 0.5
+    A1 = torch.rand(m, n1, generator=g, dtype=dtype) * 2 - 1
+    dZ2 = torch.rand(m, n2, generator=g, dtype=dtype) - 0.5
+    dZ1 = torch.rand(m, n1, generator=g, dtype=dtype) - 0.5
     # The transposed views are made once: the floor is the products alone.
     W1t, W2t, dZ2t, dZ1t = W1.t(), W2.t(), dZ2.t(), dZ1.t()
     if preallocated:
-        Z1, Z2 = torch.empty(m, n1), torch.empty(m, n2)
-        dW2, dA1, dW1 = torch.empty(n2, n1), torch.empty(m, n1), torch.empty(n1, n0)
+        Z1, Z2 = torch.empty(m, n1, dtype=dtype), torch.empty(m, n2, dtype=dtype)
+        dW2 = torch.empty(n2, n1, dtype=dtype)
+        dA1, dW1 = torch.empty(m, n1, dtype=dtype), torch.empty(n1, n0, dtype=dtype)
 
         def step():
             torch.mm(X, W1t, out=Z1)
@@ -111,14 +117,17 @@ def _mm_floor_step(X, params, preallocated):
     return step, None
 
 
-def build(peer, X, Y, params):
+def build(peer, X, Y, params, activation=ACTIVATION):
     """(step, result): step() does one step; result() returns (J, [dW1, db1, dW2, db2]) in
     the batch-first layout for the cross-check, or is None for the floor and the null operator,
-    which compute no step."""
+    which compute no step. `activation` is the hidden one of twolayer and eager (the sweep's
+    cells); compile, jit and numpy are the suite's tanh network only."""
     if peer == "twolayer":
-        return _autograd_step(twolayer_loss, X, Y, params)
+        return _autograd_step(twolayer_loss_for(activation), X, Y, params)
     if peer == "eager":
-        return _autograd_step(reference_loss, X, Y, params)
+        return _autograd_step(reference_loss_for(activation), X, Y, params)
+    if activation != ACTIVATION and peer not in ("mm_floor_out", "mm_floor_alloc"):
+        raise ValueError(f"peer {peer!r} has only the {ACTIVATION} network")
     if peer == "compile":
         # Compiled for this shape on the first call, which the cross-check makes before timing.
         return _autograd_step(torch.compile(reference_loss), X, Y, params)
@@ -139,8 +148,9 @@ def relative_error(result, reference):
     """The largest error of J and of every gradient, each relative to the largest entry of the
     reference (a gradient entry near 0 would make an entrywise relative error meaningless)."""
     (J, grads), (J_ref, grads_ref) = result, reference
-    worst = abs(J - J_ref) / max(abs(J_ref), 1e-12)
+    errors = [abs(J - J_ref) / max(abs(J_ref), 1e-12)]
     for g, r in zip(grads, grads_ref):
         scale = max(r.abs().max().item(), 1e-12)
-        worst = max(worst, (g.to(r.dtype) - r).abs().max().item() / scale)
-    return worst
+        errors.append((g.to(r.dtype) - r).abs().max().item() / scale)
+    # max() passes over a NaN (every comparison with it is false): a NaN is the largest error.
+    return math.inf if any(math.isnan(e) for e in errors) else max(errors)

@@ -2,15 +2,17 @@
 # The benchmark suite (issue 3) in one command:
 #
 #   bash scripts/bench.sh            # the full suite, several minutes
-#   bash scripts/bench.sh --quick    # a smoke run: S and M only, few repetitions
+#   bash scripts/bench.sh --quick    # a smoke run: S and M only, few repetitions, no sweep
 #   bash scripts/bench.sh --torch2   # the same in the PyTorch 2.x root (torch.compile a peer)
 #
 # Builds the Python package and the C++ tree (-DTWOLAYER_BUILD_BENCHMARKS=ON), then runs, at
-# 1 and 2 threads (and torch's default where it differs), benchmarks/bench_step.py (the step against eager
-# autograd, TorchScript, NumPy and the bare matrix products; bytes saved for backward; gradient
-# descent with fit_) and the C++ Google Benchmark twolayer_bench_step, and prints their tables.
-# JSON goes to build/benchmarks/: results.json (Python), cpp_results.json (C++ medians and
-# ratios) and cpp_threads<N>.json (Google Benchmark's own output).
+# 1 and 2 threads (and os.cpu_count() where it is more), benchmarks/bench_step.py (the step
+# against eager autograd, TorchScript, NumPy and the bare matrix products; bytes saved for
+# backward; gradient descent with fit_; how each scales with threads; and, not with --quick,
+# the shape sweep of issue 13 at 1 thread, benchmarks/sweep.py) and the C++ Google Benchmark
+# twolayer_bench_step, and prints their tables. JSON goes to build/benchmarks/: results.json
+# (Python, the sweep under "sweep"), cpp_results.json (C++ medians and ratios) and
+# cpp_threads<N>.json (Google Benchmark's own output).
 source "$(dirname "$0")/common.sh"
 
 quick=()

@@ -1,0 +1,171 @@
+"""The benchmark suite's own logic (benchmarks/, issue 13): the sweep's cells, its target rule
+and summary, the thread settings bench_step resolves, and one tiny timed sweep of two cells.
+
+benchmarks/ is a directory of scripts, not a package: it goes on sys.path, as bench_step.py puts
+itself there. Where it cannot be imported (an installed package tested without the source tree)
+the tests skip. The expected values here are written out by hand, not taken from the code under
+test.
+"""
+import itertools
+import json
+import os
+import sys
+
+import pytest
+
+BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "benchmarks")
+if not os.path.isdir(BENCHMARKS):
+    pytest.skip("no benchmarks/ next to the tests", allow_module_level=True)
+sys.path.insert(0, BENCHMARKS)
+try:
+    import bench_step
+    import sweep
+except ImportError as e:  # pragma: no cover - depends on the checkout
+    pytest.skip(f"benchmarks/ cannot be imported: {e}", allow_module_level=True)
+
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
+N2 = (1, 4, 5, 16, 17, 32)
+GRID = set(itertools.product((1000, 20000), (2, 32, 300), (4, 64, 512), N2, ACTIVATIONS,
+                             ("float32", "float64")))
+# The issue's table of fixed cells, spelled out.
+FIXED = ([(20000, 32, 64, n2, act, "float32") for act in ACTIVATIONS for n2 in N2]
+         + [(20000, 32, 64, n2, "tanh", "float64") for n2 in N2]
+         + [(1000, 2, 4, 1, "tanh", "float32"), (1000, 4, 16, 1, "tanh", "float32"),
+            (1000, 2, 16, 4, "tanh", "float32"), (1000, 2, 4, 20, "tanh", "float32"),
+            (1000, 2, 4, 20, "sigmoid", "float32"), (20000, 32, 4, 20, "leaky_relu", "float32")])
+
+
+# ---- the cells ----
+
+def test_cells_are_deterministic_and_distinct():
+    first, second = sweep.all_cells(), sweep.all_cells()
+    assert [tuple(c) for c in first] == [tuple(c) for c in second]
+    assert len(set(first)) == len(first)
+
+
+def test_drawn_cells_are_64_distinct_grid_cells():
+    drawn = [tuple(c) for c in sweep.drawn_cells()]
+    assert len(drawn) == 64
+    assert len(set(drawn)) == 64
+    assert set(drawn) <= GRID
+    # Every drawn cell is in the sweep, before the fixed ones.
+    assert [tuple(c) for c in sweep.all_cells()[:64]] == drawn
+
+
+def test_every_fixed_cell_is_in_the_sweep_once():
+    assert len(FIXED) == 36 and len(set(FIXED)) == 36
+    cells = [tuple(c) for c in sweep.all_cells()]
+    for cell in FIXED:
+        assert cells.count(cell) == 1, cell
+    drawn = {tuple(c) for c in sweep.drawn_cells()}
+    # Nothing else: the drawn cells plus the fixed ones not drawn.
+    assert len(cells) == 64 + len(set(FIXED) - drawn)
+    assert set(cells) == drawn | set(FIXED)
+
+
+def test_cell_filter_by_index_and_label():
+    cells = sweep.all_cells()
+    assert [i for i, _ in sweep.select(cells, "3,1")] == [1, 3]
+    hits = sweep.select(cells, "20000 32-64-17 sigmoid float32")
+    assert [tuple(c) for _, c in hits] == [(20000, 32, 64, 17, "sigmoid", "float32")]
+    with pytest.raises(SystemExit):
+        sweep.select(cells, "no such cell")
+    with pytest.raises(SystemExit):
+        sweep.select(cells, str(len(cells)))
+
+
+# ---- the target and the summary, on hand-made ratios ----
+
+def _result(name, ratio_eager, ratio_floor):
+    return {"label": name, "ratios": {"twolayer/eager": ratio_eager,
+                                      "twolayer/mm_floor": ratio_floor}}
+
+
+@pytest.mark.parametrize("ratio_eager, ratio_floor, met", [
+    (0.7, 3.0, True),     # eager's ratio decides
+    (0.8, 3.0, True),     # at the limit
+    (2.0, 1.0, True),     # the floor's ratio decides
+    (2.0, 1.05, True),
+    (0.81, 1.06, False),  # just above both
+    (1.5, 1.5, False),
+])
+def test_verdict(ratio_eager, ratio_floor, met):
+    assert sweep.meets_target(ratio_eager, ratio_floor) is met
+
+
+def test_summary_worst_decided_by_eager_ratio():
+    results = [_result("a", 0.7, 2.0),   # met (eager)
+               _result("b", 1.5, 1.0),   # met (floor)
+               _result("c", 0.9, 1.2),   # distances 1.125 (eager), 1.143 (floor): 1.125
+               _result("d", 1.2, 1.1)]   # 1.5, 1.048: 1.048
+    s = sweep.summarize(results)
+    assert s["cells"] == 4
+    assert s["met"] == 2
+    assert s["all_met"] is False
+    assert s["median_twolayer/eager"] == pytest.approx((0.9 + 1.2) / 2)
+    assert s["median_met"] is False
+    assert s["worst"]["label"] == "c"
+    assert s["worst"]["twolayer/eager"] == 0.9
+    assert s["worst"]["twolayer/mm_floor"] == 1.2
+    assert s["worst"]["distance"] == pytest.approx(1.125)
+
+
+def test_summary_worst_decided_by_floor_ratio():
+    results = [_result("e", 1.0, 1.3),   # 1.25, 1.238: 1.238
+               _result("f", 3.0, 1.2),   # 3.75, 1.143: 1.143
+               _result("g", 0.5, 9.0)]   # met (eager)
+    s = sweep.summarize(results)
+    assert s["worst"]["label"] == "e"
+    assert s["worst"]["distance"] == pytest.approx(1.3 / 1.05)
+    assert s["met"] == 1
+    assert s["median_twolayer/eager"] == pytest.approx(1.0)
+
+
+def test_summary_all_met():
+    s = sweep.summarize([_result("h", 0.5, 2.0), _result("i", 0.6, 1.0),
+                         _result("j", 0.9, 1.04)])
+    assert s["met"] == 3 and s["all_met"] is True
+    assert s["median_twolayer/eager"] == pytest.approx(0.6)
+    assert s["median_met"] is True
+    assert s["worst"]["label"] == "j"  # 1.125 vs 0.990: 0.990; h 0.625, i 0.75 (eager)
+
+
+# ---- the thread settings ----
+
+@pytest.mark.parametrize("cores, expected", [(1, [1, 2]), (2, [1, 2]), (4, [1, 2, 4]),
+                                             (16, [1, 2, 16])])
+def test_default_thread_settings(monkeypatch, cores, expected):
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    args = bench_step.parse_args([])
+    settings = bench_step.resolve_settings(args.threads, {"torch": 1, "blas": 1})
+    assert [s["threads"] for s in settings] == expected
+
+
+def test_thread_setting_tokens(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    settings = bench_step.resolve_settings("env,nproc,default,8,3", {"torch": 3, "blas": 8})
+    assert [s["threads"] for s in settings] == [None, 8, 3]
+    assert "nproc" in settings[1]["label"]
+
+
+# ---- a tiny timed sweep ----
+
+def test_measure_cell_smoke():
+    from common import TimingBudget
+    budget = TimingBudget(budget_s=0.01, min_reps=3, max_reps=30, warmup_s=0.0, min_warmup=1)
+    for cell in (sweep.Cell(1000, 2, 4, 20, "sigmoid", "float32"),
+                 sweep.Cell(1000, 2, 16, 5, "leaky_relu", "float64")):
+        result = json.loads(json.dumps(sweep.measure_cell(cell, budget, rounds=3)))
+        assert result["label"] == f"1000 2-{cell.n1}-{cell.n2} {cell.activation} {cell.dtype}"
+        assert result["check"]["passed"] is True
+        assert result["check"]["relative_error"] <= (2e-3 if cell.dtype == "float32" else 1e-8)
+        med = result["medians_us"]
+        assert set(med) == {"twolayer", "eager", "mm_floor"}
+        assert all(v > 0 for v in med.values())
+        assert all(result["peers"][p]["reps"] >= 3 for p in med)
+        assert result["ratios"]["twolayer/eager"] == pytest.approx(med["twolayer"] / med["eager"])
+        assert result["ratios"]["twolayer/mm_floor"] == pytest.approx(
+            med["twolayer"] / med["mm_floor"])
+        assert result["met"] == (result["ratios"]["twolayer/eager"] <= 0.8
+                                 or result["ratios"]["twolayer/mm_floor"] <= 1.05)
