@@ -10,6 +10,7 @@
 // scalars and vectors alike. Everything is always inlined: the vector code then takes the
 // instruction set of the function it is inlined into.
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -108,6 +109,17 @@ TWOLAYER_INLINE float with_sign_of(float magnitude, float sign) {
 }
 TWOLAYER_INLINE VFloat with_sign_of(VFloat magnitude, VFloat sign) {
   return (VFloat)(((VInt32)magnitude & 0x7fffffff) | ((VInt32)sign & (int32_t)0x80000000u));
+}
+TWOLAYER_INLINE double abs_of(double x) { return std::fabs(x); }
+TWOLAYER_INLINE VDouble abs_of(VDouble x) {
+  return (VDouble)((VInt64)x & INT64_C(0x7fffffffffffffff));
+}
+TWOLAYER_INLINE double with_sign_of(double magnitude, double sign) {
+  return std::copysign(magnitude, sign);
+}
+TWOLAYER_INLINE VDouble with_sign_of(VDouble magnitude, VDouble sign) {
+  return (VDouble)(((VInt64)magnitude & INT64_C(0x7fffffffffffffff)) |
+                   ((VInt64)sign & static_cast<int64_t>(UINT64_C(0x8000000000000000))));
 }
 
 // 2^k for integer-valued k in [-126, 127], built from the exponent bits.
