@@ -30,7 +30,7 @@ struct TanhFn {
 struct SigmoidFn {
   template <typename V>
   static TWOLAYER_INLINE V value(V z) {
-    return Math<V>::logit(z).logistic;
+    return Math<V>::logistic(z);
   }
   template <typename V>
   static TWOLAYER_INLINE V slope(V a) {

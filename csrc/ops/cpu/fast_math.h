@@ -228,13 +228,19 @@ TWOLAYER_INLINE Logit<V> logit_f64(V z) {
   return {logistic, softplus, softplus_of_minus};
 }
 
+// sigmoid(z) alone, for the hidden activation and dZ2 (the logit's log1p is not needed there).
+template <typename V>
+TWOLAYER_INLINE V logistic_from(V z, V e_minus_abs_z) {
+  return select(z >= splat<V>(0), splat<V>(1), e_minus_abs_z) / (splat<V>(1) + e_minus_abs_z);
+}
+
 // softplus(z) - y z, the cost of one logit z and label y (see Logit).
 template <typename V>
 TWOLAYER_INLINE V cost_term(const Logit<V>& out, V z, V y) {
   return (splat<V>(1.0f) - y) * z + out.softplus_of_minus;
 }
 
-// The functions of the fused loops by type: Math<V>::tanh(z), Math<V>::logit(z).
+// The functions of the fused loops by type: Math<V>::tanh(z), logit(z), logistic(z).
 template <typename V>
 struct Math;
 
@@ -242,24 +248,28 @@ template <>
 struct Math<float> {
   static TWOLAYER_INLINE float tanh(float x) { return fast_tanh(x); }
   static TWOLAYER_INLINE Logit<float> logit(float z) { return fast_logit(z); }
+  static TWOLAYER_INLINE float logistic(float z) { return logistic_from(z, fast_exp(-abs_of(z))); }
 };
 
 template <>
 struct Math<VFloat> {
   static TWOLAYER_INLINE VFloat tanh(VFloat x) { return fast_tanh(x); }
   static TWOLAYER_INLINE Logit<VFloat> logit(VFloat z) { return fast_logit(z); }
+  static TWOLAYER_INLINE VFloat logistic(VFloat z) { return logistic_from(z, fast_exp(-abs_of(z))); }
 };
 
 template <>
 struct Math<double> {
   static TWOLAYER_INLINE double tanh(double x) { return tanh_f64(x); }
   static TWOLAYER_INLINE Logit<double> logit(double z) { return logit_f64(z); }
+  static TWOLAYER_INLINE double logistic(double z) { return logistic_from(z, exp_f64(-abs_of(z))); }
 };
 
 template <>
 struct Math<VDouble> {
   static TWOLAYER_INLINE VDouble tanh(VDouble x) { return tanh_f64(x); }
   static TWOLAYER_INLINE Logit<VDouble> logit(VDouble z) { return logit_f64(z); }
+  static TWOLAYER_INLINE VDouble logistic(VDouble z) { return logistic_from(z, exp_f64(-abs_of(z))); }
 };
 
 }  // namespace cpu

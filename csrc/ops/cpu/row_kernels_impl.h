@@ -82,8 +82,8 @@ void output_delta_flat(const T* z, const T* y, T* d, int64_t n) {
   using V = Vector<T>;
   constexpr int L = Lanes<V>::count;
   int64_t k = 0;
-  for (; k + L <= n; k += L) store(d + k, Math<V>::logit(load<V>(z + k)).logistic - load<V>(y + k));
-  for (; k < n; ++k) d[k] = Math<T>::logit(z[k]).logistic - y[k];
+  for (; k + L <= n; k += L) store(d + k, Math<V>::logistic(load<V>(z + k)) - load<V>(y + k));
+  for (; k < n; ++k) d[k] = Math<T>::logistic(z[k]) - y[k];
 }
 
 // MaxN2 sizes the per-output arrays; known at compile time, they can live in registers.
