@@ -19,9 +19,11 @@ ops = torch.ops.twolayer
 LOSS_SLOTS = ("X", "W1", "b1", "W2", "b2", "Y")
 FORWARD_SLOTS = ("X", "W1", "b1", "W2", "b2")
 
-# One shape per CPU path (ops/cpu/cpu_paths.h): small net; rows with dW2 in the row pass
-# (n2 <= 4); rows with dW2 by BLAS (4 < n2 <= 16); the output layer by BLAS (n2 > 16).
-PATH_SHAPES = [(37, 2, 4, 1), (45, 5, 24, 3), (30, 4, 20, 9), (30, 4, 20, 18)]
+# One shape per CPU path (ops/cpu/cpu_paths.h): small net; row blocks with the output layer in
+# the row pass (n2 <= 4) and by BLAS (n2 > 4); whole-batch rows (more than 32768 weights), both
+# ways; row blocks with several blocks (1 MiB of Z1 per block: 700 floats, 375 rows).
+PATH_SHAPES = [(37, 2, 4, 1), (45, 5, 24, 3), (30, 4, 20, 18), (30, 190, 180, 3),
+               (30, 190, 180, 9), (800, 3, 700, 2), (800, 3, 700, 6)]
 # Every single slot, the output layer alone, the hidden layer alone, all, none.
 MASKS = [tuple(s == k for s in LOSS_SLOTS) for k in LOSS_SLOTS] + [
     tuple(s in ("W2", "b2") for s in LOSS_SLOTS),

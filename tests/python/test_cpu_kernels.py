@@ -20,10 +20,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # (m, n0, n1, n2): 2-4-1 (specialised), small shapes with tails, and rows-path shapes whose n1
 # is no multiple of a vector (8 floats, 4 doubles): with n2 <= 4 (the fused row pass) and n2 = 6
 # and 17 (BLAS for the output layer), and with more rows than one block of the row kernels (64)
-# and a logit count (m n2) that is no multiple of a vector.
+# and a logit count (m n2) that is no multiple of a vector; the whole-batch rows path (more than
+# 32768 weights), and row blocks with several blocks (1 MiB of Z1 per block).
 SHAPES = [(400, 2, 4, 1), (13, 2, 4, 1), (7, 3, 5, 2), (37, 1, 1, 1), (70, 6, 9, 3),
           (45, 5, 37, 1), (50, 3, 11, 6), (33, 4, 20, 17), (201, 5, 13, 3), (150, 3, 11, 5),
-          (131, 4, 20, 17)]
+          (131, 4, 20, 17), (40, 190, 180, 3), (40, 190, 180, 9), (900, 3, 700, 2),
+          (900, 3, 700, 6)]
 
 CHILD = r"""
 import json, sys, torch, twolayer

@@ -8,8 +8,10 @@ from conftest import (ACTIVATIONS, LOSS_INPUTS, assert_close_rel, assert_grads_m
                       loss_and_grads, make_inputs)
 from reference import reference_loss
 
-# Enough rows for several chunks; one small network (direct loops), one large (BLAS path).
-SHAPES = [(9000, 2, 4, 1), (6000, 12, 24, 3)]
+# Enough rows for several chunks: a small network (direct loops); row blocks with the output
+# layer in the row pass and by BLAS, with several blocks per chunk (1 MiB of Z1 per block);
+# whole-batch rows (more than 32768 weights).
+SHAPES = [(9000, 2, 4, 1), (6000, 12, 24, 3), (6000, 7, 300, 6), (5000, 190, 180, 3)]
 
 
 @pytest.fixture
@@ -35,8 +37,9 @@ def test_chunked_loss_and_gradients_match_reference_and_repeat(two_threads, shap
         assert torch.equal(grads[name], grads_again[name]), name
 
 
-def test_fit_repeats_bit_for_bit_with_two_threads(two_threads):
-    inputs = make_inputs(9000, 2, 4, 1, seed=8, dtype=torch.float32)
+@pytest.mark.parametrize("shape", [(9000, 2, 4, 1), (6000, 7, 40, 3), (6000, 7, 40, 6)], ids=str)
+def test_fit_repeats_bit_for_bit_with_two_threads(two_threads, shape):
+    inputs = make_inputs(*shape, seed=8, dtype=torch.float32)
     runs = []
     for _ in range(2):
         params = [inputs[k].clone() for k in ("W1", "b1", "W2", "b2")]

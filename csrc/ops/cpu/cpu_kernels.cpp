@@ -23,9 +23,16 @@ cpu::NetworkInputs network_inputs(const at::Tensor& X, const at::Tensor& Y, cons
                                   const NetworkShape& shape, c10::string_view activation) {
   const Activation g1 = parse_activation(activation);
   cpu::vector_kernels_version();  // refuses a bad TWOLAYER_CPU_KERNEL here, not in a worker thread
-  const bool rows = cpu::cpu_path(shape) == cpu::CpuPath::Rows;
+  const bool rows = cpu::cpu_path(shape) != cpu::CpuPath::SmallNet;
   return {rows ? X.contiguous() : X, rows ? Y.contiguous() : Y, W1.contiguous(), b1.contiguous(),
           W2.contiguous(),           b2.contiguous(),           shape,           g1};
+}
+
+// The rows paths: the hidden layer into A1 (m x n1).
+cpu::CostAndCache rows_forward_cpu(const cpu::NetworkInputs& in, at::Tensor A1, bool keep_Z2) {
+  return cpu::cpu_path(in.shape) == cpu::CpuPath::RowBlocks
+             ? cpu::row_blocks_forward(in, std::move(A1), keep_Z2)
+             : cpu::rows_forward(in, std::move(A1), keep_Z2);
 }
 
 cpu::CostAndCache forward_cpu(const cpu::NetworkInputs& in, bool keep_cache) {
@@ -36,12 +43,14 @@ cpu::CostAndCache forward_cpu(const cpu::NetworkInputs& in, bool keep_cache) {
   // The kept A1 outlives the call; a cost alone needs it only here.
   at::Tensor A1 = keep_cache ? cpu::recycled_cache(s.m, s.n1, in.X.options())
                              : cpu::hidden_workspace(s.m, s.n1, in.X.options());
-  return cpu::rows_forward(in, std::move(A1), keep_cache);
+  return rows_forward_cpu(in, std::move(A1), keep_cache);
 }
 
-// `dZ1`: where the rows path puts the hidden delta (undefined: a workspace).
+// `dZ1`: where the rows path puts the hidden delta (undefined: a workspace). The row-blocks
+// path needs none.
 Gradients backward_cpu(const cpu::BackwardInputs& in, GradientMask want, at::Tensor dZ1) {
   if (cpu::cpu_path(in.shape) == cpu::CpuPath::SmallNet) return cpu::small_net_backward(in, want);
+  if (cpu::cpu_path(in.shape) == cpu::CpuPath::RowBlocks) return cpu::row_blocks_backward(in, want);
   if (!dZ1.defined() && want.hidden()) {
     dZ1 = cpu::hidden_workspace(in.shape.m, in.shape.n1, in.X.options());
   }
@@ -73,7 +82,7 @@ Gradients::LossTuple loss_backward_cpu(const at::Tensor& grad_J, const at::Tenso
       check_backward_sizes(grad_J, "grad_J", X, Y, W1, W2, A1, Z2, "Z2", Labels::Required));
   const Activation g1 = parse_activation(activation);
   cpu::vector_kernels_version();
-  const bool rows = cpu::cpu_path(shape) == cpu::CpuPath::Rows;
+  const bool rows = cpu::cpu_path(shape) != cpu::CpuPath::SmallNet;
   // Read directly, not with item(): a dispatched call costs as much as a small net's arithmetic.
   const double incoming =
       grad_J.scalar_type() == at::kFloat ? *grad_J.data_ptr<float>() : *grad_J.data_ptr<double>();
@@ -103,7 +112,7 @@ at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b
     cpu::small_net_fit(first, W1, b1, W2, b2, iterations, learning_rate, costs);
     return costs;
   }
-  const bool rows = cpu::cpu_path(shape) == cpu::CpuPath::Rows;
+  const bool rows = cpu::cpu_path(shape) != cpu::CpuPath::SmallNet;
   for (int64_t i = 0; i < iterations; ++i) {
     cpu::NetworkInputs in = first;
     if (i > 0) {  // this iteration's parameters
@@ -114,7 +123,7 @@ at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b
     const at::Tensor A1 =
         rows ? cpu::hidden_workspace(shape.m, shape.n1, X.options()) : at::Tensor();
     const cpu::CostAndCache f =
-        rows ? cpu::rows_forward(in, A1, true) : cpu::small_net_forward(in, true);
+        rows ? rows_forward_cpu(in, A1, true) : cpu::small_net_forward(in, true);
     std::memcpy(static_cast<char*>(costs.data_ptr()) + i * costs.element_size(), f.J.data_ptr(),
                 costs.element_size());
     const cpu::BackwardInputs b{1.0, in.X, in.Y, in.W1, in.W2, f.A1, f.Z2, shape, in.activation};

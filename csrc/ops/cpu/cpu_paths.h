@@ -5,8 +5,9 @@
 // | path                | when                            | where               |
 // |---------------------|---------------------------------|---------------------|
 // | small net           | n1 (n0 + n2) <= 64 weights      | small_net_path.cpp  |
-// | rows                | otherwise, n2 <= 4 outputs      | rows_path.cpp       |
-// | BLAS output layer   | n2 > 4                          | rows_path.cpp       |
+// | row blocks          | <= kRowBlocksMaxWeights         | row_blocks_path.cpp |
+// | rows                | more weights                    | rows_path.cpp       |
+// and on the two rows paths, the output layer in the row passes up to 4 outputs, else by BLAS.
 //
 // The limits were chosen with the benchmark suite (benchmarks/bench_step.py, S M L L10, and
 // `--shapes` for others) on a 2-core x86-64 with AVX2:
@@ -31,10 +32,33 @@ namespace cpu {
 constexpr int64_t kSmallNetMaxWeights = 64;
 constexpr int64_t kRowsMaxOutputs = 4;
 
-enum class CpuPath { SmallNet, Rows };
+// Row blocks: each thread takes its chunk of rows block by block, with the products of a block
+// (X W1^T, dZ1^T X, dZ1 W1, ...) as small BLAS calls of its own, so that a block's Z1 and dZ1
+// are still in cache for the row pass, dZ1 never fills an m x n1 buffer, and the products run
+// on every thread even where BLAS would not split them. With many weights the whole-batch
+// BLAS calls are faster: each block's call would reread the weights and its partial dW1.
+// Measured on cells of the shape sweep (benchmarks/sweep.py) at 1 thread (twolayer against
+// eager, by turns), whole batch -> blocks: m = 20000 32-512-17 relu 0.40 -> 0.27 of eager,
+// 300-64-4 sigmoid 0.79 -> 0.69, 32-64-4 float64 0.59 -> 0.46, (200000, 16, 32, 1) 0.22 -> 0.19,
+// M 0.53 -> 0.51; at 300-512 (154k weights) the two were within the noise, and at L (803k)
+// blocks were 9 % slower. Blocks of 64 KiB, 256 KiB and 1 MiB of Z1 were within the noise of
+// each other; 1 MiB was fastest at 3 of 5 cells and makes the fewest calls.
+constexpr int64_t kRowBlocksMaxWeights = 32768;
+constexpr int64_t kRowBlockBytes = 1024 * 1024;  // of one block's Z1
+constexpr int64_t kRowBlockMinRows = 64;
+
+enum class CpuPath { SmallNet, RowBlocks, Rows };
 
 inline CpuPath cpu_path(const NetworkShape& s) {
-  return s.n1 * (s.n0 + s.n2) <= kSmallNetMaxWeights ? CpuPath::SmallNet : CpuPath::Rows;
+  const int64_t weights = s.n1 * (s.n0 + s.n2);
+  if (weights <= kSmallNetMaxWeights) return CpuPath::SmallNet;
+  return weights <= kRowBlocksMaxWeights ? CpuPath::RowBlocks : CpuPath::Rows;
+}
+
+// The rows of one block for n1 hidden units of `itemsize` bytes.
+inline int64_t row_block_rows(int64_t n1, int64_t itemsize) {
+  const int64_t rows = kRowBlockBytes / (n1 * itemsize);
+  return rows < kRowBlockMinRows ? kRowBlockMinRows : rows;
 }
 
 }  // namespace cpu

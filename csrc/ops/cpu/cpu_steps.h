@@ -46,5 +46,11 @@ CostAndCache rows_forward(const NetworkInputs& in, at::Tensor A1, bool keep_Z2);
 // not needed after this call.
 Gradients rows_backward(const BackwardInputs& in, GradientMask want, const at::Tensor& dZ1);
 
+// Mid-size networks: the same passes block by block within each thread's chunk of rows, each
+// block with its own BLAS calls (row_blocks_path.cpp). A1 as for rows_forward; backward needs no
+// m x n1 buffer.
+CostAndCache row_blocks_forward(const NetworkInputs& in, at::Tensor A1, bool keep_Z2);
+Gradients row_blocks_backward(const BackwardInputs& in, GradientMask want);
+
 }  // namespace cpu
 }  // namespace twolayer

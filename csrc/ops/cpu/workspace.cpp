@@ -5,22 +5,40 @@
 namespace twolayer {
 namespace cpu {
 
-at::Tensor hidden_workspace(int64_t m, int64_t n1, const at::TensorOptions& options) {
-  thread_local std::unique_ptr<char[]> buffer;
-  thread_local size_t capacity = 0;
-  const size_t bytes = static_cast<size_t>(m * n1) * options.dtype().itemsize();
-  // A null buffer is allocated whatever the capacity says: after a failed `new` (bad_alloc,
-  // the caller's MemoryError) the buffer is null, and GCC 16 was seen to keep the old capacity
-  // (it may drop the store of 0 before `new` as dead), which left every later call a null
-  // workspace. Testing the pointer does not depend on that store.
-  if (!buffer || bytes > capacity) {
-    // The old one goes before the new one comes.
-    buffer.reset();
-    capacity = 0;
-    buffer.reset(new char[bytes]);
-    capacity = bytes;
+namespace {
+
+// A per-thread buffer of at least `bytes`, grown when too small.
+struct ThreadBuffer {
+  std::unique_ptr<char[]> memory;
+  size_t capacity = 0;
+
+  void* at_least(size_t bytes) {
+    // A null buffer is allocated whatever the capacity says: after a failed `new` (bad_alloc,
+    // the caller's MemoryError) the buffer is null, and GCC 16 was seen to keep the old
+    // capacity (it may drop the store of 0 before `new` as dead), which left every later call
+    // a null workspace. Testing the pointer does not depend on that store.
+    if (!memory || bytes > capacity) {
+      // The old one goes before the new one comes.
+      memory.reset();
+      capacity = 0;
+      memory.reset(new char[bytes]);
+      capacity = bytes;
+    }
+    return memory.get();
   }
-  return at::from_blob(buffer.get(), {m, n1}, options);
+};
+
+}  // namespace
+
+at::Tensor hidden_workspace(int64_t m, int64_t n1, const at::TensorOptions& options) {
+  thread_local ThreadBuffer buffer;
+  const size_t bytes = static_cast<size_t>(m * n1) * options.dtype().itemsize();
+  return at::from_blob(buffer.at_least(bytes), {m, n1}, options);
+}
+
+void* block_workspace(size_t bytes) {
+  thread_local ThreadBuffer buffer;
+  return buffer.at_least(bytes);
 }
 
 at::Tensor recycled_cache(int64_t m, int64_t n1, const at::TensorOptions& options) {

@@ -11,6 +11,11 @@ namespace cpu {
 // step. It grows to the largest size used. Valid until the thread's next call.
 at::Tensor hidden_workspace(int64_t m, int64_t n1, const at::TensorOptions& options);
 
+// `bytes` of memory for the row blocks of one call (row_blocks_path.cpp), kept per thread like
+// hidden_workspace but apart from it, as the two are used at once. Valid until the thread's
+// next call.
+void* block_workspace(size_t bytes);
+
 // An (m x n1) tensor for the cache A1, which outlives the call: in the memory of the cache this
 // thread made last if nothing holds that any more (its graph has run backward, or is gone),
 // else in fresh memory. For the same reason as above: a training loop would otherwise take
