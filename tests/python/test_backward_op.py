@@ -145,12 +145,14 @@ def test_loss_backward_on_meta_keeps_the_shapes():
     assert shapes == [(11, 3), None, (5,), (2, 5), None, (11, 2)]
 
 
-def test_a_cache_in_use_is_never_reused_by_the_next_step():
-    # The rows path makes its cache A1 in the memory of the thread's previous cache once nothing
-    # holds that any more: a graph not yet differentiated, and a tensor a saved-tensors hook
-    # kept, must keep theirs.
+@pytest.mark.parametrize("shape", [(64, 10, 16, 1), (64, 2, 4, 1), (64, 10, 16, 6)], ids=str)
+def test_a_cache_in_use_is_never_reused_by_the_next_step(shape):
+    # The CPU paths make their cache A1 and Z2 in the memory of the thread's previous cache once
+    # nothing holds that any more: a graph not yet differentiated, and a tensor a saved-tensors
+    # hook kept, must keep theirs.
+    m, n0, n1, n2 = shape
     names = ("X", "Y", "W1", "b1", "W2", "b2")
-    steps = [make_inputs(64, 10, 16, 1, seed=s) for s in range(4)]
+    steps = [make_inputs(*shape, seed=s) for s in range(4)]
     leaves = [{k: v.clone().requires_grad_(k == "W1") for k, v in s.items()} for s in steps]
     kept = []
 
@@ -170,6 +172,28 @@ def test_a_cache_in_use_is_never_reused_by_the_next_step():
         reference_loss(*(t[k] for k in names)).backward()
         assert_close_rel(leaves[i]["W1"].grad, t["W1"].grad, TOLERANCE[torch.float64], f"step {i}")
     # What the hook kept of step 0's cache still holds step 0's hidden layer.
-    A1 = next(t for t in kept if t.shape == (64, 16))
+    A1 = next(t for t in kept if t.shape == (m, n1))
     X, W1, b1 = steps[0]["X"], steps[0]["W1"], steps[0]["b1"]
     assert_close_rel(A1, torch.tanh(F.linear(X, W1, b1)), TOLERANCE[torch.float64], "kept A1")
+    # Y has Z2's shape too: the labels are soft, in (0, 1), and no logit equals its label.
+    Z2 = next(t for t in kept if t.shape == (m, n2) and not torch.equal(t, steps[0]["Y"]))
+    W2, b2 = steps[0]["W2"], steps[0]["b2"]
+    assert_close_rel(Z2, F.linear(A1, W2, b2), TOLERANCE[torch.float64], "kept Z2")
+
+
+def test_a_recycled_cache_is_no_larger_than_its_step_needs():
+    # After a step of a larger network, a smaller one's cache A1 must not sit in the larger
+    # block it could reuse: that memory would stay held, unused, as long as the graph lives.
+    names = ("X", "Y", "W1", "b1", "W2", "b2")
+    for m, n0, n1 in ((256, 10, 64), (64, 10, 16)):
+        inputs = make_inputs(m, n0, n1, 1, seed=m)
+        leaves = {k: v.clone().requires_grad_(k == "W1") for k, v in inputs.items()}
+        kept = []
+        with torch.autograd.graph.saved_tensors_hooks(lambda t: kept.append(t) or t,
+                                                      lambda t: t):
+            J = twolayer.loss(*(leaves[k] for k in names))
+        A1 = next(t for t in kept if t.shape == (m, n1))
+        storage = A1.untyped_storage() if hasattr(A1, "untyped_storage") else A1.storage()
+        assert storage.nbytes() == m * n1 * A1.element_size(), (m, n1)
+        J.backward()
+        del kept, A1, storage, J

@@ -41,7 +41,7 @@ cpu::CostAndCache forward_cpu(const cpu::NetworkInputs& in, bool keep_cache) {
   }
   const NetworkShape& s = in.shape;
   // The kept A1 outlives the call; a cost alone needs it only here.
-  at::Tensor A1 = keep_cache ? cpu::recycled_cache(s.m, s.n1, in.X.options())
+  at::Tensor A1 = keep_cache ? cpu::recycled_cache(cpu::CacheSlot::A1, s.m, s.n1, in.X.options())
                              : cpu::hidden_workspace(s.m, s.n1, in.X.options());
   return rows_forward_cpu(in, std::move(A1), keep_cache);
 }

@@ -50,7 +50,7 @@ CostAndCache forward_for(const NetworkInputs& in, const at::Tensor& A1, bool kee
   CostAndCache out;
   out.J = new_cpu_tensor({}, options);
   out.A1 = A1;
-  if (keep_Z2) out.Z2 = new_cpu_tensor({s.m, s.n2}, options);
+  if (keep_Z2) out.Z2 = recycled_cache(CacheSlot::Z2, s.m, s.n2, options);
   const bool output_in_pass = s.n2 <= kRowsMaxOutputs;
   const int64_t chunks = row_chunk_count(s.m);
   const int64_t rows = row_block_rows(s.n1, sizeof(T));

@@ -13,6 +13,7 @@
 #include "ops/cpu/fast_math.h"
 #include "ops/cpu/row_chunks.h"
 #include "ops/cpu/row_kernels.h"
+#include "ops/cpu/workspace.h"
 
 namespace twolayer {
 namespace cpu {
@@ -38,7 +39,7 @@ CostAndCache forward_for(const NetworkInputs& in, const at::Tensor& A1, bool kee
     activate_in_place(out.A1, in.activation);
   }
   if (s.n2 <= kRowsMaxOutputs) {
-    if (keep_Z2) out.Z2 = new_cpu_tensor({s.m, s.n2}, in.X.options());
+    if (keep_Z2) out.Z2 = recycled_cache(CacheSlot::Z2, s.m, s.n2, in.X.options());
     OutputRows<T> p{};
     p.A1 = out.A1.data_ptr<T>();
     p.b1 = in.b1.data_ptr<T>();
@@ -67,7 +68,9 @@ CostAndCache forward_for(const NetworkInputs& in, const at::Tensor& A1, bool kee
       bias_activation_rows(Z, b, s.n1, begin, end, in.activation);
     });
   }
-  at::Tensor Z2 = at::addmm(in.b2, out.A1, in.W2.t());
+  at::Tensor Z2 = keep_Z2 ? recycled_cache(CacheSlot::Z2, s.m, s.n2, in.X.options())
+                          : new_cpu_tensor({s.m, s.n2}, in.X.options());
+  at::addmm_out(Z2, in.b2, out.A1, in.W2.t());
   const int64_t chunks = row_chunk_count(s.m);
   std::vector<double> costs(chunks, 0.0);
   for_each_row_chunk(s.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {

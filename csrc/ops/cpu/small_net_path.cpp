@@ -11,6 +11,7 @@
 #include "ops/cpu/cpu_tensors.h"
 #include "ops/cpu/row_chunks.h"
 #include "ops/cpu/small_net_kernel.h"
+#include "ops/cpu/workspace.h"
 
 namespace twolayer {
 namespace cpu {
@@ -75,8 +76,8 @@ CostAndCache forward_for(const NetworkInputs& in, bool keep_cache) {
   CostAndCache out;
   out.J = new_cpu_tensor({}, in.X.options());
   if (keep_cache) {
-    out.A1 = new_cpu_tensor({s.m, s.n1}, in.X.options());
-    out.Z2 = new_cpu_tensor({s.m, s.n2}, in.X.options());
+    out.A1 = recycled_cache(CacheSlot::A1, s.m, s.n1, in.X.options());
+    out.Z2 = recycled_cache(CacheSlot::Z2, s.m, s.n2, in.X.options());
     p.A1_out = out.A1.data_ptr<T>();
     p.Z2_out = out.Z2.data_ptr<T>();
   }

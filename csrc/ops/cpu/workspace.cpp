@@ -41,17 +41,20 @@ void* block_workspace(size_t bytes) {
   return buffer.at_least(bytes);
 }
 
-at::Tensor recycled_cache(int64_t m, int64_t n1, const at::TensorOptions& options) {
-  thread_local c10::Storage last;
-  const size_t bytes = static_cast<size_t>(m * n1) * options.dtype().itemsize();
+at::Tensor recycled_cache(CacheSlot slot, int64_t m, int64_t n, const at::TensorOptions& options) {
+  thread_local c10::Storage slots[2];
+  c10::Storage& last = slots[static_cast<int>(slot)];
+  const size_t bytes = static_cast<size_t>(m * n) * options.dtype().itemsize();
   // use_count 1: only `last` holds the memory. Any tensor on it, saved in a graph, kept by a
-  // saved-tensors hook or by the caller, holds it too and keeps it from reuse.
-  const bool reusable = last && last.use_count() == 1 && last.nbytes() >= bytes;
+  // saved-tensors hook or by the caller, holds it too and keeps it from reuse. Of the same size
+  // only: a training loop repeats its shape, and a cache in a larger block would keep memory
+  // it does not use for as long as the graph lives.
+  const bool reusable = last && last.use_count() == 1 && last.nbytes() == bytes;
   if (!reusable) {
     last = c10::Storage();  // the old memory goes before the new comes
-    last = at::empty({m, n1}, options).storage();
+    last = at::empty({m, n}, options).storage();
   }
-  return at::empty({0}, options).set_(last, 0, {m, n1}, {n1, 1});
+  return at::empty({0}, options).set_(last, 0, {m, n}, {n, 1});
 }
 
 }  // namespace cpu

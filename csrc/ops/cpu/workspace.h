@@ -16,11 +16,14 @@ at::Tensor hidden_workspace(int64_t m, int64_t n1, const at::TensorOptions& opti
 // next call.
 void* block_workspace(size_t bytes);
 
-// An (m x n1) tensor for the cache A1, which outlives the call: in the memory of the cache this
-// thread made last if nothing holds that any more (its graph has run backward, or is gone),
-// else in fresh memory. For the same reason as above: a training loop would otherwise take
-// fresh pages every step. The memory stays with the thread, at its largest size so far.
-at::Tensor recycled_cache(int64_t m, int64_t n1, const at::TensorOptions& options);
+// The two tensors of forward's cache, each with memory of its own from call to call.
+enum class CacheSlot { A1, Z2 };
+
+// An (m x n) tensor for the cache's A1 or Z2, which outlives the call: in the memory of the one
+// this thread made last if nothing holds that any more (its graph has run backward, or is
+// gone), else in fresh memory. For the same reason as above: a training loop would otherwise take
+// fresh pages every step. The memory stays with the thread, at the size of its last cache.
+at::Tensor recycled_cache(CacheSlot slot, int64_t m, int64_t n, const at::TensorOptions& options);
 
 }  // namespace cpu
 }  // namespace twolayer
