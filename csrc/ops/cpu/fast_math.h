@@ -11,11 +11,32 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "ops/cpu/simd.h"
 
 namespace twolayer {
 namespace cpu {
+
+// a / b for the float functions below, b > 0 and finite. Where the file that includes this one
+// is compiled for AVX2 by GCC (vector_kernels_avx2.cpp defines TWOLAYER_FAST_RECIPROCAL), the
+// reciprocal estimate refined by one Newton step and the quotient corrected by its residual
+// (within an ulp or so of the division): a division of 8 floats issues once every 5 cycles on
+// the CPUs measured, the estimate every cycle, and the hidden layer's tanh and logistic waited
+// on it. Elsewhere the division.
+template <typename V>
+TWOLAYER_INLINE V fast_divide(V a, V b) {
+#if defined(TWOLAYER_FAST_RECIPROCAL) && defined(__GNUC__) && !defined(__clang__)
+  if constexpr (std::is_same_v<V, VFloat>) {
+    V r = __builtin_ia32_rcpps256(b);
+    r = r * (splat<V>(2.0f) - b * r);
+    // The quotient corrected by its residual: saturated results such as 1 / 1 come out exact.
+    const V q = a * r;
+    return q + r * (a - b * q);
+  }
+#endif
+  return a / b;
+}
 
 // e^x for float x (scalar or VFloat). Above 88 it would overflow: the argument is clamped there
 // (callers keep theirs below). Below -87 the result would be subnormal: it flushes to 0.
@@ -65,7 +86,7 @@ TWOLAYER_INLINE V fast_tanh(V x) {
   const V q01 = splat<V>(4.89352518554385e-03f) + splat<V>(2.26843463243900e-03f) * x2;
   const V q23 = splat<V>(1.18534705686654e-04f) + splat<V>(1.19825839466702e-06f) * x2;
   const V q = q01 + q23 * x4;
-  return select(saturated, sign_one, x * p / q);
+  return select(saturated, sign_one, fast_divide(x * p, q));
 }
 
 // log(1 + u) for u in [0, 1]: 2 atanh(s) with s = u / (2 + u) <= 1/3, an odd series in s.
@@ -100,7 +121,7 @@ TWOLAYER_INLINE Logit<V> fast_logit(V z) {
   const V e = fast_exp(-abs_of(z));
   const V one_plus_e = splat<V>(1.0f) + e;
   const auto positive = z >= splat<V>(0.0f);
-  const V logistic = select(positive, splat<V>(1.0f), e) / one_plus_e;
+  const V logistic = fast_divide(select(positive, splat<V>(1.0f), e), one_plus_e);
   const V log1p_e = log1p_unit(e);
   const V softplus = select(z > splat<V>(0.0f), z, splat<V>(0.0f)) + log1p_e;
   const V softplus_of_minus = select(z < splat<V>(0.0f), -z, splat<V>(0.0f)) + log1p_e;
@@ -231,7 +252,8 @@ TWOLAYER_INLINE Logit<V> logit_f64(V z) {
 // sigmoid(z) alone, for the hidden activation and dZ2 (the logit's log1p is not needed there).
 template <typename V>
 TWOLAYER_INLINE V logistic_from(V z, V e_minus_abs_z) {
-  return select(z >= splat<V>(0), splat<V>(1), e_minus_abs_z) / (splat<V>(1) + e_minus_abs_z);
+  return fast_divide(select(z >= splat<V>(0), splat<V>(1), e_minus_abs_z),
+                     splat<V>(1) + e_minus_abs_z);
 }
 
 // softplus(z) - y z, the cost of one logit z and label y (see Logit).

@@ -121,10 +121,17 @@ void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* c
           for (int64_t l = 0; l < n; ++l) p.Z2_out[(i + l) * n2 + o] = z[l];
         }
       }
-      const Logit<V> out = Math<V>::logit(z);
-      if (p.Z2_in == nullptr) cost_sum += keep(cost_term(out, z, y[o]));
+      // The cost needs the whole logit (its log1p); backpropagation from the cache only A2.
+      V a2;
+      if (p.Z2_in == nullptr) {
+        const Logit<V> out = Math<V>::logit(z);
+        cost_sum += keep(cost_term(out, z, y[o]));
+        a2 = out.logistic;
+      } else {
+        a2 = Math<V>::logistic(z);
+      }
       if (!p.gradients) continue;
-      const V d2 = keep(out.logistic - y[o]);
+      const V d2 = keep(a2 - y[o]);
       sum[db2 + o] += d2;  // db2 = sum dZ2, dW2 = dZ2 A1^T
       for (int64_t j = 0; j < n1; ++j) sum[dW2 + o * n1 + j] += d2 * a1[j];
       if (!p.hidden_gradients) continue;

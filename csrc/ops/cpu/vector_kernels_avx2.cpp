@@ -26,6 +26,8 @@
 #pragma GCC target("avx2,fma")
 #endif
 
+// The reciprocal estimate for fast_math.h's divisions: an AVX instruction.
+#define TWOLAYER_FAST_RECIPROCAL 1
 #include "ops/cpu/activation_functors.h"
 #include "ops/cpu/fast_math.h"
 #include "ops/cpu/simd.h"
