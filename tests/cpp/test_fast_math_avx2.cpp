@@ -59,7 +59,9 @@ bool have_avx2() {
 
 constexpr double kRelative = 5e-7;  // as test_fast_math.cpp
 
-double logistic_of(double z) { return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z)); }
+double logistic_of(double z) {
+  return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z));
+}
 
 // Every lane of 8-lane batches of samples from [lo, hi) against `exact`.
 template <typename Exact>
@@ -85,8 +87,9 @@ TEST(FastMathAvx2, TanhAndLogisticWithTheReciprocalEstimate) {
   check(Fn::Tanh, -1e-3f, 1e-3f, [](double x) { return std::tanh(x); });
   check(Fn::Logistic, -100.0f, 100.0f, logistic_of, 1e-37);
   check(Fn::LogitLogistic, -100.0f, 100.0f, logistic_of, 1e-37);
-  check(Fn::Softplus, -100.0f, 100.0f,
-        [](double z) { return std::max(z, 0.0) + std::log1p(std::exp(-std::abs(z))); }, 1e-37);
+  check(
+      Fn::Softplus, -100.0f, 100.0f,
+      [](double z) { return std::max(z, 0.0) + std::log1p(std::exp(-std::abs(z))); }, 1e-37);
   float in[8] = {NAN, 1e30f, -1e30f, 0.0f, 1e4f, -1e4f, 7.9f, -7.9f}, out[8];
   apply8(Fn::Tanh, in, out);
   EXPECT_TRUE(std::isnan(out[0]));

@@ -25,9 +25,9 @@ constexpr long double kRelative = 2e-15L;
 ::testing::AssertionResult Near(double actual, long double expected, long double floor = 0) {
   const long double err = std::fabs(static_cast<long double>(actual) - expected);
   if (err <= kRelative * std::fabs(expected) + floor) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "got " << actual << ", expected "
-                                       << static_cast<double>(expected) << " (error "
-                                       << static_cast<double>(err) << ")";
+  return ::testing::AssertionFailure()
+         << "got " << actual << ", expected " << static_cast<double>(expected) << " (error "
+         << static_cast<double>(err) << ")";
 }
 
 // f applied to x as a scalar, and as lane `lane` of a vector whose other lanes hold other values.
@@ -56,10 +56,12 @@ const auto sigmoid_ = [](auto x) { return Math<decltype(x)>::logistic(x); };
 
 TEST(FastMathF64, ExpOverItsRange) {
   for_samples(-708.0, 709.0, [](double x, int lane) {
-    both_ways(x, lane, exp_, [&](double y) { ASSERT_TRUE(Near(y, std::exp((long double)x))) << x; });
+    both_ways(x, lane, exp_,
+              [&](double y) { ASSERT_TRUE(Near(y, std::exp((long double)x))) << x; });
   });
   for_samples(-1.0, 1.0, [](double x, int lane) {
-    both_ways(x, lane, exp_, [&](double y) { ASSERT_TRUE(Near(y, std::exp((long double)x))) << x; });
+    both_ways(x, lane, exp_,
+              [&](double y) { ASSERT_TRUE(Near(y, std::exp((long double)x))) << x; });
   });
   both_ways(-800.0, 3, exp_, [](double y) { EXPECT_EQ(y, 0.0); });  // flushed, never garbage
   both_ways(0.0, 1, exp_, [](double y) { EXPECT_EQ(y, 1.0); });

@@ -156,8 +156,8 @@ constexpr double kRoundingMagic = 6755399441055744.0;
 
 template <typename V>
 TWOLAYER_INLINE ReducedExp<V> reduce_exp(V x) {
-  const V k = (x * splat<V>(1.4426950408889634) + splat<V>(kRoundingMagic)) -
-              splat<V>(kRoundingMagic);
+  const V k =
+      (x * splat<V>(1.4426950408889634) + splat<V>(kRoundingMagic)) - splat<V>(kRoundingMagic);
   V r = x - k * splat<V>(6.93147180369123816490e-01);
   r = r - k * splat<V>(1.90821492927058770002e-10);
   return {k, r};
@@ -277,7 +277,9 @@ template <>
 struct Math<VFloat> {
   static TWOLAYER_INLINE VFloat tanh(VFloat x) { return fast_tanh(x); }
   static TWOLAYER_INLINE Logit<VFloat> logit(VFloat z) { return fast_logit(z); }
-  static TWOLAYER_INLINE VFloat logistic(VFloat z) { return logistic_from(z, fast_exp(-abs_of(z))); }
+  static TWOLAYER_INLINE VFloat logistic(VFloat z) {
+    return logistic_from(z, fast_exp(-abs_of(z)));
+  }
 };
 
 template <>
@@ -291,7 +293,9 @@ template <>
 struct Math<VDouble> {
   static TWOLAYER_INLINE VDouble tanh(VDouble x) { return tanh_f64(x); }
   static TWOLAYER_INLINE Logit<VDouble> logit(VDouble z) { return logit_f64(z); }
-  static TWOLAYER_INLINE VDouble logistic(VDouble z) { return logistic_from(z, exp_f64(-abs_of(z))); }
+  static TWOLAYER_INLINE VDouble logistic(VDouble z) {
+    return logistic_from(z, exp_f64(-abs_of(z)));
+  }
 };
 
 }  // namespace cpu

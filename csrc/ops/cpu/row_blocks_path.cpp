@@ -155,8 +155,8 @@ Gradients backward_for(const BackwardInputs& in, GradientMask want) {
         p.dW2 = want.W2;
         delta_rows(p, 0, n, chunk_sums);
       } else {  // the output layer's products by BLAS
-        output_delta_rows(Z2.data_ptr<T>() + first * s.n2, Y + first * s.n2, dZ2_block, s.n2, 0,
-                          n, chunk_sums);
+        output_delta_rows(Z2.data_ptr<T>() + first * s.n2, Y + first * s.n2, dZ2_block, s.n2, 0, n,
+                          chunk_sums);
         const at::Tensor dz2 = matrix_at(dZ2_block, n, s.n2, options);
         if (want.W2) at::cpu::addmm_out(dW2, dW2, dz2.t(), a1, beta, scale);  // dZ2^T A1
         if (hidden) {
