@@ -91,9 +91,13 @@ TWOLAYER_INLINE VDouble select(VInt64 c, VDouble a, VDouble b) {
   return (VDouble)((c & (VInt64)a) | (~c & (VInt64)b));
 }
 
+// A template for the vector masks: Clang's comparisons of double vectors give vectors of long
+// long, not of int64_t (long), which would convert to VInt32 and VInt64 alike.
 TWOLAYER_INLINE bool mask_not(bool c) { return !c; }
-TWOLAYER_INLINE VInt32 mask_not(VInt32 c) { return ~c; }
-TWOLAYER_INLINE VInt64 mask_not(VInt64 c) { return ~c; }
+template <typename Mask>
+TWOLAYER_INLINE Mask mask_not(Mask c) {
+  return ~c;
+}
 
 // |x| and the magnitude of `magnitude` with the sign of `sign`, by their bits.
 TWOLAYER_INLINE float abs_of(float x) {
