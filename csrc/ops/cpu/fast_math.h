@@ -145,6 +145,12 @@ TWOLAYER_INLINE double from_bits(int64_t bits) {
 }
 TWOLAYER_INLINE VDouble from_bits(VInt64 bits) { return (VDouble)bits; }
 
+// The integer e into a double's exponent field, e << 52, as unsigned arithmetic.
+TWOLAYER_INLINE int64_t shift_exponent(int64_t e) {
+  return static_cast<int64_t>(static_cast<uint64_t>(e) << 52);
+}
+TWOLAYER_INLINE VInt64 shift_exponent(VInt64 e) { return (VInt64)((VUInt64)e << 52); }
+
 // x = k ln2 + r with k an integer-valued double and |r| <= ln2/2 (a hair more by rounding):
 // Cody and Waite's reduction, ln2 in two parts so that k ln2_hi is exact.
 template <typename V>
@@ -185,7 +191,9 @@ TWOLAYER_INLINE V expm1_reduced(V r) {
 template <typename V>
 TWOLAYER_INLINE V exp2_integer_f64(V k) {
   const auto ki = bits_of(k + splat<V>(kRoundingMagic)) - bits_of(splat<V>(kRoundingMagic));
-  return from_bits((ki + 1023) << 52);
+  // Shifted as unsigned: for a NaN argument k's bits are garbage (the result is NaN anyway, by
+  // the other factor), and a signed shift of them would be undefined.
+  return from_bits(shift_exponent(ki + 1023));
 }
 
 // e^x for double x. Below -708 the result would be subnormal: it flushes to 0; above 709 it

@@ -30,6 +30,7 @@ typedef float VFloat __attribute__((vector_size(kVectorBytes)));
 typedef int32_t VInt32 __attribute__((vector_size(kVectorBytes)));
 typedef double VDouble __attribute__((vector_size(kVectorBytes)));
 typedef int64_t VInt64 __attribute__((vector_size(kVectorBytes)));
+typedef uint64_t VUInt64 __attribute__((vector_size(kVectorBytes)));
 
 // Scalar: the lane type; count: the lanes. Vector<T>: the vector of a scalar type.
 template <typename V>
