@@ -197,3 +197,20 @@ def test_a_recycled_cache_is_no_larger_than_its_step_needs():
         assert storage.nbytes() == m * n1 * A1.element_size(), (m, n1)
         J.backward()
         del kept, A1, storage, J
+
+
+@pytest.mark.parametrize("shape", PATH_SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_a_zero_incoming_gradient_still_carries_non_finite_values(shape):
+    # grad_J = 0 with an infinite input: autograd's gradients are 0 * (inf or NaN) = NaN where
+    # the infinity reaches, and BLAS, told alpha = 0, would skip its product and give 0 there.
+    names = ("X", "Y", "W1", "b1", "W2", "b2")
+    inputs = make_inputs(*shape, seed=5)
+    inputs["X"][0, 0] = float("-inf")
+    results = []
+    for loss in (twolayer.loss, reference_loss):
+        leaves = {k: v.clone().requires_grad_() for k, v in inputs.items()}
+        J = loss(*(leaves[k] for k in names), "leaky_relu")
+        results.append(torch.autograd.grad(J, [leaves[k] for k in names],
+                                           grad_outputs=torch.zeros((), dtype=J.dtype)))
+    for name, got, want in zip(names, *results):
+        assert torch.equal(torch.isfinite(got), torch.isfinite(want)), name

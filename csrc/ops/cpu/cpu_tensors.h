@@ -2,6 +2,8 @@
 
 // Small helpers of the CPU paths: tensors made without the dispatcher, and the chunks' sums.
 
+#include <initializer_list>
+
 #include <ATen/EmptyTensor.h>
 
 #include "math/gradients.h"
@@ -27,6 +29,19 @@ inline Gradients empty_gradients(const NetworkShape& s, const at::TensorOptions&
   if (want.b2) d.b2 = new_cpu_tensor({s.n2}, options);
   if (want.Y) d.Y = new_cpu_tensor({s.m, s.n2}, options);
   return d;
+}
+
+// The alpha of the BLAS products that carry grad_J (1/m). BLAS skips its product when alpha is
+// 0, so a NaN or an infinity in it would not reach the gradient as it does through autograd's
+// 0 * x: with a zero grad_J the products run unscaled and scale_blas_products multiplies them by
+// 0 after.
+inline double blas_alpha(double scale) { return scale == 0.0 ? 1.0 : scale; }
+
+inline void scale_blas_products(double scale, std::initializer_list<at::Tensor*> products) {
+  if (scale != 0.0) return;
+  for (at::Tensor* t : products) {
+    if (t->defined()) t->mul_(scale);
+  }
 }
 
 // Adds the chunks' sums in chunk order, scales by `scale` and stores them as T.

@@ -107,6 +107,7 @@ Gradients backward_for(const BackwardInputs& in, GradientMask want) {
   const NetworkShape& s = in.shape;
   const at::TensorOptions options = in.X.options();
   const double scale = in.grad_J / static_cast<double>(s.m);  // grad_J (1/m)
+  const double alpha = blas_alpha(scale);
   Gradients d = empty_gradients(s, options, want);
   if (want.Y) at::mul_out(d.Y, in.Z2, at::scalar_tensor(-scale, in.Z2.options()));  // -(1/m) Z2
   if (!want.through_dZ2()) return d;
@@ -158,7 +159,7 @@ Gradients backward_for(const BackwardInputs& in, GradientMask want) {
         output_delta_rows(Z2.data_ptr<T>() + first * s.n2, Y + first * s.n2, dZ2_block, s.n2, 0, n,
                           chunk_sums);
         const at::Tensor dz2 = matrix_at(dZ2_block, n, s.n2, options);
-        if (want.W2) at::cpu::addmm_out(dW2, dW2, dz2.t(), a1, beta, scale);  // dZ2^T A1
+        if (want.W2) at::cpu::addmm_out(dW2, dW2, dz2.t(), a1, beta, alpha);  // dZ2^T A1
         if (hidden) {
           at::Tensor product = dz1;
           at::cpu::mm_out(product, dz2, W2);  // dZ2 W2, then dZ1 = (dZ2 W2) * g1'(A1) in place
@@ -166,10 +167,10 @@ Gradients backward_for(const BackwardInputs& in, GradientMask want) {
                             chunk_sums + s.n2);
         }
       }
-      if (want.W1) at::cpu::addmm_out(dW1, dW1, dz1.t(), rows_of<T>(in.X, first, n), beta, scale);
+      if (want.W1) at::cpu::addmm_out(dW1, dW1, dz1.t(), rows_of<T>(in.X, first, n), beta, alpha);
       if (want.X) {
         at::Tensor dx = rows_of<T>(d.X, first, n);
-        at::cpu::addmm_out(dx, dx, dz1, W1, 0, scale);  // dX = (1/m) dZ1 W1
+        at::cpu::addmm_out(dx, dx, dz1, W1, 0, alpha);  // dX = (1/m) dZ1 W1
       }
     }
   });
@@ -185,6 +186,8 @@ Gradients backward_for(const BackwardInputs& in, GradientMask want) {
   } else if (want.b1) {
     store_sums(sums, chunks, width, s.n2, s.n1, scale, d.b1.data_ptr<T>());
   }
+  scale_blas_products(scale, {&d.W1, &d.X});
+  if (!output_in_pass) scale_blas_products(scale, {&d.W2});
   return d;
 }
 

@@ -124,7 +124,7 @@ Gradients backward_for(const BackwardInputs& in, GradientMask want, const at::Te
     });
     if (want.b2) store_sums(db2_sums, chunks, s.n2, 0, s.n2, scale, d.b2.data_ptr<T>());
     // beta = 0: the uninitialised outputs are not read; alpha carries grad_J (1/m).
-    if (want.W2) at::addmm_out(d.W2, d.W2, dZ2.t(), A1, 0, scale);
+    if (want.W2) at::addmm_out(d.W2, d.W2, dZ2.t(), A1, 0, blas_alpha(scale));
     if (want.hidden()) {
       // dZ2 W2 goes where dZ1 will be, and becomes dZ1 in place, unless that is A1's memory
       // (fit_ writes dZ1 over the cache it no longer needs).
@@ -140,8 +140,11 @@ Gradients backward_for(const BackwardInputs& in, GradientMask want, const at::Te
       if (want.b1) store_sums(db1_sums, chunks, s.n1, 0, s.n1, scale, d.b1.data_ptr<T>());
     }
   }
-  if (want.W1) at::addmm_out(d.W1, d.W1, dZ1.t(), in.X, 0, scale);  // dW1 = (1/m) dZ1^T X
-  if (want.X) at::addmm_out(d.X, d.X, dZ1, in.W1, 0, scale);        // dX = (1/m) dZ1 W1
+  const double alpha = blas_alpha(scale);
+  if (want.W1) at::addmm_out(d.W1, d.W1, dZ1.t(), in.X, 0, alpha);  // dW1 = (1/m) dZ1^T X
+  if (want.X) at::addmm_out(d.X, d.X, dZ1, in.W1, 0, alpha);        // dX = (1/m) dZ1 W1
+  scale_blas_products(scale, {&d.W1, &d.X});
+  if (s.n2 > kRowsMaxOutputs) scale_blas_products(scale, {&d.W2});
   return d;
 }
 
