@@ -10,14 +10,12 @@ struct AtenActivation;
 template <>
 struct AtenActivation<Activation::Tanh> {
   static at::Tensor value(const at::Tensor& Z) { return at::tanh(Z); }
-  static void in_place(at::Tensor& Z) { Z.tanh_(); }
   static at::Tensor backward(const at::Tensor& dA, const at::Tensor& A) { return dA * (1 - A * A); }
 };
 
 template <>
 struct AtenActivation<Activation::Sigmoid> {
   static at::Tensor value(const at::Tensor& Z) { return at::sigmoid(Z); }
-  static void in_place(at::Tensor& Z) { Z.sigmoid_(); }
   static at::Tensor backward(const at::Tensor& dA, const at::Tensor& A) {
     return dA * (A * (1 - A));
   }
@@ -26,7 +24,6 @@ struct AtenActivation<Activation::Sigmoid> {
 template <>
 struct AtenActivation<Activation::Relu> {
   static at::Tensor value(const at::Tensor& Z) { return at::relu(Z); }
-  static void in_place(at::Tensor& Z) { Z.relu_(); }
   // A1 > 0 exactly where Z1 > 0. Selected, not multiplied by a 0/1 slope: a NaN in dA1 stays
   // out of the units that are off, as in autograd's threshold_backward (which also passes dA1
   // where A1 is NaN). The condition is constant, so double backward sees a zero second
@@ -39,7 +36,6 @@ struct AtenActivation<Activation::Relu> {
 template <>
 struct AtenActivation<Activation::LeakyRelu> {
   static at::Tensor value(const at::Tensor& Z) { return at::leaky_relu(Z, kLeakyReluSlope); }
-  static void in_place(at::Tensor& Z) { at::leaky_relu_(Z, kLeakyReluSlope); }
   static at::Tensor backward(const at::Tensor& dA, const at::Tensor& A) {
     return dA *
            at::where(A > 0, at::ones({}, A.options()), at::full({}, kLeakyReluSlope, A.options()));
@@ -65,11 +61,6 @@ const char* activation_name(Activation activation) {
 at::Tensor activate(const at::Tensor& Z1, Activation activation) {
   return visit_activation(
       activation, [&](auto tag) { return AtenActivation<decltype(tag)::value>::value(Z1); });
-}
-
-void activate_in_place(at::Tensor& Z1, Activation activation) {
-  visit_activation(activation,
-                   [&](auto tag) { AtenActivation<decltype(tag)::value>::in_place(Z1); });
 }
 
 at::Tensor activation_backward(const at::Tensor& dA1, const at::Tensor& A1, Activation activation) {

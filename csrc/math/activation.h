@@ -41,9 +41,6 @@ inline __attribute__((always_inline)) decltype(auto) visit_activation(Activation
 
 at::Tensor activate(const at::Tensor& Z1, Activation activation);
 
-// Z1 becomes A1 = g1(Z1), in place.
-void activate_in_place(at::Tensor& Z1, Activation activation);
-
 // dZ1 = dA1 * g1'(Z1), g1' expressed through A1. At Z1 = 0 it follows PyTorch: relu' = 0,
 // leaky_relu' = 0.01; relu masks dA1 (where A1 <= 0: 0) rather than multiplying by 0.
 at::Tensor activation_backward(const at::Tensor& dA1, const at::Tensor& A1, Activation activation);

@@ -75,7 +75,6 @@ CostAndCache forward_for(const NetworkInputs& in, const at::Tensor& A1, bool kee
         p.n1 = s.n1;
         p.n2 = s.n2;
         p.activation = in.activation;
-        p.activate = true;
         output_rows(p, 0, n, &costs[c]);
       } else {
         bias_activation_rows(a1.data_ptr<T>(), in.b1.data_ptr<T>(), s.n1, 0, n, in.activation);

@@ -19,7 +19,7 @@ void bias_activation_rows(T* Z, const T* b1, int64_t n1, int64_t begin, int64_t 
                           Activation activation);
 
 // Forward propagation after the product X W1^T, each row once while it is in cache:
-// A1 = g1(row + b1) (if `activate`; else the row holds A1 already), Z2 = A1 W2^T + b2 and the
+// A1 = g1(row + b1) in place, Z2 = A1 W2^T + b2 and the
 // cost, for n2 <= kRowsMaxOutputs (ops/cpu/cpu_paths.h), whose dot products stay in
 // registers.
 template <typename T>
@@ -32,7 +32,6 @@ struct OutputRows {
   T* Z2;       // if not null: Z2 (m x n2), the cache
   int64_t n1, n2;
   Activation activation;
-  bool activate;
 };
 
 // Adds sum(softplus(Z2) - Y Z2) over rows [begin, end) to *cost.

@@ -107,15 +107,12 @@ void output_rows_for(const OutputRows<T>& p, int64_t begin, int64_t end, double*
       T tail_dot[MaxN2] = {};
       int64_t j = 0;
       for (; j + L <= n1; j += L) {
-        V h = load<V>(a + j);
-        if (p.activate) {
-          h = G::value(h + load<V>(p.b1 + j));
-          store(a + j, h);
-        }
+        const V h = G::value(load<V>(a + j) + load<V>(p.b1 + j));
+        store(a + j, h);
         for (int64_t o = 0; o < n2; ++o) dot[o] += h * load<V>(p.W2 + o * n1 + j);
       }
       for (; j < n1; ++j) {
-        if (p.activate) a[j] = G::value(a[j] + p.b1[j]);
+        a[j] = G::value(a[j] + p.b1[j]);
         for (int64_t o = 0; o < n2; ++o) tail_dot[o] += a[j] * p.W2[o * n1 + j];
       }
       T* z = z_rows + (i - first) * n2;

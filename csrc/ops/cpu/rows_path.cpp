@@ -1,7 +1,6 @@
 // The rows path (cpu_paths.h): the large products by BLAS with the 1/m folded in, everything
 // between them in passes over the rows (row_kernels.h), each row read while it is in cache.
 
-#include <type_traits>
 #include <vector>
 
 #include <ATen/Dispatch.h>
@@ -19,11 +18,6 @@ namespace twolayer {
 namespace cpu {
 namespace {
 
-// The bias and the activation in a vectorised row pass (fast_math.h's tanh costs a fraction of
-// ATen's exact one in float, and saves ATen's pass over Z1 in double).
-template <typename T>
-constexpr bool kActivateInPass = true;
-
 template <typename T>
 CostAndCache forward_for(const NetworkInputs& in, const at::Tensor& A1, bool keep_Z2) {
   const NetworkShape& s = in.shape;
@@ -31,13 +25,9 @@ CostAndCache forward_for(const NetworkInputs& in, const at::Tensor& A1, bool kee
   CostAndCache out;
   out.J = new_cpu_tensor({}, in.X.options());
   out.A1 = A1;
-  // Z1 = X W1^T (+ b1 and g1 here unless a row pass applies them).
-  if (kActivateInPass<T>) {
-    at::mm_out(out.A1, in.X, in.W1.t());
-  } else {
-    at::addmm_out(out.A1, in.b1, in.X, in.W1.t());
-    activate_in_place(out.A1, in.activation);
-  }
+  // Z1 = X W1^T; the bias and g1 in a vectorised row pass (fast_math.h's tanh costs a fraction
+  // of ATen's exact one in float, and the pass saves ATen's own over Z1).
+  at::mm_out(out.A1, in.X, in.W1.t());
   if (s.n2 <= kRowsMaxOutputs) {
     if (keep_Z2) out.Z2 = recycled_cache(CacheSlot::Z2, s.m, s.n2, in.X.options());
     OutputRows<T> p{};
@@ -50,7 +40,6 @@ CostAndCache forward_for(const NetworkInputs& in, const at::Tensor& A1, bool kee
     p.n1 = s.n1;
     p.n2 = s.n2;
     p.activation = in.activation;
-    p.activate = kActivateInPass<T>;
     const int64_t chunks = row_chunk_count(s.m);
     std::vector<double> costs(chunks, 0.0);
     for_each_row_chunk(s.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
@@ -61,13 +50,11 @@ CostAndCache forward_for(const NetworkInputs& in, const at::Tensor& A1, bool kee
     *out.J.data_ptr<T>() = static_cast<T>(cost * inv_m);
     return out;
   }
-  if (kActivateInPass<T>) {
-    T* Z = out.A1.data_ptr<T>();
-    const T* b = in.b1.data_ptr<T>();
-    at::parallel_for(0, s.m, std::max<int64_t>(1, 32768 / s.n1), [&](int64_t begin, int64_t end) {
-      bias_activation_rows(Z, b, s.n1, begin, end, in.activation);
-    });
-  }
+  T* Z = out.A1.data_ptr<T>();
+  const T* b = in.b1.data_ptr<T>();
+  at::parallel_for(0, s.m, std::max<int64_t>(1, 32768 / s.n1), [&](int64_t begin, int64_t end) {
+    bias_activation_rows(Z, b, s.n1, begin, end, in.activation);
+  });
   at::Tensor Z2 = keep_Z2 ? recycled_cache(CacheSlot::Z2, s.m, s.n2, in.X.options())
                           : new_cpu_tensor({s.m, s.n2}, in.X.options());
   at::addmm_out(Z2, in.b2, out.A1, in.W2.t());
