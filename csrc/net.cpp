@@ -46,6 +46,7 @@ void TwoLayerNetImpl::reset() {
               "twolayer: TwoLayerNet dtype must be float32 or float64, but got ",
               dtype_name(options.dtype()));
   parse_activation(options.activation());
+  activation_ = options.activation();
 
   // Registering twice throws, and clone() calls reset() on a copy whose registry is empty.
   if (!named_parameters(/*recurse=*/false).contains("W1")) {
@@ -54,9 +55,23 @@ void TwoLayerNetImpl::reset() {
     b1 = register_parameter("b1", torch::empty({n1}, dtype));
     W2 = register_parameter("W2", torch::empty({n2, n1}, dtype));
     b2 = register_parameter("b2", torch::empty({n2}, dtype));
-    activation_name = register_buffer(kActivationBuffer, activation_bytes(options.activation()));
+    activation_name = register_buffer(kActivationBuffer, activation_bytes(activation_));
   }
   reset_parameters();
+}
+
+void TwoLayerNetImpl::set_activation(const std::string& name) {
+  parse_activation(name);  // refuses an unknown name before anything changes
+  options.activation(name);
+  activation_ = name;
+  write_activation_name();
+}
+
+void TwoLayerNetImpl::write_activation_name() {
+  // set_, not copy_: the name's length may differ. The same tensor (the registered buffer)
+  // takes the new bytes, on its device.
+  torch::NoGradGuard no_grad;
+  activation_name.set_(activation_bytes(activation_).to(activation_name.device()));
 }
 
 void TwoLayerNetImpl::reset_parameters() {
@@ -68,6 +83,7 @@ void TwoLayerNetImpl::reset_parameters() {
   auto small_random = [&](const at::Tensor& like) {
     return torch::randn(like.sizes(), generator, torch::kFloat) * options.init_scale();
   };
+  write_activation_name();
   torch::NoGradGuard no_grad;
   W1.copy_(small_random(W1));
   W2.copy_(small_random(W2));
@@ -76,17 +92,17 @@ void TwoLayerNetImpl::reset_parameters() {
 }
 
 at::Tensor TwoLayerNetImpl::forward(const at::Tensor& X) {
-  return twolayer::forward(X, W1, b1, W2, b2, options.activation());
+  return twolayer::forward(X, W1, b1, W2, b2, activation_);
 }
 
 at::Tensor TwoLayerNetImpl::loss(const at::Tensor& X, const at::Tensor& Y) {
-  return twolayer::loss(X, Y, W1, b1, W2, b2, options.activation());
+  return twolayer::loss(X, Y, W1, b1, W2, b2, activation_);
 }
 
 at::Tensor TwoLayerNetImpl::fit(const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
                                 double learning_rate, const FitProgress& progress,
                                 int64_t progress_every) {
-  return twolayer::fit_(W1, b1, W2, b2, X, Y, iterations, learning_rate, options.activation(),
+  return twolayer::fit_(W1, b1, W2, b2, X, Y, iterations, learning_rate, activation_,
                         progress, progress_every);
 }
 
@@ -102,8 +118,8 @@ void TwoLayerNetImpl::load(torch::serialize::InputArchive& archive) {
   at::Tensor saved_activation;
   if (archive.try_read(kActivationBuffer, saved_activation, /*is_buffer=*/true)) {
     const std::string saved = activation_from_bytes(saved_activation);
-    TORCH_CHECK(saved == options.activation(), "twolayer: the checkpoint's activation is '", saved,
-                "', but this TwoLayerNet's activation is '", options.activation(), "'");
+    TORCH_CHECK(saved == activation_, "twolayer: the checkpoint's activation is '", saved,
+                "', but this TwoLayerNet's activation is '", activation_, "'");
   }
   // (Checkpoints written before the activation was saved hold the parameters only.)
   auto parameters = named_parameters(/*recurse=*/false);
@@ -122,7 +138,7 @@ void TwoLayerNetImpl::load(torch::serialize::InputArchive& archive) {
 
 void TwoLayerNetImpl::pretty_print(std::ostream& stream) const {
   stream << "twolayer::TwoLayerNet(n0=" << options.n0() << ", n1=" << options.n1()
-         << ", n2=" << options.n2() << ", activation=" << options.activation() << ")";
+         << ", n2=" << options.n2() << ", activation=" << activation_ << ")";
 }
 
 }  // namespace twolayer

@@ -44,6 +44,13 @@ class TWOLAYER_API TwoLayerNetImpl : public torch::nn::Cloneable<TwoLayerNetImpl
   // Draws new weights in place (the same ones again for a seeded net) and zeroes the biases.
   void reset_parameters();
 
+  // The hidden activation the net computes with, which its checkpoints record (the buffer
+  // activation_name). Fixed by the options at construction and by every reset(); change it with
+  // set_activation(), which validates the name and rewrites the buffer with it. (Editing
+  // options.activation() afterwards changes nothing until reset(), as for torch's own modules.)
+  const std::string& activation() const { return activation_; }
+  void set_activation(const std::string& name);
+
   // Probabilities A2, shape (m, n2).
   at::Tensor forward(const at::Tensor& X);
   // The cost J for labels Y, shape (m, n2).
@@ -64,8 +71,12 @@ class TWOLAYER_API TwoLayerNetImpl : public torch::nn::Cloneable<TwoLayerNetImpl
   TwoLayerNetOptions options;
   at::Tensor W1, b1, W2, b2;
   // The activation's name in ASCII (uint8): saved with the parameters so that a checkpoint
-  // records the activation it was trained with.
+  // records the activation it was trained with. Always activation()'s bytes.
   at::Tensor activation_name;
+
+ private:
+  void write_activation_name();
+  std::string activation_;
 };
 
 TORCH_MODULE(TwoLayerNet);

@@ -19,8 +19,8 @@ import torch
 
 from ._version_check import check_torch_version
 
-__all__ = ["ACTIVATIONS", "TwoLayerNet", "__version__", "fit_", "forward", "library_path",
-           "loss"]
+__all__ = ["ACTIVATIONS", "TwoLayerNet", "__version__", "datasets", "fit_", "forward",
+           "library_path", "loss"]
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
 
@@ -42,5 +42,6 @@ library_path = _find_library()
 # The library registers the operators in its static initialisers: loading it is all it takes.
 torch.ops.load_library(library_path)
 
+from . import datasets  # noqa: E402  (twolayer.datasets.flower() after `import twolayer`)
 from ._functional import fit_, forward, loss  # noqa: E402  (the operators must exist first)
 from ._net import TwoLayerNet  # noqa: E402

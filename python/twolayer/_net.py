@@ -1,4 +1,5 @@
 """TwoLayerNet: the parameters of the network as a torch.nn.Module."""
+import operator
 from typing import Callable, Optional, Union
 
 import torch
@@ -17,6 +18,29 @@ def _activation_bytes(name: str) -> torch.Tensor:
 
 def _activation_from_bytes(t: torch.Tensor) -> str:
     return bytes(t.detach().cpu().to(torch.uint8).tolist()).decode("ascii", errors="replace")
+
+
+def _size(name: str, value) -> int:
+    # What torch.nn.Linear takes for a size: Python and NumPy integers, integer 0-dim tensors;
+    # bools are integers to Python but never a size anyone meant.
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        size = operator.index(value)
+    except TypeError:
+        raise TypeError(f"twolayer: TwoLayerNet's {name} must be an integer, but got {value!r} "
+                        f"of type {type(value).__name__}") from None
+    if size < 1:
+        raise ValueError(f"twolayer: TwoLayerNet's {name} must be at least 1, but got {size}")
+    return size
+
+
+def _valid_activation(name) -> str:
+    from . import ACTIVATIONS  # the package's list, imported late to avoid a cycle
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise ValueError(f"twolayer: unknown activation {name!r}; expected one of "
+                         + ", ".join(ACTIVATIONS))
+    return name
 
 
 def _fit_steps(net, X: torch.Tensor, Y: torch.Tensor, iterations: int,
@@ -78,20 +102,14 @@ class TwoLayerNet(torch.nn.Module):
         lecture. device and dtype (float32 or float64) as for ``torch.nn.Linear``.
         """
         super().__init__()
-        sizes = {"n0": n0, "n1": n1, "n2": n2}
-        if any(isinstance(v, bool) or not isinstance(v, int) for v in sizes.values()) \
-                or min(sizes.values()) < 1:
-            raise ValueError(f"twolayer: TwoLayerNet needs n0, n1, n2 >= 1, but got n0 = {n0}, "
-                             f"n1 = {n1}, n2 = {n2}")
-        from . import ACTIVATIONS  # the package's list, imported late to avoid a cycle
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"twolayer: unknown activation '{activation}'; expected one of "
-                             + ", ".join(ACTIVATIONS))
+        n0, n1, n2 = (_size(name, value) for name, value in (("n0", n0), ("n1", n1), ("n2", n2)))
         dtype = torch.get_default_dtype() if dtype is None else dtype
+        if not isinstance(dtype, torch.dtype):
+            raise TypeError("twolayer: TwoLayerNet dtype must be a torch.dtype (torch.float32 or "
+                            f"torch.float64), but got {dtype!r} of type {type(dtype).__name__}")
         if dtype not in (torch.float32, torch.float64):
             raise TypeError("twolayer: TwoLayerNet dtype must be float32 or float64, but got "
                             + str(dtype).replace("torch.", ""))
-        self.activation = activation
         self.init_scale = float(init_scale)
         self.seed = seed
         factory = {"device": device, "dtype": dtype}
@@ -99,8 +117,34 @@ class TwoLayerNet(torch.nn.Module):
         self.b1 = torch.nn.Parameter(torch.empty(n1, **factory))
         self.W2 = torch.nn.Parameter(torch.empty(n2, n1, **factory))
         self.b2 = torch.nn.Parameter(torch.empty(n2, **factory))
-        self.register_buffer(ACTIVATION_BUFFER, _activation_bytes(activation).to(device))
+        self.register_buffer(ACTIVATION_BUFFER, torch.empty(0, dtype=torch.uint8, device=device))
+        self.activation = activation  # validated, and written into the buffer (__setattr__)
         self.reset_parameters()
+
+    # The activation is one value seen in two places: the attribute the operators read and the
+    # buffer that checkpoints carry. Every way to change either goes through here, so the two
+    # cannot drift apart: assigning ``activation`` validates it and rewrites the buffer, and
+    # whatever replaces the buffer's memory (``to_empty``, which leaves it uninitialised; ``to``,
+    # ``cuda``, ``share_memory``) writes it again after.
+    def __setattr__(self, name, value):
+        if name == "activation":
+            value = _valid_activation(value)
+        super().__setattr__(name, value)
+        if name == "activation" and ACTIVATION_BUFFER in self._buffers:
+            self._write_activation_buffer()
+
+    @torch.jit.ignore
+    def _write_activation_buffer(self) -> None:
+        old = self._buffers[ACTIVATION_BUFFER]
+        # On the meta device there is nothing to write; the buffer is written when the net
+        # gets real memory (_apply, reset_parameters).
+        self._buffers[ACTIVATION_BUFFER] = _activation_bytes(self.activation).to(old.device)
+
+    @torch.jit.ignore
+    def _apply(self, fn, *args, **kwargs):
+        module = super()._apply(fn, *args, **kwargs)
+        self._write_activation_buffer()
+        return module
 
     @torch.jit.ignore
     def reset_parameters(self) -> None:
@@ -110,6 +154,7 @@ class TwoLayerNet(torch.nn.Module):
         that both languages and all devices start from the same numbers for the same seed.
         """
         generator = torch.Generator().manual_seed(self.seed) if self.seed is not None else None
+        self._write_activation_buffer()
         with torch.no_grad():
             for W in (self.W1, self.W2):
                 W.copy_(torch.randn(W.shape, generator=generator) * self.init_scale)
@@ -154,6 +199,16 @@ class TwoLayerNet(torch.nn.Module):
         Returns the cost of every iteration, shape (iterations,), each taken before that
         iteration's update, as ``twolayer.fit_``.
         """
+        for name in PARAMETERS:
+            # A parametrized weight (torch.nn.utils.parametrize) is recomputed from its original
+            # at every access: fit_ would update a temporary and report falling costs while the
+            # net stays as it was.
+            if not isinstance(self._parameters.get(name), torch.nn.Parameter):
+                raise RuntimeError(
+                    f"twolayer: fit cannot train {name}: it is not a parameter of this net but "
+                    "computed from others (a parametrization, torch.nn.utils.parametrize), and "
+                    "fit updates in place; train with loss(X, Y).backward() and a torch.optim "
+                    "optimizer, which update what it is computed from")
         if progress is False or progress is None:
             return _fit_steps(self, X, Y, iterations, learning_rate)
 
@@ -183,6 +238,13 @@ class TwoLayerNet(torch.nn.Module):
         key = prefix + ACTIVATION_BUFFER
         if key in state_dict:
             saved = _activation_from_bytes(state_dict[key])
+            from . import ACTIVATIONS
+            if saved not in ACTIVATIONS:
+                raise RuntimeError(
+                    f"twolayer: the checkpoint's {ACTIVATION_BUFFER} holds the bytes "
+                    f"{state_dict[key].tolist()}, which name no activation (expected one of "
+                    + ", ".join(ACTIVATIONS) + "): the checkpoint is damaged, or was saved from "
+                    "a net whose buffer was never written")
             if saved != self.activation:
                 raise RuntimeError(f"twolayer: the checkpoint's activation is '{saved}', but this "
                                    f"TwoLayerNet's activation is '{self.activation}'")

@@ -75,6 +75,51 @@ TEST(FastMath, TanhIncludingTinyAndSaturatedArguments) {
   both_ways(NAN, 6, tanh_, [](float y) { EXPECT_TRUE(std::isnan(y)); });
 }
 
+// The derivatives backpropagation takes from the activations, g1' = 1 - A1^2 for tanh and
+// A1 (1 - A1) for the logistic, lose their relative accuracy where A1 nears +-1: they are then
+// differences of float numbers a few ulps apart. There the fast functions must do as well as
+// the correctly rounded float value (std:: in double, rounded to float) does, band by band, and
+// never give 0 where that does not.
+template <typename F, typename Derivative, typename Exact>
+void derivative_as_accurate_as_rounding(float lo, float hi, F&& f, Derivative&& g, Exact&& exact) {
+  for (float band = lo; band < hi; band += 0.5f) {
+    double ours = 0, rounded = 0;
+    int n = 0;
+    for (float x = band; x < band + 0.5f; x += 1.0f / 4096) {
+      const double reference = g(exact(double(x)));
+      const float fast_scalar = f(x);
+      VFloat v;
+      for (int l = 0; l < 8; ++l) v[l] = x - 0.01f * static_cast<float>(l == 3 ? 0 : l);
+      const float fast_lane = f(v)[3];
+      const float correctly_rounded = static_cast<float>(exact(double(x)));
+      if (g(correctly_rounded) != 0.0f) {
+        ASSERT_NE(g(fast_scalar), 0.0f) << x;
+        ASSERT_NE(g(fast_lane), 0.0f) << x;
+      }
+      ours += std::abs(g(fast_scalar) - reference) / reference +
+              std::abs(g(fast_lane) - reference) / reference;
+      rounded += 2 * std::abs(g(correctly_rounded) - reference) / reference;
+      ++n;
+    }
+    EXPECT_LE(ours / n, 1.25 * rounded / n + 1e-9) << "band [" << band << ", " << band + 0.5f << ")";
+  }
+}
+
+TEST(FastMath, TanhDerivativeWhereTanhSaturates) {
+  const auto g = [](auto t) { return 1 - t * t; };
+  derivative_as_accurate_as_rounding(0.5f, 9.0f, tanh_, g, [](double x) { return std::tanh(x); });
+  derivative_as_accurate_as_rounding(-9.0f, -0.5f, tanh_, g, [](double x) { return std::tanh(x); });
+  // Where float's tanh is below 1, so is this one's: 9.01 is where it rounds to 1.
+  both_ways(9.0f, 2, tanh_, [](float y) { EXPECT_LT(y, 1.0f); });
+  both_ways(9.02f, 2, tanh_, [](float y) { EXPECT_EQ(y, 1.0f); });
+}
+
+TEST(FastMath, LogisticDerivativeWhereTheLogisticSaturates) {
+  const auto g = [](auto a) { return a * (1 - a); };
+  const auto logistic = [](double z) { return 1 / (1 + std::exp(-z)); };
+  derivative_as_accurate_as_rounding(-80.0f, 16.0f, logistic_, g, logistic);
+}
+
 TEST(FastMath, Log1pOnTheUnitInterval) {
   for_samples(0.0f, 1.0f, [](float u, int lane) {
     both_ways(u, lane, log1p_, [&](float y) { ASSERT_TRUE(Near(y, std::log1p(double(u)))) << u; });

@@ -120,3 +120,51 @@ def test_net_fit_prints_the_lecture_lines(capsys):
         f"Cost after iteration 0: {costs[0].item():.6f}",
         f"Cost after iteration 2: {costs[2].item():.6f}"]
     assert len(lines) == 3 and lines[2].startswith("Final cost after 3 iterations: ")
+
+
+def test_fit_refuses_a_parametrized_weight_and_changes_nothing():
+    # fit would update the parametrization's output, a temporary, and report falling costs.
+    from torch.nn.utils import parametrize
+
+    class Scaled(torch.nn.Module):
+        def forward(self, W):
+            return 2 * W
+
+    net = twolayer.TwoLayerNet(2, 4, 1, seed=1)
+    parametrize.register_parametrization(net, "W1", Scaled())
+    before = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    X = torch.randn(32, 2)
+    Y = (X[:, :1] > 0).float()
+    with pytest.raises(RuntimeError) as error:
+        net.fit(X, Y, 10, 0.5)
+    assert str(error.value) == (
+        "twolayer: fit cannot train W1: it is not a parameter of this net but computed from "
+        "others (a parametrization, torch.nn.utils.parametrize), and fit updates in place; "
+        "train with loss(X, Y).backward() and a torch.optim optimizer, which update what it is "
+        "computed from")
+    for k, v in net.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    # The way the message names trains the original.
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.5)
+    net.loss(X, Y).backward()
+    optimizer.step()
+    assert not torch.equal(net.parametrizations.W1.original, before["parametrizations.W1.original"])
+
+
+def test_fit_op_refuses_a_computed_tensor_but_takes_a_view():
+    base = torch.randn(4, 2, requires_grad=True)
+    b1, W2, b2 = torch.zeros(4), torch.randn(1, 4), torch.zeros(1)
+    X = torch.randn(32, 2)
+    Y = (X[:, :1] > 0).float()
+    computed = base * 2
+    with pytest.raises(RuntimeError) as error:
+        twolayer.fit_(computed, b1, W2, b2, X, Y, 5, 0.5)
+    assert "twolayer: fit_ cannot update W1: it is computed from other tensors (grad_fn " \
+           "MulBackward0), and an update in place would not reach them" in str(error.value)
+    # A view of a leaf shares its memory: the update reaches the leaf.
+    leaf = torch.randn(4, 2, requires_grad=True)
+    before = leaf.detach().clone()
+    view = leaf[:, :]
+    with torch.no_grad():
+        twolayer.fit_(view, b1, W2, b2, X, Y, 5, 0.5)
+    assert not torch.equal(leaf.detach(), before)

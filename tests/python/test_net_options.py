@@ -3,6 +3,7 @@ the refusal of dtypes the operators cannot run, and documentation that says what
 import inspect
 import pydoc
 
+import numpy as np
 import pytest
 import torch
 
@@ -95,3 +96,34 @@ def test_the_methods_are_documented(method):
 def test_forward_documents_that_it_returns_probabilities():
     assert "BCEWithLogitsLoss" in twolayer.TwoLayerNet.forward.__doc__
     assert "BCEWithLogitsLoss" in twolayer.forward.__doc__
+
+
+@pytest.mark.parametrize("size", [np.int64(3), np.int32(3), torch.tensor(3)])
+def test_sizes_take_what_nn_linear_takes(size):
+    net = twolayer.TwoLayerNet(size, size, 1)
+    assert net.W1.shape == (3, 3) and type(net.W1.shape[0]) is int
+    assert torch.nn.Linear(size, 1).weight.shape == (1, 3)   # the same inputs nn.Linear takes
+
+
+@pytest.mark.parametrize("size,message", [
+    (2.0, "twolayer: TwoLayerNet's n0 must be an integer, but got 2.0 of type float"),
+    ("2", "twolayer: TwoLayerNet's n0 must be an integer, but got '2' of type str"),
+    (True, "twolayer: TwoLayerNet's n0 must be an integer, but got True of type bool"),
+])
+def test_a_size_that_is_not_an_integer_is_refused_naming_its_type(size, message):
+    with pytest.raises(TypeError) as error:
+        twolayer.TwoLayerNet(size, 4, 1)
+    assert str(error.value) == message
+
+
+def test_a_size_below_one_is_refused_naming_it():
+    with pytest.raises(ValueError) as error:
+        twolayer.TwoLayerNet(2, np.int64(0), 1)
+    assert str(error.value) == "twolayer: TwoLayerNet's n1 must be at least 1, but got 0"
+
+
+def test_a_dtype_given_as_a_string_is_refused_naming_its_type():
+    with pytest.raises(TypeError) as error:
+        twolayer.TwoLayerNet(2, 4, 1, dtype="float64")
+    assert str(error.value) == ("twolayer: TwoLayerNet dtype must be a torch.dtype "
+                                "(torch.float32 or torch.float64), but got 'float64' of type str")

@@ -86,6 +86,17 @@ at::Tensor forward_autograd(const at::Tensor& X, const at::Tensor& W1, const at:
 at::Tensor fit_autograd(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
                         const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
                         double learning_rate, c10::string_view activation) {
+  const std::pair<const char*, const at::Tensor*> parameters[] = {
+      {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}};
+  for (const auto& [name, p] : parameters) {
+    // An update in place of a tensor computed from others (a parametrization's output) never
+    // reaches what it is computed from: the caller's training would do nothing while the costs
+    // fall. A view shares its base's memory, so an update of it does reach the base.
+    TORCH_CHECK(!p->requires_grad() || p->is_leaf() || p->is_view(), "twolayer: fit_ cannot update ", name,
+                ": it is computed from other tensors (grad_fn ", p->grad_fn()->name(),
+                "), and an update in place would not reach them; pass the leaf tensor itself, or "
+                "train with loss().backward() and a torch.optim optimizer");
+  }
   at::Tensor costs;
   {
     at::AutoDispatchBelowADInplaceOrView below_autograd;

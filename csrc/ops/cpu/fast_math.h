@@ -38,8 +38,36 @@ TWOLAYER_INLINE V fast_divide(V a, V b) {
   return a / b;
 }
 
+// x = k ln2 + r for float x, |r| <= ln2/2, k integer-valued: Cody and Waite's reduction, ln2 in
+// two parts so that k ln2_hi is exact. Adding and removing 1.5 * 2^23 rounds to the nearest
+// integer (|x log2 e| < 2^22 here).
+template <typename V>
+struct ReducedExpF {
+  V k, r;
+};
+template <typename V>
+TWOLAYER_INLINE ReducedExpF<V> reduce_exp_f32(V x) {
+  const V t = x * splat<V>(1.44269504088896341f);
+  const V k = (t + splat<V>(12582912.0f)) - splat<V>(12582912.0f);
+  V r = x - k * splat<V>(0.693359375f);
+  r = r - k * splat<V>(-2.12194440e-4f);
+  return {k, r};
+}
+
+// (e^r - 1 - r) / r^2 for the reduced r: a degree-4 polynomial (a degree-6 one for e^r), by
+// Estrin's scheme, as tanh's below: a shorter chain of dependent steps than Horner's.
+template <typename V>
+TWOLAYER_INLINE V exp_tail_f32(V r, V r2) {
+  const V r4 = r2 * r2;
+  const V c01 = splat<V>(5.0000001201e-1f) + splat<V>(1.6666665459e-1f) * r;
+  const V c23 = splat<V>(4.1665795894e-2f) + splat<V>(8.3334519073e-3f) * r;
+  const V c45 = splat<V>(1.3981999507e-3f) + splat<V>(1.9875691500e-4f) * r;
+  return (c01 + c23 * r2) + c45 * r4;
+}
+
 // e^x for float x (scalar or VFloat). Above 88 it would overflow: the argument is clamped there
-// (callers keep theirs below). Below -87 the result would be subnormal: it flushes to 0.
+// (callers keep theirs below). Below -87 the result would be subnormal: it flushes to 0 (only
+// results under float's smallest normal number, 1.2e-38, differ from std::exp).
 template <typename V>
 TWOLAYER_INLINE V fast_exp(V x) {
   using S = typename Lanes<V>::Scalar;
@@ -48,45 +76,37 @@ TWOLAYER_INLINE V fast_exp(V x) {
   // Written so that NaN also lands in range: converting NaN to an integer is undefined.
   x = select(mask_not(x >= splat<V>(-87.0f)), splat<V>(-87.0f), x);
   x = select(mask_not(x <= splat<V>(88.0f)), splat<V>(88.0f), x);
-  // x = k ln2 + r, |r| <= ln2/2, then e^x = 2^k e^r with a degree-6 polynomial for e^r.
-  // Adding and removing 1.5 * 2^23 rounds to the nearest integer (|t| < 2^22 here).
-  const V t = x * splat<V>(1.44269504088896341f);
-  const V k = (t + splat<V>(12582912.0f)) - splat<V>(12582912.0f);
-  V r = x - k * splat<V>(0.693359375f);
-  r = r - k * splat<V>(-2.12194440e-4f);
-  // The polynomial by Estrin's scheme, as tanh's below: a shorter chain of dependent steps.
-  const V r2 = r * r;
-  const V r4 = r2 * r2;
-  const V c01 = splat<V>(5.0000001201e-1f) + splat<V>(1.6666665459e-1f) * r;
-  const V c23 = splat<V>(4.1665795894e-2f) + splat<V>(8.3334519073e-3f) * r;
-  const V c45 = splat<V>(1.3981999507e-3f) + splat<V>(1.9875691500e-4f) * r;
-  const V p = ((c01 + c23 * r2) + c45 * r4) * r2 + (r + splat<V>(1.0f));
-  const V result = select(underflow, splat<V>(0.0f), p * exp2_integer(k));
+  // e^x = 2^k e^r.
+  const ReducedExpF<V> e = reduce_exp_f32(x);
+  const V r2 = e.r * e.r;
+  const V p = exp_tail_f32(e.r, r2) * r2 + (e.r + splat<V>(1.0f));
+  const V result = select(underflow, splat<V>(0.0f), p * exp2_integer(e.k));
   return select(nan, splat<V>(std::numeric_limits<S>::quiet_NaN()), result);
 }
 
-// tanh as a ratio of odd and even polynomials on [-7.9, 7.9] (Eigen's float coefficients),
-// beyond which float tanh is +-1: a few ulp, with no exp and a single division.
+// tanh for float x, within an ulp or so of the correctly rounded value everywhere, and, what
+// backpropagation needs, with 1 - tanh(x) accurate where tanh saturates: g1' = 1 - A1^2 is then
+// as accurate as autograd's, and nonzero wherever float's tanh is below 1 (|x| < 9.01).
+// From one e = e^-2|x| (reduced as for exp):
+//  - |x| < 0.625: tanh = -expm1(-2|x|) / (2 + expm1(-2|x|)), expm1 keeping its accuracy near 0;
+//  - else:        tanh = 1 - 2e / (1 + e), where 2e / (1 + e) is accurate however small.
+// Both share one division. Beyond 9.5 the result is 1 in float, and the argument is clamped
+// there, which also keeps NaN out of the reduction (it is put back at the end).
 template <typename V>
 TWOLAYER_INLINE V fast_tanh(V x) {
-  // Beyond 7.9 exactly +-1, as std::tanh in float (the polynomials could land an ulp off, or
-  // overflow to inf / inf). NaN fails the test and stays NaN.
-  const auto saturated = abs_of(x) >= splat<V>(7.90531110763549805f);
-  const V sign_one = with_sign_of(splat<V>(1.0f), x);
-  // Estrin's scheme: the polynomials in pairs of terms, a chain of three multiply-adds
-  // instead of Horner's six (the small-net kernel waits on this latency every block).
-  const V x2 = x * x;
-  const V x4 = x2 * x2;
-  const V x8 = x4 * x4;
-  const V p01 = splat<V>(4.89352455891786e-03f) + splat<V>(6.37261928875436e-04f) * x2;
-  const V p23 = splat<V>(1.48572235717979e-05f) + splat<V>(5.12229709037114e-08f) * x2;
-  const V p45 = splat<V>(-8.60467152213735e-11f) + splat<V>(2.00018790482477e-13f) * x2;
-  const V p6 = splat<V>(-2.76076847742355e-16f);
-  const V p = (p01 + p23 * x4) + (p45 + p6 * x4) * x8;
-  const V q01 = splat<V>(4.89352518554385e-03f) + splat<V>(2.26843463243900e-03f) * x2;
-  const V q23 = splat<V>(1.18534705686654e-04f) + splat<V>(1.19825839466702e-06f) * x2;
-  const V q = q01 + q23 * x4;
-  return select(saturated, sign_one, fast_divide(x * p, q));
+  const V a = abs_of(x);
+  const V clamped = select(mask_not(a <= splat<V>(9.5f)), splat<V>(9.5f), a);
+  const ReducedExpF<V> e = reduce_exp_f32(splat<V>(-2.0f) * clamped);
+  const V r2 = e.r * e.r;
+  const V r_expm1 = exp_tail_f32(e.r, r2) * r2 + e.r;  // e^r - 1
+  const V scale = exp2_integer(e.k);
+  const V expm1 = scale * r_expm1 + (scale - splat<V>(1.0f));  // e^-2|x| - 1, exact last term
+  const V exp = scale * (r_expm1 + splat<V>(1.0f));
+  const auto small = a < splat<V>(0.625f);
+  const V q = fast_divide(select(small, -expm1, exp + exp),
+                          select(small, splat<V>(2.0f) + expm1, splat<V>(1.0f) + exp));
+  const V t = select(small, q, splat<V>(1.0f) - q);
+  return select(x != x, x, with_sign_of(t, x));
 }
 
 // log(1 + u) for u in [0, 1]: 2 atanh(s) with s = u / (2 + u) <= 1/3, an odd series in s.

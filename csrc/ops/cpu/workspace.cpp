@@ -1,6 +1,9 @@
 #include "ops/cpu/workspace.h"
 
 #include <memory>
+#include <new>
+
+#include <c10/util/Exception.h>
 
 namespace twolayer {
 namespace cpu {
@@ -12,7 +15,7 @@ struct ThreadBuffer {
   std::unique_ptr<char[]> memory;
   size_t capacity = 0;
 
-  void* at_least(size_t bytes) {
+  void* at_least(size_t bytes, const char* what) {
     // A null buffer is allocated whatever the capacity says: after a failed `new` (bad_alloc,
     // the caller's MemoryError) the buffer is null, and GCC 16 was seen to keep the old
     // capacity (it may drop the store of 0 before `new` as dead), which left every later call
@@ -21,7 +24,12 @@ struct ThreadBuffer {
       // The old one goes before the new one comes.
       memory.reset();
       capacity = 0;
-      memory.reset(new char[bytes]);
+      // Not a bare std::bad_alloc: callers catch c10::Error, and they need to know how much
+      // memory was asked for and why. Nothing has been computed yet when this fails.
+      memory.reset(new (std::nothrow) char[bytes]);
+      TORCH_CHECK(memory != nullptr, "twolayer: out of memory: the CPU kernel's ", what,
+                  " needs ", bytes, " bytes, which could not be allocated; use fewer rows per "
+                  "call (split the batch) or fewer hidden units");
       capacity = bytes;
     }
     return memory.get();
@@ -33,12 +41,13 @@ struct ThreadBuffer {
 at::Tensor hidden_workspace(int64_t m, int64_t n1, const at::TensorOptions& options) {
   thread_local ThreadBuffer buffer;
   const size_t bytes = static_cast<size_t>(m * n1) * options.dtype().itemsize();
-  return at::from_blob(buffer.at_least(bytes), {m, n1}, options);
+  return at::from_blob(buffer.at_least(bytes, "hidden-layer workspace (m x n1)"), {m, n1},
+                       options);
 }
 
 void* block_workspace(size_t bytes) {
   thread_local ThreadBuffer buffer;
-  return buffer.at_least(bytes);
+  return buffer.at_least(bytes, "row-block workspace");
 }
 
 at::Tensor recycled_cache(CacheSlot slot, int64_t m, int64_t n, const at::TensorOptions& options) {
@@ -52,7 +61,14 @@ at::Tensor recycled_cache(CacheSlot slot, int64_t m, int64_t n, const at::Tensor
   const bool reusable = last && last.use_count() == 1 && last.nbytes() == bytes;
   if (!reusable) {
     last = c10::Storage();  // the old memory goes before the new comes
-    last = at::empty({m, n}, options).storage();
+    try {
+      last = at::empty({m, n}, options).storage();
+    } catch (const c10::Error& e) {
+      TORCH_CHECK(false, "twolayer: out of memory: the cache of forward propagation for "
+                  "backpropagation (", slot == CacheSlot::A1 ? "A1, m x n1" : "Z2, m x n2", ") needs ",
+                  bytes, " bytes, which could not be allocated; use fewer rows per call (split "
+                  "the batch) or fewer hidden units (", e.what_without_backtrace(), ")");
+    }
   }
   return at::empty({0}, options).set_(last, 0, {m, n}, {n, 1});
 }
