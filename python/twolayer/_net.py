@@ -199,11 +199,12 @@ class TwoLayerNet(torch.nn.Module):
         Returns the cost of every iteration, shape (iterations,), each taken before that
         iteration's update, as ``twolayer.fit_``.
         """
+        # A parametrized weight (torch.nn.utils.parametrize) is recomputed from its original at
+        # every access: fit_ would update a temporary and report falling costs while the net
+        # stays as it was. (named_parameters, not _parameters: a scripted net runs this too.)
+        own = {name for name, _ in self.named_parameters(recurse=False)}
         for name in PARAMETERS:
-            # A parametrized weight (torch.nn.utils.parametrize) is recomputed from its original
-            # at every access: fit_ would update a temporary and report falling costs while the
-            # net stays as it was.
-            if not isinstance(self._parameters.get(name), torch.nn.Parameter):
+            if name not in own:
                 raise RuntimeError(
                     f"twolayer: fit cannot train {name}: it is not a parameter of this net but "
                     "computed from others (a parametrization, torch.nn.utils.parametrize), and "

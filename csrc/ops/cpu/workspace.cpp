@@ -16,10 +16,10 @@ struct ThreadBuffer {
   size_t capacity = 0;
 
   void* at_least(size_t bytes, const char* what) {
-    // A null buffer is allocated whatever the capacity says: after a failed `new` (bad_alloc,
-    // the caller's MemoryError) the buffer is null, and GCC 16 was seen to keep the old
-    // capacity (it may drop the store of 0 before `new` as dead), which left every later call
-    // a null workspace. Testing the pointer does not depend on that store.
+    // A null buffer is allocated whatever the capacity says: after a failed allocation the
+    // buffer is null, and GCC 16 was seen to keep the old capacity (it may drop the store of 0
+    // before `new` as dead), which left every later call a null workspace. Testing the pointer
+    // does not depend on that store.
     if (!memory || bytes > capacity) {
       // The old one goes before the new one comes.
       memory.reset();
