@@ -144,7 +144,7 @@ CHILD = r"""
 import json, sys, torch, twolayer
 sys.path.insert(0, sys.argv[1])
 from conftest import FORWARD_INPUTS, make_inputs
-out = {"version": torch.ops.twolayer._cpu_kernel_version(), "cases": []}
+out = {"version": torch.ops.twolayer_testing.cpu_kernel_version(), "cases": []}
 with torch.no_grad():
     for shape in json.loads(sys.argv[2]):
         for dtype in (torch.float32, torch.float64):
