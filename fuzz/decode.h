@@ -99,11 +99,14 @@ inline Case decode(const uint8_t* bytes, size_t size) {
   Case c;
   c.op = pick<Op>(in, {Op::Loss, Op::Forward, Op::Fit});
   const at::ScalarType dtype = in.ConsumeBool() ? at::kFloat : at::kDouble;
-  // n1 * (n0 + n2) > 64 takes the BLAS path of the CPU kernels; n2 > 16 the BLAS dZ2 W2.
+  // The CPU paths (csrc/ops/cpu/cpu_paths.h): n1 (n0 + n2) <= 64 weights the small net, up to
+  // 32768 the row blocks, more (n0 = 190 with n1 = 180) the whole-batch rows path; on the row
+  // paths n2 <= 4 outputs in the row pass, more (5, 17) by BLAS. Sizes are appended to their
+  // tables, so that the corpus's older files decode as before.
   const int64_t m = pick<int64_t>(in, {1, 2, 3, 5, 9, 1, 4});
-  const int64_t n0 = pick<int64_t>(in, {1, 2, 3, 5});
-  const int64_t n1 = pick<int64_t>(in, {1, 2, 4, 7, 24});
-  const int64_t n2 = pick<int64_t>(in, {1, 2, 3, 17});
+  const int64_t n0 = pick<int64_t>(in, {1, 2, 3, 5, 190});
+  const int64_t n1 = pick<int64_t>(in, {1, 2, 4, 7, 24, 180});
+  const int64_t n2 = pick<int64_t>(in, {1, 2, 3, 17, 5});
   const std::vector<std::vector<int64_t>> shapes = {{m, n0}, {m, n2},  {n1, n0},
                                                     {n1},    {n2, n1}, {n2}};
   const uint8_t grads = in.ConsumeIntegral<uint8_t>();

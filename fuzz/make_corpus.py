@@ -15,7 +15,7 @@ import shutil
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 OPS = ["loss", "forward", "fit"]
-M, N0, N1, N2 = [1, 2, 3, 5, 9, 1, 4], [1, 2, 3, 5], [1, 2, 4, 7, 24], [1, 2, 3, 17]
+M, N0, N1, N2 = [1, 2, 3, 5, 9, 1, 4], [1, 2, 3, 5, 190], [1, 2, 4, 7, 24, 180], [1, 2, 3, 17, 5]
 LAYOUTS = ["contiguous", "contiguous", "transposed", "sliced", "expanded", "overlapping"]
 ACTIVATIONS = ["tanh", "relu", "sigmoid", "leaky_relu"]
 VALUES = ["normal", "normal", "large_logits", "extreme", "nonfinite", "raw"]
@@ -96,7 +96,11 @@ def encode(op="loss", dtype="float32", shape=(5, 2, 4, 1), requires_grad="X Y W1
     return e.data()
 
 
+# One shape per CPU path and output regime (csrc/ops/cpu/cpu_paths.h): the small net, the row
+# blocks with the outputs in the row pass (BLAS) and by BLAS (WIDE, and 5 outputs), the
+# whole-batch rows path (> 32768 weights) in both regimes.
 SMALL, BLAS, WIDE = (5, 2, 4, 1), (9, 3, 24, 2), (4, 5, 7, 17)
+WIDE5, ROWS, ROWS_WIDE = (9, 3, 24, 5), (3, 190, 180, 2), (2, 190, 180, 5)
 
 
 def cases():
@@ -106,6 +110,9 @@ def cases():
                 yield f"{op}-{activation}-{dtype}", encode(op, dtype, SMALL, activation=activation)
         yield f"{op}-blas", encode(op, "float64", BLAS, activation="relu")
         yield f"{op}-wide-output", encode(op, "float32", WIDE, activation="sigmoid")
+        yield f"{op}-five-outputs", encode(op, "float64", WIDE5, activation="leaky_relu")
+        yield f"{op}-rows", encode(op, "float32", ROWS, activation="tanh")
+        yield f"{op}-rows-wide-output", encode(op, "float64", ROWS_WIDE, activation="relu")
     yield "loss-m1-n1", encode("loss", "float64", (1, 1, 1, 1))
     yield "loss-views", encode("loss", "float64", SMALL, layouts={
         "X": "transposed", "Y": "sliced", "W1": "expanded", "b1": "sliced", "W2": "overlapping",

@@ -9,9 +9,12 @@
 # 1 and 2 threads (and os.cpu_count() where it is more), benchmarks/bench_step.py (the step
 # against eager autograd, TorchScript, NumPy and the bare matrix products; bytes saved for
 # backward; gradient descent with fit_; how each scales with threads; and, not with --quick,
-# the shape sweep of issue 13 at 1 thread, benchmarks/sweep.py) and the C++ Google Benchmark
-# twolayer_bench_step, and prints their tables. JSON goes to build/benchmarks/: results.json
-# (Python, the sweep under "sweep"), cpp_results.json (C++ medians and ratios) and
+# the shape sweep of issue 13 at 1 thread, benchmarks/sweep.py), inference (benchmarks/
+# bench_forward.py: forward under no_grad against eager, TorchScript, torch.compile on 2.x, the
+# two products and a null operator, over the six shapes at 1 and 2 threads and the sweep's cells
+# at 1 thread) and the C++ Google Benchmark twolayer_bench_step, and prints their tables. JSON
+# goes to build/benchmarks/: results.json (Python, the sweep under "sweep"), forward.json
+# (inference), cpp_results.json (C++ medians and ratios) and
 # cpp_threads<N>.json (Google Benchmark's own output).
 source "$(dirname "$0")/common.sh"
 
@@ -53,6 +56,10 @@ NULL_OP_LIB="$BUILD_DIR/cmake/benchmarks/libtwolayer_bench_null_op.so"
 if [ -f "$NULL_OP_LIB" ]; then null_op=(--null-op-library "$NULL_OP_LIB"); fi
 "$PACKAGE_PYTHON" "$TWOLAYER_ROOT/benchmarks/bench_step.py" "${quick[@]}" "${null_op[@]}" \
   --json "$OUT/results.json"
+
+log "Python: benchmarks/bench_forward.py ${quick[*]} (inference: forward under no_grad)"
+"$PACKAGE_PYTHON" "$TWOLAYER_ROOT/benchmarks/bench_forward.py" "${quick[@]}" "${null_op[@]}" \
+  --json "$OUT/forward.json"
 
 BENCH="$BUILD_DIR/cmake/benchmarks/twolayer_bench_step"
 if [ ! -x "$BENCH" ]; then

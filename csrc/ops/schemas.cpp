@@ -1,11 +1,10 @@
 // The operator schemas of the namespace twolayer. The public ones are what Python, TorchScript
 // and C++ programs call; the underscored ones are the pieces the autograd Functions dispatch to,
-// so that every backend (CPU, CUDA, Meta) can provide its own kernel for them.
+// so that every backend (CPU, CUDA, Meta) can provide its own kernel for them. The tests' hooks
+// have a namespace of their own (testing_hooks.cpp).
 
 #include <ATen/core/dispatch/Dispatcher.h>
 
-#include "ops/cpu/row_chunks.h"
-#include "ops/cpu/small_net_kernel.h"
 #include "ops/registration.h"
 
 namespace twolayer {
@@ -56,10 +55,4 @@ TWOLAYER_LIBRARY(m) {
       "_backward_of_forward(Tensor grad_A2, Tensor X, Tensor W1, Tensor W2, Tensor A1, "
       "Tensor A2, str activation, bool[5] output_mask) "
       "-> (Tensor, Tensor, Tensor, Tensor, Tensor)");
-
-  // "avx2" or "baseline": which compilation of the vectorised CPU kernels this process runs.
-  m.def("_cpu_kernel_version() -> str",
-        [] { return std::string(twolayer::cpu::vector_kernels_version()); });
-  // How many distinct threads run the row chunks of a batch of `rows` examples.
-  m.def("_row_chunk_threads(int rows) -> int", &twolayer::cpu::row_chunk_threads);
 }

@@ -18,6 +18,27 @@ ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
 LOSS_INPUTS = ("X", "Y", "W1", "b1", "W2", "b2")
 FORWARD_INPUTS = ("X", "W1", "b1", "W2", "b2")
 
+# One network per CPU path and output regime (csrc/ops/cpu/cpu_paths.h), as (path, (m, n0, n1,
+# n2)): the path is what the library says the shape takes (twolayer._testing.cpu_path, checked in
+# test_cpu_paths.py). The small net twice: one output, and 8 in its one pass. The whole-batch rows
+# path needs more than 32768 weights, so its batch is small, for the finite differences.
+CPU_PATH_SHAPES = (
+    ("small_net", (13, 2, 4, 1)),
+    ("small_net", (9, 2, 4, 8)),
+    ("row_blocks/outputs_in_row_pass", (70, 6, 9, 3)),
+    ("row_blocks/outputs_by_blas", (50, 3, 11, 6)),
+    ("rows/outputs_in_row_pass", (5, 190, 180, 3)),
+    ("rows/outputs_by_blas", (5, 190, 180, 9)),
+)
+
+
+def cpu_path_id(entry):
+    """A pytest id for a CPU_PATH_SHAPES entry (or a bare shape)."""
+    if isinstance(entry[0], str):
+        return entry[0] + "-" + "x".join(map(str, entry[1]))
+    return "x".join(map(str, entry))
+
+
 # Relative error bounds of the spec, per dtype.
 TOLERANCE = {torch.float64: 1e-10, torch.float32: 1e-4}
 

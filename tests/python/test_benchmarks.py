@@ -169,3 +169,37 @@ def test_measure_cell_smoke():
             med["twolayer"] / med["mm_floor"])
         assert result["met"] == (result["ratios"]["twolayer/eager"] <= 0.8
                                  or result["ratios"]["twolayer/mm_floor"] <= 1.05)
+
+
+# ---- inference: bench_forward ----
+
+def _forward_cell(label, eager, floor):
+    return {"label": label, "ratios": {"twolayer/eager": eager, "twolayer/mm_floor": floor}}
+
+
+def test_forward_summary_counts_the_cells_that_miss():
+    import bench_forward
+    cells = [_forward_cell("a", 0.5, 0.9), _forward_cell("b", 1.2, 1.04),
+             _forward_cell("c", 1.1, 1.3), _forward_cell("d", 0.7, 2.0)]
+    summary, text = bench_forward.sweep_summary(cells)
+    assert summary["cells"] == 4
+    assert summary["median_twolayer/eager"] == pytest.approx(0.9)  # of 0.5, 0.7, 1.1, 1.2
+    assert summary["slower_than_eager"] == 2  # b and c
+    assert summary["slower_than_eager_and_above_floor_target"] == 1  # c; b is within 1.05
+    assert summary["worst"]["label"] == "b"
+    assert "4 cells" in text
+
+
+def test_forward_measure_smoke():
+    import bench_forward
+    from common import TimingBudget
+    budget = TimingBudget(budget_s=0.01, min_reps=3, max_reps=30, warmup_s=0.0, min_warmup=1)
+    for shape, activation, dtype in (((400, 2, 4, 1), "tanh", "float32"),
+                                     ((300, 5, 20, 7), "sigmoid", "float64")):
+        result = json.loads(json.dumps(bench_forward.measure(shape, activation, dtype, budget, 3,
+                                                             False)))
+        assert result["check"]["twolayer"] <= (2e-3 if dtype == "float32" else 1e-8)
+        med = {p: t["median_us"] for p, t in result["peers"].items()}
+        assert {"twolayer", "eager", "jit", "mm_floor"} <= set(med)
+        assert all(v > 0 for v in med.values())
+        assert result["ratios"]["twolayer/eager"] == pytest.approx(med["twolayer"] / med["eager"])

@@ -31,7 +31,7 @@ CHILD = r"""
 import json, sys, torch, twolayer
 sys.path.insert(0, sys.argv[1])
 from conftest import LOSS_INPUTS, loss_and_grads, make_inputs
-out = {"version": torch.ops.twolayer._cpu_kernel_version(), "cases": []}
+out = {"version": torch.ops.twolayer_testing.cpu_kernel_version(), "cases": []}
 for shape in json.loads(sys.argv[2]):
     for dtype in (torch.float32, torch.float64):
         for activation in json.loads(sys.argv[3]):
@@ -43,7 +43,7 @@ json.dump(out, sys.stdout)
 
 
 def test_version_is_one_of_the_two():
-    assert torch.ops.twolayer._cpu_kernel_version() in ("avx2", "baseline")
+    assert torch.ops.twolayer_testing.cpu_kernel_version() in ("avx2", "baseline")
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import twolayer  # noqa: F401  (registers the operators)
 CHILD = textwrap.dedent("""
     import sys, torch, twolayer
     torch.set_num_threads(int(sys.argv[1]))
-    print(torch.ops.twolayer._row_chunk_threads(int(sys.argv[2])))
+    print(torch.ops.twolayer_testing.row_chunk_threads(int(sys.argv[2])))
 """)
 
 
@@ -36,4 +36,4 @@ def test_row_chunks_run_on_two_threads():
 
 def test_bad_rows_refused():
     with pytest.raises(RuntimeError, match="^twolayer: rows must be >= 1, but got 0"):
-        torch.ops.twolayer._row_chunk_threads(0)
+        torch.ops.twolayer_testing.row_chunk_threads(0)

@@ -14,16 +14,17 @@ import torch
 import torch.autograd.forward_ad as fwAD
 
 import twolayer
-from conftest import ACTIVATIONS, LOSS_INPUTS, TOLERANCE, make_inputs
+from conftest import ACTIVATIONS, CPU_PATH_SHAPES, LOSS_INPUTS, TOLERANCE, make_inputs
 from reference import reference_forward, reference_loss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
-# (m, n0, n1, n2) for each CPU path: the small-net kernel, the fused row pass (n2 <= 4), its
-# forward half with BLAS for the output layer's backward (n2 <= 16), BLAS throughout.
-PATH_SHAPES = {"small": (9, 2, 4, 1), "fused": (21, 3, 40, 2), "forward-half": (21, 3, 40, 6),
-               "blas": (21, 3, 40, 17)}
+# (m, n0, n1, n2) for each CPU path and output regime, by the name the library gives it (the
+# first of conftest.CPU_PATH_SHAPES's shapes of each path).
+PATH_SHAPES = {}
+for _path, _shape in CPU_PATH_SHAPES:
+    PATH_SHAPES.setdefault(_path, _shape)
 
 
 def run_child(*parts, env=None, timeout=300):
@@ -68,7 +69,7 @@ A2 = torch.ops.twolayer.forward(t["X"], t["W1"], t["b1"], t["W2"], t["b2"], "rel
 assert torch.allclose(A2, reference_forward(t["X"], t["W1"], t["b1"], t["W2"], t["b2"], "relu"))
 costs = torch.ops.twolayer.fit_(t["W1"], t["b1"], t["W2"], t["b2"], t["X"], t["Y"], 3, 0.5, "tanh")
 assert costs.shape == (3,)
-assert torch.ops.twolayer._cpu_kernel_version() in ("avx2", "baseline")
+assert torch.ops.twolayer_testing.cpu_kernel_version() in ("avx2", "baseline")
 print("ok")
 """
 
@@ -195,7 +196,7 @@ def test_forward_ad_tangent_where_logits_are_exactly_zero(duals):
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_forward_ad_forward_tangent(activation):
-    inputs = make_inputs(*PATH_SHAPES["fused"], seed=13)
+    inputs = make_inputs(*PATH_SHAPES["row_blocks/outputs_in_row_pass"], seed=13)
     order = ("X", "W1", "b1", "W2", "b2")
     tangents = tangents_of(inputs, ("X", "b1", "W2"), seed=14)
     A2, dA2 = dual_value_and_tangent(lambda *a: twolayer.forward(*a, activation), inputs, order,
@@ -208,7 +209,7 @@ def test_forward_ad_forward_tangent(activation):
 
 
 def test_forward_ad_with_requires_grad_gives_tangent_and_gradient():
-    inputs = make_inputs(*PATH_SHAPES["small"], seed=15)
+    inputs = make_inputs(*PATH_SHAPES["small_net"], seed=15)
     tangents = tangents_of(inputs, ("W1",), seed=16)
     with fwAD.dual_level():
         W1 = inputs["W1"].clone().requires_grad_()
@@ -238,7 +239,7 @@ def functional_transforms():
 
 def test_functorch_jvp_of_loss():
     jvp, _ = functional_transforms()
-    inputs = make_inputs(*PATH_SHAPES["small"], seed=17)
+    inputs = make_inputs(*PATH_SHAPES["small_net"], seed=17)
     T = tangents_of(inputs, ("W1",), seed=18)["W1"]
 
     def with_W1(fn):
@@ -254,7 +255,7 @@ def test_functorch_jvp_of_loss():
 
 def test_functorch_jacfwd_of_forward():
     _, jacfwd = functional_transforms()
-    inputs = make_inputs(*PATH_SHAPES["small"], seed=19)
+    inputs = make_inputs(*PATH_SHAPES["small_net"], seed=19)
 
     def with_W1(fn):
         return lambda W1: fn(inputs["X"], W1, inputs["b1"], inputs["W2"], inputs["b2"], "tanh")
@@ -319,7 +320,7 @@ def fit_args(shape, seed=0, dtype=torch.float64):
     return [t["W1"], t["b1"], t["W2"], t["b2"], t["X"], t["Y"]]
 
 
-@pytest.mark.parametrize("path", ["small", "fused"])
+@pytest.mark.parametrize("path", ["small_net", "row_blocks/outputs_in_row_pass"])
 def test_fit_refuses_inference_parameters_when_X_and_Y_are_inference_tensors_too(path):
     with torch.inference_mode():
         args = [a.clone() for a in fit_args(PATH_SHAPES[path])]
@@ -365,7 +366,7 @@ OVERLAPS = ["X is W1", "X views W1", "b1 inside W1", "b2 in Y", "W2 shares X's l
             "interleaved columns, one shared"]
 
 
-@pytest.mark.parametrize("path", ["small", "fused"])
+@pytest.mark.parametrize("path", ["small_net", "row_blocks/outputs_in_row_pass"])
 @pytest.mark.parametrize("case", OVERLAPS)
 def test_fit_refuses_overlapping_arguments(path, case):
     args, (first, second) = overlapping(case, PATH_SHAPES[path])
@@ -380,7 +381,7 @@ def test_fit_refuses_overlapping_arguments(path, case):
 
 
 def test_fit_accepts_disjoint_views_of_one_buffer():
-    W1, b1, W2, b2, X, Y = fit_args(PATH_SHAPES["small"], seed=6)
+    W1, b1, W2, b2, X, Y = fit_args(PATH_SHAPES["small_net"], seed=6)
     flat = torch.cat([W1.reshape(-1), b1, W2.reshape(-1), b2])
     views = torch.split(flat, [W1.numel(), b1.numel(), W2.numel(), b2.numel()])
     params = [views[0].view_as(W1), views[1], views[2].view_as(W2), views[3]]
@@ -393,7 +394,7 @@ def test_fit_accepts_disjoint_views_of_one_buffer():
 
 
 def test_fit_accepts_interleaved_columns_that_share_no_element():
-    m, n0, n1, n2 = PATH_SHAPES["small"]
+    m, n0, n1, n2 = PATH_SHAPES["small_net"]
     W1, b1, W2, b2, X, Y = fit_args((n1, n0, n1, n2), seed=7)
     buffer = torch.cat([W1, X], dim=1)  # W1's and X's rows alternate in one storage
     W1_view, X_view = buffer[:, :n0], buffer[:, n0:]
@@ -409,7 +410,7 @@ def test_fit_accepts_interleaved_columns_that_share_no_element():
 @pytest.mark.parametrize("device", ["cpu", "meta"])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_fit_refuses_iterations_whose_costs_overflow(device, dtype):
-    args = [a.to(device) for a in fit_args(PATH_SHAPES["small"], dtype=dtype)]
+    args = [a.to(device) for a in fit_args(PATH_SHAPES["small_net"], dtype=dtype)]
     snapshot = [a.clone() for a in args]
     itemsize = torch.empty((), dtype=dtype).element_size()
     with pytest.raises(RuntimeError) as e:
@@ -425,7 +426,7 @@ def test_fit_refuses_iterations_whose_costs_overflow(device, dtype):
 
 
 def test_fit_refuses_iterations_whose_costs_cannot_be_allocated():
-    args = fit_args(PATH_SHAPES["fused"])
+    args = fit_args(PATH_SHAPES["row_blocks/outputs_in_row_pass"])
     snapshot = [a.clone() for a in args]
     with pytest.raises(RuntimeError) as e:
         twolayer.fit_(*args, 2 ** 59, 0.5)
@@ -470,7 +471,7 @@ def test_relu_masks_a_nan_out_of_units_that_are_off(path, dtype, create_graph):
 
 
 def test_relu_forward_backward_masks_a_nan():
-    t = nan_label_inputs(PATH_SHAPES["fused"], torch.float64)
+    t = nan_label_inputs(PATH_SHAPES["row_blocks/outputs_in_row_pass"], torch.float64)
     grad_A2 = torch.ones(t["X"].shape[0], t["W2"].shape[0], dtype=torch.float64)
     grad_A2[3, 0] = float("nan")
     results = []
@@ -544,7 +545,7 @@ def test_known_cpu_kernel_values(value):
         print(str(e).splitlines()[0])
     else:
         assert torch.allclose(J, reference_loss(*args)), J
-        print(torch.ops.twolayer._cpu_kernel_version())
+        print(torch.ops.twolayer_testing.cpu_kernel_version())
     """, env=env)
     assert done.returncode == 0, done.stderr
     out = done.stdout.strip()

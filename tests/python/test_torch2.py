@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import ACTIVATIONS, make_input_tuple
+from conftest import ACTIVATIONS, CPU_PATH_SHAPES, make_input_tuple
 from reference import reference_loss
 
 # A compile cache of this run's own: inductor and AOTAutograd key their caches on the traced
@@ -81,9 +81,9 @@ def test_opcheck_fit(dtype, activation, n2):
     assert results and all(v == "SUCCESS" for v in results.values()), results
 
 
-# One shape per CPU path (ops/cpu/cpu_paths.h): small net, rows with dW2 in the pass, rows with
-# dW2 by BLAS, the output layer by BLAS.
-PATH_SHAPES = [(7, 3, 5, 1), (9, 4, 20, 3), (9, 4, 20, 9), (9, 4, 20, 18)]
+# One shape per CPU path and output regime (conftest.CPU_PATH_SHAPES, checked against the
+# library's own answer in test_cpu_paths.py); the small net's first.
+PATH_SHAPES = [shape for _, shape in CPU_PATH_SHAPES]
 
 
 @needs_opcheck
@@ -112,7 +112,7 @@ def test_opcheck_forward_and_backward_pieces(shape, dtype, activation):
 
 
 @needs_opcheck
-@pytest.mark.parametrize("shape", PATH_SHAPES[1:], ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("shape", [s for p, s in CPU_PATH_SHAPES if p != "small_net"], ids=lambda s: "x".join(map(str, s)))
 @pytest.mark.parametrize("pattern", ("parameters", "all-but-Y"))
 def test_opcheck_loss_on_the_rows_path(shape, pattern):
     tensors = dict(zip(LOSS_ARGS, make_input_tuple(*shape, dtype=torch.float32, seed=4)))

@@ -1,5 +1,6 @@
-// The CPU kernels of loss, _loss_with_cache, _loss_backward and fit_: the checks, the choice of
-// path (cpu_paths.h) and the registration. Other backends, and the forward operator's pieces,
+// The CPU kernels of the cost (loss, _loss_with_cache, _loss_backward), of the probabilities
+// (forward, _forward_with_cache) and of fit_: the checks, the choice of path (cpu_paths.h) and
+// the registration. Other backends, and the probabilities' backward (_backward_of_forward),
 // keep the ATen reference kernels (composite_kernels.cpp).
 
 #include <cstring>
@@ -17,33 +18,46 @@ namespace twolayer {
 namespace {
 
 // The parameters are small: contiguous copies of strided ones cost nothing worth avoiding. The
-// rows path reads X and Y as rows; the small-net kernel reads any strides.
+// rows path reads X and Y as rows; the small-net kernel reads any strides. Y is undefined for
+// the probabilities.
 cpu::NetworkInputs network_inputs(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                                   const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
                                   const NetworkShape& shape, c10::string_view activation) {
   const Activation g1 = parse_activation(activation);
   cpu::vector_kernels_version();  // refuses a bad TWOLAYER_CPU_KERNEL here, not in a worker thread
   const bool rows = cpu::cpu_path(shape) != cpu::CpuPath::SmallNet;
-  return {rows ? X.contiguous() : X, rows ? Y.contiguous() : Y, W1.contiguous(), b1.contiguous(),
-          W2.contiguous(),           b2.contiguous(),           shape,           g1};
+  const at::Tensor labels = rows && Y.defined() ? Y.contiguous() : Y;
+  return {rows ? X.contiguous() : X, labels,          W1.contiguous(), b1.contiguous(),
+          W2.contiguous(),           b2.contiguous(), shape,           g1};
 }
 
-// The rows paths: the hidden layer into A1 (m x n1).
-cpu::CostAndCache rows_forward_cpu(const cpu::NetworkInputs& in, at::Tensor A1, bool keep_Z2) {
+// The rows paths: the hidden layer into A1 (m x n1; on the row-blocks path undefined when it
+// is not kept).
+cpu::ForwardResult rows_forward_propagation(const cpu::NetworkInputs& in, cpu::ForwardOutput output,
+                                            at::Tensor A1, bool keep_Z2) {
   return cpu::cpu_path(in.shape) == cpu::CpuPath::RowBlocks
-             ? cpu::row_blocks_forward(in, std::move(A1), keep_Z2)
-             : cpu::rows_forward(in, std::move(A1), keep_Z2);
+             ? cpu::row_blocks_forward(in, output, std::move(A1), keep_Z2)
+             : cpu::rows_forward(in, output, std::move(A1), keep_Z2);
 }
 
-cpu::CostAndCache forward_cpu(const cpu::NetworkInputs& in, bool keep_cache) {
+// Forward propagation to the cost or to the probabilities, with the cache when kept: (A1, Z2)
+// for the cost, A1 for the probabilities.
+cpu::ForwardResult forward_propagation_cpu(const cpu::NetworkInputs& in, cpu::ForwardOutput output,
+                                           bool keep_cache) {
   if (cpu::cpu_path(in.shape) == cpu::CpuPath::SmallNet) {
-    return cpu::small_net_forward(in, keep_cache);
+    return cpu::small_net_forward(in, output, keep_cache);
   }
   const NetworkShape& s = in.shape;
-  // The kept A1 outlives the call; a cost alone needs it only here.
-  at::Tensor A1 = keep_cache ? cpu::recycled_cache(cpu::CacheSlot::A1, s.m, s.n1, in.X.options())
-                             : cpu::hidden_workspace(s.m, s.n1, in.X.options());
-  return rows_forward_cpu(in, std::move(A1), keep_cache);
+  // The kept A1 outlives the call. Else it is needed only here: in per-thread memory, and on
+  // the row-blocks path only block by block.
+  at::Tensor A1;
+  if (keep_cache) {
+    A1 = cpu::recycled_cache(cpu::CacheSlot::A1, s.m, s.n1, in.X.options());
+  } else if (cpu::cpu_path(s) == cpu::CpuPath::Rows) {
+    A1 = cpu::hidden_workspace(s.m, s.n1, in.X.options());
+  }
+  const bool keep_Z2 = keep_cache && output == cpu::ForwardOutput::Cost;
+  return rows_forward_propagation(in, output, std::move(A1), keep_Z2);
 }
 
 // `dZ1`: where the rows path puts the hidden delta (undefined: a workspace). The row-blocks
@@ -61,16 +75,40 @@ at::Tensor loss_cpu(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& 
                     const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
                     c10::string_view activation) {
   const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
-  return forward_cpu(network_inputs(X, Y, W1, b1, W2, b2, shape, activation), false).J;
+  return forward_propagation_cpu(network_inputs(X, Y, W1, b1, W2, b2, shape, activation),
+                                 cpu::ForwardOutput::Cost, false)
+      .J;
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache_cpu(
     const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1, const at::Tensor& b1,
     const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation) {
   const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
-  cpu::CostAndCache out =
-      forward_cpu(network_inputs(X, Y, W1, b1, W2, b2, shape, activation), true);
+  cpu::ForwardResult out = forward_propagation_cpu(
+      network_inputs(X, Y, W1, b1, W2, b2, shape, activation), cpu::ForwardOutput::Cost, true);
   return {std::move(out.J), std::move(out.A1), std::move(out.Z2)};
+}
+
+// The operator `forward` without autograd (no_grad, inference_mode, or no input requiring
+// grad): the probabilities A2, and nothing kept.
+at::Tensor probabilities_cpu(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
+                             const at::Tensor& W2, const at::Tensor& b2,
+                             c10::string_view activation) {
+  const NetworkShape shape = check_network_inputs(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
+  return forward_propagation_cpu(network_inputs(X, at::Tensor(), W1, b1, W2, b2, shape, activation),
+                                 cpu::ForwardOutput::Probabilities, false)
+      .A2;
+}
+
+// The forward of TwoLayerForwardFunction: (A2, A1), the probabilities and their cache.
+std::tuple<at::Tensor, at::Tensor> probabilities_with_cache_cpu(
+    const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1, const at::Tensor& W2,
+    const at::Tensor& b2, c10::string_view activation) {
+  const NetworkShape shape = check_network_inputs(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
+  cpu::ForwardResult out =
+      forward_propagation_cpu(network_inputs(X, at::Tensor(), W1, b1, W2, b2, shape, activation),
+                              cpu::ForwardOutput::Probabilities, true);
+  return {std::move(out.A2), std::move(out.A1)};
 }
 
 Gradients::LossTuple loss_backward_cpu(const at::Tensor& grad_J, const at::Tensor& X,
@@ -122,8 +160,9 @@ at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b
     // The cache never leaves the iteration: A1 in the workspace, dZ1 written over it.
     const at::Tensor A1 =
         rows ? cpu::hidden_workspace(shape.m, shape.n1, X.options()) : at::Tensor();
-    const cpu::CostAndCache f =
-        rows ? rows_forward_cpu(in, A1, true) : cpu::small_net_forward(in, true);
+    const cpu::ForwardResult f =
+        rows ? rows_forward_propagation(in, cpu::ForwardOutput::Cost, A1, true)
+             : cpu::small_net_forward(in, cpu::ForwardOutput::Cost, true);
     std::memcpy(static_cast<char*>(costs.data_ptr()) + i * costs.element_size(), f.J.data_ptr(),
                 costs.element_size());
     const cpu::BackwardInputs b{1.0, in.X, in.Y, in.W1, in.W2, f.A1, f.Z2, shape, in.activation};
@@ -144,4 +183,6 @@ TWOLAYER_LIBRARY_IMPL(CPU, m) {
   m.impl("loss", &twolayer::loss_cpu);
   m.impl("_loss_with_cache", &twolayer::loss_with_cache_cpu);
   m.impl("_loss_backward", &twolayer::loss_backward_cpu);
+  m.impl("forward", &twolayer::probabilities_cpu);
+  m.impl("_forward_with_cache", &twolayer::probabilities_with_cache_cpu);
 }

@@ -55,6 +55,22 @@ inline CpuPath cpu_path(const NetworkShape& s) {
   return weights <= kRowBlocksMaxWeights ? CpuPath::RowBlocks : CpuPath::Rows;
 }
 
+// The names of the paths and output regimes, as the test hook twolayer_testing::cpu_path gives
+// them (testing_hooks.cpp): the small net does its outputs in its one pass whatever their number.
+constexpr const char* kCpuPathNames[] = {"small_net", "row_blocks/outputs_in_row_pass",
+                                         "row_blocks/outputs_by_blas", "rows/outputs_in_row_pass",
+                                         "rows/outputs_by_blas"};
+
+inline const char* cpu_path_name(const NetworkShape& s) {
+  const int by_blas = s.n2 > kRowsMaxOutputs ? 1 : 0;
+  switch (cpu_path(s)) {
+    case CpuPath::SmallNet: return kCpuPathNames[0];
+    case CpuPath::RowBlocks: return kCpuPathNames[1 + by_blas];
+    case CpuPath::Rows: break;
+  }
+  return kCpuPathNames[3 + by_blas];
+}
+
 // The rows of one block for n1 hidden units of `itemsize` bytes.
 inline int64_t row_block_rows(int64_t n1, int64_t itemsize) {
   const int64_t rows = kRowBlockBytes / (n1 * itemsize);

@@ -44,25 +44,32 @@ T* chunk_memory(int64_t chunks, int64_t per_chunk) {
 }
 
 template <typename T>
-CostAndCache forward_for(const NetworkInputs& in, const at::Tensor& A1, bool keep_Z2) {
+ForwardResult forward_for(const NetworkInputs& in, ForwardOutput output, const at::Tensor& A1,
+                          bool keep_Z2) {
   const NetworkShape& s = in.shape;
   const at::TensorOptions options = in.X.options();
-  CostAndCache out;
-  out.J = new_cpu_tensor({}, options);
+  const bool cost = output == ForwardOutput::Cost;
+  ForwardResult out;
   out.A1 = A1;
   if (keep_Z2) out.Z2 = recycled_cache(CacheSlot::Z2, s.m, s.n2, options);
+  if (!cost) out.A2 = new_cpu_tensor({s.m, s.n2}, options);
   const bool output_in_pass = s.n2 <= kRowsMaxOutputs;
   const int64_t chunks = row_chunk_count(s.m);
   const int64_t rows = row_block_rows(s.n1, sizeof(T));
-  // The logits of each chunk's current block, where BLAS makes them and none are kept.
-  T* z2_blocks = output_in_pass || keep_Z2 ? nullptr : chunk_memory<T>(chunks, rows * s.n2);
+  // Each chunk's current block of the hidden layer when A1 is not kept (undefined A1), and of
+  // the logits where BLAS makes them and none are kept (the probabilities' go to A2's rows).
+  const int64_t a1_size = A1.defined() ? 0 : rows * s.n1;
+  const int64_t z2_size = output_in_pass || keep_Z2 || !cost ? 0 : rows * s.n2;
+  const int64_t per_chunk = a1_size + z2_size;
+  T* blocks = per_chunk ? chunk_memory<T>(chunks, per_chunk) : nullptr;
   const at::Tensor W1t = in.W1.t(), W2t = in.W2.t();
-  const T* Y = in.Y.data_ptr<T>();
+  const T* Y = cost ? in.Y.data_ptr<T>() : nullptr;
   std::vector<double> costs(chunks, 0.0);
   for_each_row_chunk(s.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
     for (int64_t first = begin; first < end; first += rows) {
       const int64_t n = std::min(rows, end - first);
-      at::Tensor a1 = rows_of<T>(A1, first, n);
+      at::Tensor a1 =
+          a1_size ? matrix_at(blocks + c * per_chunk, n, s.n1, options) : rows_of<T>(A1, first, n);
       at::cpu::mm_out(a1, rows_of<T>(in.X, first, n), W1t);  // Z1 = X W1^T
       if (output_in_pass) {
         OutputRows<T> p{};
@@ -70,24 +77,33 @@ CostAndCache forward_for(const NetworkInputs& in, const at::Tensor& A1, bool kee
         p.b1 = in.b1.data_ptr<T>();
         p.W2 = in.W2.data_ptr<T>();
         p.b2 = in.b2.data_ptr<T>();
-        p.Y = Y + first * s.n2;
+        p.Y = cost ? Y + first * s.n2 : nullptr;
         p.Z2 = keep_Z2 ? out.Z2.data_ptr<T>() + first * s.n2 : nullptr;
+        p.A2 = cost ? nullptr : out.A2.data_ptr<T>() + first * s.n2;
         p.n1 = s.n1;
         p.n2 = s.n2;
         p.activation = in.activation;
         output_rows(p, 0, n, &costs[c]);
       } else {
         bias_activation_rows(a1.data_ptr<T>(), in.b1.data_ptr<T>(), s.n1, 0, n, in.activation);
-        at::Tensor z2 = keep_Z2 ? rows_of<T>(out.Z2, first, n)
-                                : matrix_at(z2_blocks + c * rows * s.n2, n, s.n2, options);
+        at::Tensor z2 = !cost     ? rows_of<T>(out.A2, first, n)
+                        : keep_Z2 ? rows_of<T>(out.Z2, first, n)
+                                  : matrix_at(blocks + c * per_chunk + a1_size, n, s.n2, options);
         at::cpu::addmm_out(z2, in.b2, a1, W2t);  // Z2 = A1 W2^T + b2
-        output_cost_rows(z2.data_ptr<T>(), Y + first * s.n2, s.n2, 0, n, &costs[c]);
+        if (cost) {
+          output_cost_rows(z2.data_ptr<T>(), Y + first * s.n2, s.n2, 0, n, &costs[c]);
+        } else {
+          probability_rows(z2.data_ptr<T>(), s.n2, 0, n);  // A2 = sigmoid(Z2)
+        }
       }
     }
   });
-  double cost = 0.0;
-  for (double c : costs) cost += c;
-  *out.J.data_ptr<T>() = static_cast<T>(cost / static_cast<double>(s.m));
+  if (cost) {
+    double total = 0.0;
+    for (double c : costs) total += c;
+    out.J = new_cpu_tensor({}, options);
+    *out.J.data_ptr<T>() = static_cast<T>(total / static_cast<double>(s.m));
+  }
   return out;
 }
 
@@ -192,9 +208,10 @@ Gradients backward_for(const BackwardInputs& in, GradientMask want) {
 
 }  // namespace
 
-CostAndCache row_blocks_forward(const NetworkInputs& in, at::Tensor A1, bool keep_Z2) {
+ForwardResult row_blocks_forward(const NetworkInputs& in, ForwardOutput output, at::Tensor A1,
+                                 bool keep_Z2) {
   return AT_DISPATCH_FLOATING_TYPES(in.X.scalar_type(), "twolayer_row_blocks_forward",
-                                    [&] { return forward_for<scalar_t>(in, A1, keep_Z2); });
+                                    [&] { return forward_for<scalar_t>(in, output, A1, keep_Z2); });
 }
 
 Gradients row_blocks_backward(const BackwardInputs& in, GradientMask want) {

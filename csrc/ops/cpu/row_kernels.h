@@ -28,13 +28,15 @@ struct OutputRows {
   const T* b1;
   const T* W2;  // n2 x n1
   const T* b2;
-  const T* Y;  // m x n2, row-major
+  const T* Y;  // m x n2, row-major (not read when A2 is set)
   T* Z2;       // if not null: Z2 (m x n2), the cache
+  T* A2;       // if not null: the probabilities sigmoid(Z2) (m x n2) instead of the cost
   int64_t n1, n2;
   Activation activation;
 };
 
-// Adds sum(softplus(Z2) - Y Z2) over rows [begin, end) to *cost.
+// Adds sum(softplus(Z2) - Y Z2) over rows [begin, end) to *cost, or, if p.A2 is set, writes
+// those rows of A2 and leaves *cost alone (it may be null).
 template <typename T>
 void output_rows(const OutputRows<T>& p, int64_t begin, int64_t end, double* cost);
 
@@ -70,6 +72,11 @@ void hidden_delta_rows(const T* A1, const T* product, T* dZ1, int64_t n1, int64_
 template <typename T>
 void output_cost_rows(const T* Z2, const T* Y, int64_t n2, int64_t begin, int64_t end,
                       double* cost);
+
+// The output layer alone for the probabilities: rows [begin, end) of Z2 (m x n2) become
+// A2 = sigmoid(Z2), in place.
+template <typename T>
+void probability_rows(T* Z2, int64_t n2, int64_t begin, int64_t end);
 
 // Rows [begin, end) of dZ2 = sigmoid(Z2) - Y; their column sums are added to db2_sums (n2,
 // before the 1/m).

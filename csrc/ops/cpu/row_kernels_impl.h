@@ -76,6 +76,16 @@ double cost_sum_flat(const T* z, const T* y, int64_t n) {
   return total;
 }
 
+// A2 = sigmoid(Z2) in place along a flat run.
+template <typename T>
+void logistic_flat(T* z, int64_t n) {
+  using V = Vector<T>;
+  constexpr int L = Lanes<V>::count;
+  int64_t k = 0;
+  for (; k + L <= n; k += L) store(z + k, Math<V>::logistic(load<V>(z + k)));
+  for (; k < n; ++k) z[k] = Math<T>::logistic(z[k]);
+}
+
 // dZ2 = A2 - Y = sigmoid(Z2) - Y along a flat run.
 template <typename T>
 void output_delta_flat(const T* z, const T* y, T* d, int64_t n) {
@@ -92,13 +102,14 @@ void output_rows_for(const OutputRows<T>& p, int64_t begin, int64_t end, double*
   using V = Vector<T>;
   constexpr int L = Lanes<V>::count;
   const int64_t n1 = p.n1, n2 = p.n2;
-  // The logits of the current rows: the cache's, or these when none is kept. The cost is taken
-  // over all of them at once (cost_sum_flat).
+  // The logits of the current rows: the probabilities' memory (made sigmoid in place), the
+  // cache's, or these when none is kept. The cost, or the sigmoid, is taken over all of them at
+  // once (cost_sum_flat, logistic_flat).
   T block[kRowsPerFlush * MaxN2];
   double cost = 0.0;
   for (int64_t first = begin; first < end; first += kRowsPerFlush) {
     const int64_t last = std::min(end, first + kRowsPerFlush);
-    T* z_rows = p.Z2 != nullptr ? p.Z2 + first * n2 : block;
+    T* z_rows = p.A2 != nullptr ? p.A2 + first * n2 : p.Z2 != nullptr ? p.Z2 + first * n2 : block;
     for (int64_t i = first; i < last; ++i) {
       T* a = p.A1 + i * n1;
       // The activation, and the output logits as dot products along the row.
@@ -122,9 +133,13 @@ void output_rows_for(const OutputRows<T>& p, int64_t begin, int64_t end, double*
         z[o] = sum;
       }
     }
-    cost += cost_sum_flat(z_rows, p.Y + first * n2, (last - first) * n2);
+    if (p.A2 != nullptr) {
+      logistic_flat(z_rows, (last - first) * n2);
+    } else {
+      cost += cost_sum_flat(z_rows, p.Y + first * n2, (last - first) * n2);
+    }
   }
-  *cost_out += cost;
+  if (p.A2 == nullptr) *cost_out += cost;
 }
 
 template <typename T, typename G, int MaxN2>
@@ -195,6 +210,11 @@ void output_cost_rows(const T* Z2, const T* Y, int64_t n2, int64_t begin, int64_
 }
 
 template <typename T>
+void probability_rows(T* Z2, int64_t n2, int64_t begin, int64_t end) {
+  logistic_flat(Z2 + begin * n2, (end - begin) * n2);
+}
+
+template <typename T>
 void output_delta_rows(const T* Z2, const T* Y, T* dZ2, int64_t n2, int64_t begin, int64_t end,
                        double* db2_sums) {
   std::vector<T> sum(n2, T(0));
@@ -251,6 +271,7 @@ void hidden_delta_rows(const T* A1, const T* product, T* dZ1, int64_t n1, int64_
   template void hidden_delta_rows<T>(const T*, const T*, T*, int64_t, int64_t, int64_t,       \
                                      Activation, double*);                                    \
   template void output_cost_rows<T>(const T*, const T*, int64_t, int64_t, int64_t, double*);  \
+  template void probability_rows<T>(T*, int64_t, int64_t, int64_t);                           \
   template void output_delta_rows<T>(const T*, const T*, T*, int64_t, int64_t, int64_t, double*);
 TWOLAYER_INSTANTIATE_ROWS(float)
 TWOLAYER_INSTANTIATE_ROWS(double)

@@ -18,13 +18,27 @@ namespace twolayer {
 namespace cpu {
 namespace {
 
+// The chunks' costs, added in chunk order, as the 0-dim J.
 template <typename T>
-CostAndCache forward_for(const NetworkInputs& in, const at::Tensor& A1, bool keep_Z2) {
+at::Tensor cost_tensor(const std::vector<double>& costs, int64_t m,
+                       const at::TensorOptions& options) {
+  double cost = 0.0;
+  for (double c : costs) cost += c;
+  at::Tensor J = new_cpu_tensor({}, options);
+  *J.data_ptr<T>() = static_cast<T>(cost / static_cast<double>(m));
+  return J;
+}
+
+template <typename T>
+ForwardResult forward_for(const NetworkInputs& in, ForwardOutput output, const at::Tensor& A1,
+                          bool keep_Z2) {
   const NetworkShape& s = in.shape;
-  const double inv_m = 1.0 / static_cast<double>(s.m);
-  CostAndCache out;
-  out.J = new_cpu_tensor({}, in.X.options());
+  const bool cost = output == ForwardOutput::Cost;
+  ForwardResult out;
   out.A1 = A1;
+  if (!cost) out.A2 = new_cpu_tensor({s.m, s.n2}, in.X.options());
+  const int64_t chunks = row_chunk_count(s.m);
+  std::vector<double> costs(cost ? chunks : 0, 0.0);
   // Z1 = X W1^T; the bias and g1 in a vectorised row pass (fast_math.h's tanh costs a fraction
   // of ATen's exact one in float, and the pass saves ATen's own over Z1).
   at::mm_out(out.A1, in.X, in.W1.t());
@@ -35,19 +49,16 @@ CostAndCache forward_for(const NetworkInputs& in, const at::Tensor& A1, bool kee
     p.b1 = in.b1.data_ptr<T>();
     p.W2 = in.W2.data_ptr<T>();
     p.b2 = in.b2.data_ptr<T>();
-    p.Y = in.Y.data_ptr<T>();
+    p.Y = cost ? in.Y.data_ptr<T>() : nullptr;
     p.Z2 = keep_Z2 ? out.Z2.data_ptr<T>() : nullptr;
+    p.A2 = cost ? nullptr : out.A2.data_ptr<T>();
     p.n1 = s.n1;
     p.n2 = s.n2;
     p.activation = in.activation;
-    const int64_t chunks = row_chunk_count(s.m);
-    std::vector<double> costs(chunks, 0.0);
     for_each_row_chunk(s.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
-      output_rows(p, begin, end, &costs[c]);
+      output_rows(p, begin, end, cost ? &costs[c] : nullptr);
     });
-    double cost = 0.0;
-    for (double c : costs) cost += c;
-    *out.J.data_ptr<T>() = static_cast<T>(cost * inv_m);
+    if (cost) out.J = cost_tensor<T>(costs, s.m, in.X.options());
     return out;
   }
   T* Z = out.A1.data_ptr<T>();
@@ -55,17 +66,20 @@ CostAndCache forward_for(const NetworkInputs& in, const at::Tensor& A1, bool kee
   at::parallel_for(0, s.m, std::max<int64_t>(1, 32768 / s.n1), [&](int64_t begin, int64_t end) {
     bias_activation_rows(Z, b, s.n1, begin, end, in.activation);
   });
-  at::Tensor Z2 = keep_Z2 ? recycled_cache(CacheSlot::Z2, s.m, s.n2, in.X.options())
-                          : new_cpu_tensor({s.m, s.n2}, in.X.options());
+  // Z2 = A1 W2^T + b2: into the probabilities' memory, where the sigmoid then runs in place.
+  at::Tensor Z2 = !cost     ? out.A2
+                  : keep_Z2 ? recycled_cache(CacheSlot::Z2, s.m, s.n2, in.X.options())
+                            : new_cpu_tensor({s.m, s.n2}, in.X.options());
   at::addmm_out(Z2, in.b2, out.A1, in.W2.t());
-  const int64_t chunks = row_chunk_count(s.m);
-  std::vector<double> costs(chunks, 0.0);
+  T* z2 = Z2.data_ptr<T>();
   for_each_row_chunk(s.m, chunks, [&](int64_t c, int64_t begin, int64_t end) {
-    output_cost_rows(Z2.data_ptr<T>(), in.Y.data_ptr<T>(), s.n2, begin, end, &costs[c]);
+    if (cost) {
+      output_cost_rows(z2, in.Y.data_ptr<T>(), s.n2, begin, end, &costs[c]);
+    } else {
+      probability_rows(z2, s.n2, begin, end);
+    }
   });
-  double cost = 0.0;
-  for (double c : costs) cost += c;
-  *out.J.data_ptr<T>() = static_cast<T>(cost * inv_m);
+  if (cost) out.J = cost_tensor<T>(costs, s.m, in.X.options());
   if (keep_Z2) out.Z2 = std::move(Z2);
   return out;
 }
@@ -137,9 +151,10 @@ Gradients backward_for(const BackwardInputs& in, GradientMask want, const at::Te
 
 }  // namespace
 
-CostAndCache rows_forward(const NetworkInputs& in, at::Tensor A1, bool keep_Z2) {
+ForwardResult rows_forward(const NetworkInputs& in, ForwardOutput output, at::Tensor A1,
+                           bool keep_Z2) {
   return AT_DISPATCH_FLOATING_TYPES(in.X.scalar_type(), "twolayer_rows_forward",
-                                    [&] { return forward_for<scalar_t>(in, A1, keep_Z2); });
+                                    [&] { return forward_for<scalar_t>(in, output, A1, keep_Z2); });
 }
 
 Gradients rows_backward(const BackwardInputs& in, GradientMask want, const at::Tensor& dZ1) {

@@ -42,6 +42,9 @@ struct SmallNetProblem {
   // Forward propagation stores the cache here if not null: A1 (m x n1) and Z2 (m x n2) rows.
   T* A1_out;
   T* Z2_out;
+  // The probabilities instead of the cost (the operator `forward`): A2 = sigmoid(Z2) rows
+  // (m x n2) go here, and Y (then null) is not read. Never with `gradients`.
+  T* A2_out;
   // Backpropagation reads the cache from here if not null, instead of recomputing it: the
   // pass then adds no cost.
   const T* A1_in;
@@ -54,9 +57,9 @@ struct SmallNetProblem {
   T dX_scale;
 };
 
-// Over examples [begin, end): adds sum(softplus(Z2) - Y Z2) to *cost (unless the cache is read)
-// and, if p.gradients, the gradient sums to sums[0, gradient_sums_size); writes the rows
-// [begin, end) of the cache and dX, as asked.
+// Over examples [begin, end): adds sum(softplus(Z2) - Y Z2) to *cost (unless the cache is read
+// or A2_out is set, which takes the probabilities instead) and, if p.gradients, the gradient sums
+// to sums[0, gradient_sums_size); writes the rows [begin, end) of the cache and dX, as asked.
 template <typename T>
 void small_net_pass(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* cost,
                     double* sums);

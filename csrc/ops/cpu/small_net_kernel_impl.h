@@ -92,7 +92,9 @@ void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* c
     if (kTail || !gather_pairs(p, i, x)) {
       for (int64_t k = 0; k < n0; ++k) x[k] = gather<V>(p.X, row, p.x_strides, k);
     }
-    for (int64_t o = 0; o < n2; ++o) y[o] = gather<V>(p.Y, row, p.y_strides, o);
+    if (p.Y != nullptr) {
+      for (int64_t o = 0; o < n2; ++o) y[o] = gather<V>(p.Y, row, p.y_strides, o);
+    }
 
     if (p.A1_in != nullptr) {  // backpropagation from the cache
       for (int64_t j = 0; j < n1; ++j) a1[j] = gather<V>(p.A1_in, row, a1_strides, j);
@@ -120,6 +122,15 @@ void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* c
         if (p.Z2_out != nullptr) {
           for (int64_t l = 0; l < n; ++l) p.Z2_out[(i + l) * n2 + o] = z[l];
         }
+      }
+      if (p.A2_out != nullptr) {  // inference: A2 = sigmoid(Z2), no cost
+        const V a2 = Math<V>::logistic(z);
+        if (n2 == 1 && !kTail) {
+          std::memcpy(p.A2_out + i, &a2, sizeof a2);
+        } else {
+          for (int64_t l = 0; l < n; ++l) p.A2_out[(i + l) * n2 + o] = a2[l];
+        }
+        continue;
       }
       // The cost needs the whole logit (its log1p); backpropagation from the cache only A2.
       V a2;

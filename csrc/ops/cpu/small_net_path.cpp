@@ -33,9 +33,11 @@ SmallNetProblem<T> small_net_problem(const at::Tensor& X, const at::Tensor& Y, c
   p.X = X.data_ptr<T>();
   p.x_strides[0] = X.stride(0);
   p.x_strides[1] = X.stride(1);
-  p.Y = Y.data_ptr<T>();
-  p.y_strides[0] = Y.stride(0);
-  p.y_strides[1] = Y.stride(1);
+  if (Y.defined()) {  // the probabilities read no labels
+    p.Y = Y.data_ptr<T>();
+    p.y_strides[0] = Y.stride(0);
+    p.y_strides[1] = Y.stride(1);
+  }
   return p;
 }
 
@@ -69,21 +71,29 @@ struct SumOffsets {
 };
 
 template <typename T>
-CostAndCache forward_for(const NetworkInputs& in, bool keep_cache) {
+ForwardResult forward_for(const NetworkInputs& in, ForwardOutput output, bool keep_cache) {
   const NetworkShape& s = in.shape;
+  const bool cost = output == ForwardOutput::Cost;
   SmallNetProblem<T> p =
       small_net_problem<T>(in.X, in.Y, in.W1, in.b1, in.W2, in.b2, s, in.activation);
-  CostAndCache out;
-  out.J = new_cpu_tensor({}, in.X.options());
+  ForwardResult out;
+  if (cost) {
+    out.J = new_cpu_tensor({}, in.X.options());
+  } else {
+    out.A2 = new_cpu_tensor({s.m, s.n2}, in.X.options());
+    p.A2_out = out.A2.data_ptr<T>();
+  }
   if (keep_cache) {
     out.A1 = recycled_cache(CacheSlot::A1, s.m, s.n1, in.X.options());
-    out.Z2 = recycled_cache(CacheSlot::Z2, s.m, s.n2, in.X.options());
     p.A1_out = out.A1.data_ptr<T>();
-    p.Z2_out = out.Z2.data_ptr<T>();
+    if (cost) {  // the probabilities' backward reads A2 instead
+      out.Z2 = recycled_cache(CacheSlot::Z2, s.m, s.n2, in.X.options());
+      p.Z2_out = out.Z2.data_ptr<T>();
+    }
   }
   SumsBuffer no_sums;
   const double total = run_small_net(p, row_chunk_count(s.m), no_sums);
-  *out.J.data_ptr<T>() = static_cast<T>(total / static_cast<double>(s.m));
+  if (cost) *out.J.data_ptr<T>() = static_cast<T>(total / static_cast<double>(s.m));
   return out;
 }
 
@@ -152,9 +162,9 @@ void fit_for(const NetworkInputs& in, at::Tensor& W1, at::Tensor& b1, at::Tensor
 
 }  // namespace
 
-CostAndCache small_net_forward(const NetworkInputs& in, bool keep_cache) {
+ForwardResult small_net_forward(const NetworkInputs& in, ForwardOutput output, bool keep_cache) {
   return AT_DISPATCH_FLOATING_TYPES(in.X.scalar_type(), "twolayer_small_net_forward",
-                                    [&] { return forward_for<scalar_t>(in, keep_cache); });
+                                    [&] { return forward_for<scalar_t>(in, output, keep_cache); });
 }
 
 Gradients small_net_backward(const BackwardInputs& in, GradientMask want) {

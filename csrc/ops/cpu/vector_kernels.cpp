@@ -43,6 +43,8 @@ template <typename T>
 void output_cost_rows(const T* Z2, const T* Y, int64_t n2, int64_t begin, int64_t end,
                       double* cost);
 template <typename T>
+void probability_rows(T* Z2, int64_t n2, int64_t begin, int64_t end);
+template <typename T>
 void output_delta_rows(const T* Z2, const T* Y, T* dZ2, int64_t n2, int64_t begin, int64_t end,
                        double* db2_sums);
 }  // namespace avx2
@@ -123,6 +125,11 @@ void output_cost_rows(const T* Z2, const T* Y, int64_t n2, int64_t begin, int64_
 }
 
 template <typename T>
+void probability_rows(T* Z2, int64_t n2, int64_t begin, int64_t end) {
+  TWOLAYER_DISPATCH(probability_rows<T>, Z2, n2, begin, end);
+}
+
+template <typename T>
 void output_delta_rows(const T* Z2, const T* Y, T* dZ2, int64_t n2, int64_t begin, int64_t end,
                        double* db2_sums) {
   TWOLAYER_DISPATCH(output_delta_rows<T>, Z2, Y, dZ2, n2, begin, end, db2_sums);
@@ -140,6 +147,7 @@ const char* vector_kernels_version() { return run_avx2() ? "avx2" : "baseline"; 
   template void hidden_delta_rows<T>(const T*, const T*, T*, int64_t, int64_t, int64_t,           \
                                      Activation, double*);                                        \
   template void output_cost_rows<T>(const T*, const T*, int64_t, int64_t, int64_t, double*);      \
+  template void probability_rows<T>(T*, int64_t, int64_t, int64_t);                               \
   template void output_delta_rows<T>(const T*, const T*, T*, int64_t, int64_t, int64_t, double*);
 TWOLAYER_INSTANTIATE(float)
 TWOLAYER_INSTANTIATE(double)

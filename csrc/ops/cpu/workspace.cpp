@@ -5,6 +5,8 @@
 
 #include <c10/util/Exception.h>
 
+#include <ATen/EmptyTensor.h>
+
 namespace twolayer {
 namespace cpu {
 
@@ -36,6 +38,10 @@ struct ThreadBuffer {
   }
 };
 
+const char* cache_name(CacheSlot slot) {
+  return slot == CacheSlot::A1 ? "A1, m x n1" : "Z2, m x n2";
+}
+
 }  // namespace
 
 at::Tensor hidden_workspace(int64_t m, int64_t n1, const at::TensorOptions& options) {
@@ -62,15 +68,20 @@ at::Tensor recycled_cache(CacheSlot slot, int64_t m, int64_t n, const at::Tensor
   if (!reusable) {
     last = c10::Storage();  // the old memory goes before the new comes
     try {
-      last = at::empty({m, n}, options).storage();
+      last = at::detail::empty_cpu({m, n}, options).storage();
     } catch (const c10::Error& e) {
       TORCH_CHECK(false, "twolayer: out of memory: the cache of forward propagation for "
-                  "backpropagation (", slot == CacheSlot::A1 ? "A1, m x n1" : "Z2, m x n2", ") needs ",
-                  bytes, " bytes, which could not be allocated; use fewer rows per call (split "
-                  "the batch) or fewer hidden units (", e.what_without_backtrace(), ")");
+                  "backpropagation (", cache_name(slot), ") needs ", bytes, " bytes, which could "
+                  "not be allocated; use fewer rows per call (split the batch) or fewer hidden "
+                  "units (", e.what_without_backtrace(), ")");
     }
   }
-  return at::empty({0}, options).set_(last, 0, {m, n}, {n, 1});
+  // A tensor on that memory made without the dispatcher: at::empty and set_ were two dispatched
+  // calls per cache tensor, four of the lecture's step's few.
+  at::Tensor cache = at::detail::make_tensor<c10::TensorImpl>(
+      c10::Storage(last), c10::DispatchKeySet(c10::DispatchKey::CPU), options.dtype());
+  cache.unsafeGetTensorImpl()->set_sizes_contiguous({m, n});
+  return cache;
 }
 
 }  // namespace cpu
