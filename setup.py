@@ -93,8 +93,13 @@ compile_args, link_args = compile_and_link_args()
 VERSION = read_version()
 write_build_info(VERSION)
 
+# setuptools skips an extension whose output is newer than its sources, whatever torch it was
+# built against: each torch gets its own build folder, apart from the CMake build (build/cmake).
+BUILD_BASE = os.path.join("build", f"python-torch{torch.__version__.replace('+', '-')}")
+
 setup(
     version=VERSION,
+    options={"build": {"build_base": BUILD_BASE}},
     package_dir={"": "python"},
     packages=["twolayer"],
     package_data={"twolayer": ["py.typed"]},
