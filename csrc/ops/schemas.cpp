@@ -58,7 +58,13 @@ std::string decide_refusal() {
 }  // namespace
 
 const std::string& refusal_message() {
-  static const std::string message = decide_refusal();
+  static const std::string message = [] {
+    std::string refusal = decide_refusal();
+    // Said at load time too: a program that loaded the copy for its registrations alone (a
+    // TorchScript runner, torch.ops.load_library) never calls the entry points that throw.
+    if (!refusal.empty()) TORCH_WARN(refusal);
+    return refusal;
+  }();
   return message;
 }
 
