@@ -53,6 +53,18 @@ write_build_info(VERSION)
 BUILD_BASE = os.path.join("build", f"python-torch{torch.__version__.replace('+', '-')}")
 
 
+def torch_from_python():
+    """The running torch for cmake/TwoLayerTorchFromPython.cmake, which CMake uses instead of
+    find_package(Torch): a CUDA LibTorch's CMake files demand the CUDA toolkit."""
+    from torch.utils.cpp_extension import include_paths, library_paths
+
+    abi = int(getattr(torch._C, "_GLIBCXX_USE_CXX11_ABI", True))
+    # include_paths() names folders that some builds lack (TH, THC on Debian's 1.13).
+    includes = [d for d in include_paths() if os.path.isdir(d)]
+    return "|".join([torch.__version__.split("+")[0], ",".join(includes),
+                     ",".join(library_paths()), str(abi)])
+
+
 class CMakeLibrary(Extension):
     """libtwolayer.so, built by CMake. It calls no Python API at all (it is loaded as a plain
     shared library), so it is within the limited API of every Python: the wheel is abi3."""
@@ -80,7 +92,7 @@ class BuildWithCMake(build_ext):
             jobs = os.environ.get("MAX_JOBS") or str(os.cpu_count() or 1)
             subprocess.check_call([
                 cmake, "-S", HERE, "-B", tree, "-DCMAKE_BUILD_TYPE=Release",
-                f"-DCMAKE_PREFIX_PATH={torch.utils.cmake_prefix_path}",
+                f"-DTWOLAYER_TORCH_FROM_PYTHON={torch_from_python()}",
                 "-DTWOLAYER_PYTHON_PACKAGE=ON", "-DTWOLAYER_BUILD_TESTS=OFF",
                 "-DTWOLAYER_BUILD_EXAMPLES=OFF", "-DCMAKE_INSTALL_LIBDIR=lib",
                 "-DCMAKE_INSTALL_INCLUDEDIR=include"])

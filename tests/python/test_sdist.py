@@ -73,9 +73,16 @@ def test_a_wheel_built_from_the_sdist_runs_the_ops(tmp_path):
     _run([sys.executable, "-m", "build", "--wheel", *no_isolation, "--outdir", str(dist)],
          cwd=str(source), timeout=900, env=env)
     (wheel,) = glob.glob(str(dist / "twolayer-*.whl"))
+    # One wheel for every Python 3.8 on: the library calls no Python API.
+    assert re.search(r"-cp38-abi3-linux_\w+\.whl$", wheel), wheel
     with zipfile.ZipFile(wheel) as whl:
         (metadata,) = [n for n in whl.namelist() if n.endswith(".dist-info/METADATA")]
         text = whl.read(metadata).decode()
+        shipped = set(whl.namelist())
+    for needed in ("twolayer/lib/libtwolayer.so", "twolayer/include/twolayer/twolayer.h",
+                   "twolayer/lib/cmake/TwoLayer/TwoLayerConfig.cmake",
+                   "twolayer/lib/cmake/TwoLayer/TwoLayerConfigVersion.cmake"):
+        assert needed in shipped, (needed, sorted(shipped))
     assert re.search(r"^Requires-Dist: torch ?\(?>=1\.13", text, re.M), text
     assert "License: BSD-3-Clause" in text
 
