@@ -36,6 +36,12 @@ pypi_unavailable_reason() {
   if [ "$(cat "$PYPI_VENV/.twolayer-ready" 2>/dev/null)" = "$wanted" ]; then return 0; fi
   local py
   py=$(pypi_base_python) || { echo "no python3 with venv and pip on PATH"; return 0; }
+  local parent
+  parent=$(dirname "$PYPI_VENV")
+  if ! mkdir -p "$parent" 2>/dev/null || [ ! -w "$parent" ]; then
+    echo "$parent is not writable (TWOLAYER_PYPI_VENV moves the venv)"
+    return 0
+  fi
   # One small download tells whether the index that pip is configured for answers.
   local probe ok=0
   probe=$(mktemp -d)
