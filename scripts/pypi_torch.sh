@@ -15,14 +15,14 @@ PYPI_PACKAGES=(
   setuptools wheel build ninja
 )
 
-# The machine's own Python: the first python3 on PATH that has pip and venv. Debian's
-# /usr/bin/python3 is skipped only when a PATH entry before it is usable.
+# The machine's own Python: the first python3 on PATH (TWOLAYER_PYPI_BASE_PYTHON overrides it),
+# if it can make a venv with pip.
 pypi_base_python() {
   local py
   for py in "${TWOLAYER_PYPI_BASE_PYTHON:-}" python3; do
     [ -n "$py" ] || continue
     py=$(command -v "$py" 2>/dev/null) || continue
-    "$py" -c "import venv, ensurepip" >/dev/null 2>&1 || "$py" -m pip --version >/dev/null 2>&1 || continue
+    "$py" -c "import venv, ensurepip" >/dev/null 2>&1 || continue
     printf '%s' "$py"
     return 0
   done
@@ -35,7 +35,7 @@ pypi_unavailable_reason() {
   wanted=$(printf '%s\n' "${PYPI_PACKAGES[@]}" | sort | tr '\n' ' ')
   if [ "$(cat "$PYPI_VENV/.twolayer-ready" 2>/dev/null)" = "$wanted" ]; then return 0; fi
   local py
-  py=$(pypi_base_python) || { echo "no python3 with venv and pip on PATH"; return 0; }
+  py=$(pypi_base_python) || { echo "no python3 on PATH that can make a venv with pip"; return 0; }
   local parent
   parent=$(dirname "$PYPI_VENV")
   if ! mkdir -p "$parent" 2>/dev/null || [ ! -w "$parent" ]; then
@@ -55,12 +55,13 @@ pypi_ensure_venv() {
   local wanted
   wanted=$(printf '%s\n' "${PYPI_PACKAGES[@]}" | sort | tr '\n' ' ')
   [ "$(cat "$PYPI_VENV/.twolayer-ready" 2>/dev/null)" = "$wanted" ] && return 0
-  local py tmp
+  local py
   py=$(pypi_base_python) || { echo "twolayer: no python3 with venv and pip" >&2; return 1; }
   log "pip install ${PYPI_PACKAGES[*]} into $PYPI_VENV (once per machine, several GB)"
   mkdir -p "$(dirname "$PYPI_VENV")"
   # A venv records its own path in its scripts: it is made at its final path, with the marker
-  # written only after every install succeeded.
+  # written only after every install succeeded. No pip cache: the venv is the cache, and a second
+  # copy of the CUDA wheels would double the 5.5 GB.
   rm -rf "$PYPI_VENV"
   "$py" -m venv "$PYPI_VENV" || return 1
   "$PYPI_VENV/bin/python" -m pip install -q --no-cache-dir "${PYPI_PACKAGES[@]}" \
