@@ -1,30 +1,24 @@
-"""Builds the twolayer Python package: the C++ operators (csrc/) as a torch extension.
+"""Builds the twolayer Python package around the C++ library.
 
-The metadata is in pyproject.toml, the version in version.txt. On Debian's system Python,
-install into a venv that sees the system torch:
+The package ships one library, libtwolayer.so, built by CMake (CMakeLists.txt) against the
+installed torch, with its public headers and its CMake package: Python loads that file
+(torch.ops.load_library) and C++ applications link the same file through
+find_package(TwoLayer) with ``twolayer.cmake_prefix_path``. The metadata is in pyproject.toml,
+the version in version.txt. On Debian's system Python, install into a venv that sees the
+system torch:
     /usr/bin/python3 -m venv --system-site-packages .venv
     .venv/bin/pip install --no-build-isolation .
 """
-import glob
 import os
 import re
+import shutil
+import subprocess
 
 import torch
-from setuptools import setup
-from torch.utils.cpp_extension import BuildExtension, CppExtension, include_paths
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def build_flags():
-    """cmake/build_flags.txt, which CMakeLists.txt reads too: {key: [values]}."""
-    settings = {}
-    with open(os.path.join(HERE, "cmake", "build_flags.txt")) as f:
-        for line in f:
-            key, sep, values = line.partition(":")
-            if sep and not line.startswith("#"):
-                settings[key.strip()] = values.split()
-    return settings
 
 
 def read_version():
@@ -41,7 +35,7 @@ def read_version():
 
 
 def write_build_info(version):
-    # The extension links against this exact torch: the package refuses to load under another
+    # The library links against this exact torch: the package refuses to load under another
     # (see __init__.py) instead of failing with an undefined symbol.
     path = os.path.join(HERE, "python", "twolayer", "_build_info.py")
     text = ("# Written by setup.py when the package is built.\n"
@@ -51,62 +45,71 @@ def write_build_info(version):
         f.write(text)
 
 
-def torch_header(name):
-    for folder in include_paths():
-        path = os.path.join(folder, name)
-        if os.path.exists(path):
-            with open(path) as f:
-                return f.read()
-    raise RuntimeError(f"twolayer: {name} not found in torch's include paths {include_paths()}")
-
-
-def cxx_standard(standards):
-    """The lowest standard that torch's ATen.h accepts (it #errors below the one it needs)."""
-    found = re.search(r"__cplusplus < (\d+)L", torch_header(os.path.join("ATen", "ATen.h")))
-    required = int(found.group(1)) if found else 0
-    cplusplus = {"17": 201703, "20": 202002}
-    for standard in standards:
-        if cplusplus[standard] >= required:
-            return standard
-    raise RuntimeError(f"twolayer: torch {torch.__version__} needs __cplusplus >= {required}, "
-                       f"newer than every standard in cmake/build_flags.txt ({standards})")
-
-
-def compile_and_link_args():
-    flags = build_flags()
-    # torch's cpp_extension passes an older -std first (c++14 on 1.13); the later flag wins.
-    compile_args = [f"-std=c++{cxx_standard(flags['cxx_standards'])}"]
-    compile_args += flags["optimize"] + flags["flags"] + flags["warnings"]
-    compiler = os.environ.get("CXX", "c++")
-    if "clang" not in os.path.basename(compiler):
-        compile_args += flags["gnu_flags"]
-    link_args = []
-    # at::parallel_for is an inline #pragma omp region in our code when ATen runs on OpenMP.
-    if re.search(r"define AT_PARALLEL_OPENMP 1", torch_header(os.path.join("ATen", "Config.h"))):
-        compile_args.append("-fopenmp")
-        link_args.append("-fopenmp")
-    return compile_args, link_args
-
-
-sources = sorted(glob.glob(os.path.join("csrc", "**", "*.cpp"), recursive=True))
-compile_args, link_args = compile_and_link_args()
 VERSION = read_version()
 write_build_info(VERSION)
 
+# Each torch gets its own build folder (the library is compiled against one torch's headers and
+# ABI), apart from the CMake build of scripts/test.sh (build/cmake).
+BUILD_BASE = os.path.join("build", f"python-torch{torch.__version__.replace('+', '-')}")
+
+
+def torch_from_python():
+    """The running torch for cmake/TwoLayerTorchFromPython.cmake, which CMake uses instead of
+    find_package(Torch): a CUDA LibTorch's CMake files demand the CUDA toolkit."""
+    from torch.utils.cpp_extension import include_paths, library_paths
+
+    abi = int(getattr(torch._C, "_GLIBCXX_USE_CXX11_ABI", True))
+    # include_paths() names folders that some builds lack (TH, THC on Debian's 1.13).
+    includes = [d for d in include_paths() if os.path.isdir(d)]
+    return "|".join([torch.__version__.split("+")[0], ",".join(includes),
+                     ",".join(library_paths()), str(abi)])
+
+
+class CMakeLibrary(Extension):
+    """libtwolayer.so, built by CMake. It calls no Python API at all (it is loaded as a plain
+    shared library), so it is within the limited API of every Python: the wheel is abi3."""
+
+    def __init__(self, name):
+        super().__init__(name, sources=[], py_limited_api=True)
+
+
+class BuildWithCMake(build_ext):
+    """Configures, builds and installs CMakeLists.txt into the package folder: lib/ (the library
+    and lib/cmake/TwoLayer, the CMake package) and include/ (the public headers)."""
+
+    def get_ext_filename(self, fullname):
+        return fullname.split(".")[-1] + ".so"
+
+    def run(self):
+        cmake = shutil.which("cmake")
+        if cmake is None:
+            raise SystemExit("twolayer: building the package needs CMake 3.18 or later on PATH "
+                             "(apt-get install cmake, or pip install cmake), and none was found")
+        for ext in self.extensions:
+            library = self.get_ext_fullpath(ext.name)        # <package>/lib/libtwolayer.so
+            prefix = os.path.dirname(os.path.dirname(library))
+            tree = os.path.join(HERE, BUILD_BASE, "cmake")
+            jobs = os.environ.get("MAX_JOBS") or str(os.cpu_count() or 1)
+            subprocess.check_call([
+                cmake, "-S", HERE, "-B", tree, "-DCMAKE_BUILD_TYPE=Release",
+                f"-DTWOLAYER_TORCH_FROM_PYTHON={torch_from_python()}",
+                "-DTWOLAYER_PYTHON_PACKAGE=ON", "-DTWOLAYER_BUILD_TESTS=OFF",
+                "-DTWOLAYER_BUILD_EXAMPLES=OFF", "-DCMAKE_INSTALL_LIBDIR=lib",
+                "-DCMAKE_INSTALL_INCLUDEDIR=include"])
+            subprocess.check_call([cmake, "--build", tree, "-j", jobs])
+            subprocess.check_call([cmake, "--install", tree, "--prefix", prefix])
+            if not os.path.isfile(library):
+                raise SystemExit(f"twolayer: CMake installed no {library}")
+
+
 setup(
     version=VERSION,
+    options={"build": {"build_base": BUILD_BASE},
+             "bdist_wheel": {"py_limited_api": "cp38"}},
     package_dir={"": "python"},
     packages=["twolayer"],
     package_data={"twolayer": ["py.typed"]},
-    ext_modules=[
-        CppExtension(
-            "twolayer._C",
-            sources,
-            include_dirs=[os.path.join(HERE, "include"), os.path.join(HERE, "csrc")],
-            extra_compile_args=compile_args,
-            extra_link_args=link_args,
-        )
-    ],
-    cmdclass={"build_ext": BuildExtension.with_options(no_python_abi_suffix=True)},
+    ext_modules=[CMakeLibrary("twolayer.lib.libtwolayer")],
+    cmdclass={"build_ext": BuildWithCMake},
     zip_safe=False,
 )

@@ -4,6 +4,7 @@
 #   bash scripts/bench.sh            # the full suite, several minutes
 #   bash scripts/bench.sh --quick    # a smoke run: S and M only, few repetitions, no sweep
 #   bash scripts/bench.sh --torch2   # the same in the PyTorch 2.x root (torch.compile a peer)
+#   bash scripts/bench.sh --pypi     # the same against PyPI's torch (MKL) in the venv of test.sh
 #
 # Builds the Python package and the C++ tree (-DTWOLAYER_BUILD_BENCHMARKS=ON), then runs, at
 # 1 and 2 threads (and os.cpu_count() where it is more), benchmarks/bench_step.py (the step
@@ -20,13 +21,23 @@ source "$(dirname "$0")/common.sh"
 
 quick=()
 torch2=0
+pypi=0
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=(--quick) ;;
     --torch2) torch2=1 ;;
-    *) echo "usage: bash scripts/bench.sh [--quick] [--torch2]" >&2; exit 2 ;;
+    --pypi) pypi=1 ;;
+    *) echo "usage: bash scripts/bench.sh [--quick] [--torch2 | --pypi]" >&2; exit 2 ;;
   esac
 done
+
+if [ $pypi = 1 ]; then
+  # PyPI's torch (scripts/pypi_torch.sh): its build trees and JSON go to build/pypi-torch/.
+  reason=$(pypi_unavailable_reason)
+  if [ -n "$reason" ]; then echo "twolayer: no PyPI torch here: $reason" >&2; exit 1; fi
+  pypi_run_script bench.sh "${quick[@]}"
+  exit
+fi
 
 if [ $torch2 = 1 ]; then
   # The same suite against PyTorch 2.x (with torch.compile as a peer) in the forky root that

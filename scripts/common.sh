@@ -8,7 +8,8 @@
 set -euo pipefail
 
 TWOLAYER_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR="$TWOLAYER_ROOT/build"
+# The PyPI leg of scripts/test.sh keeps its build trees apart (TWOLAYER_BUILD_DIR).
+BUILD_DIR=${TWOLAYER_BUILD_DIR:-$TWOLAYER_ROOT/build}
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 log() { printf '\n== %s\n' "$*"; }
@@ -26,6 +27,7 @@ DEBIAN_PACKAGES=(
   clang libclang-rt-14-dev llvm-14
 )
 source "$TWOLAYER_ROOT/scripts/torch2_root.sh"
+source "$TWOLAYER_ROOT/scripts/pypi_torch.sh"
 # Inside the PyTorch 2.x root (scripts/torch2_root.sh) its own set applies.
 if [ -n "${TWOLAYER_IN_TORCH2_ROOT:-}" ]; then DEBIAN_PACKAGES=("${TORCH2_PACKAGES[@]}"); fi
 

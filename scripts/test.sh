@@ -3,7 +3,9 @@
 # run from C++, checkpoints across languages, the planar demos, a downstream app built against
 # the installed package, the AOTInductor package run from C++ on 2.x), the sanitizer build with a
 # bounded fuzz run (scripts/sanitize.sh), then the same Python and C++ suites again against
-# PyTorch 2.x in a Debian forky root (scripts/torch2_root.sh; TWOLAYER_SKIP_TORCH2=1 skips it).
+# PyTorch from PyPI in a venv of the machine's own Python (scripts/pypi_torch.sh;
+# TWOLAYER_SKIP_PYPI=1 skips it) and, with TWOLAYER_TORCH2=1, against Debian's PyTorch 2.x in a
+# Debian forky root (scripts/torch2_root.sh).
 source "$(dirname "$0")/common.sh"
 setup_environment
 install_python_package
@@ -20,8 +22,8 @@ log "pytest tests/python (torch $torch_version)"
 log "ctest (torch $torch_version)"
 (cd "$BUILD_DIR/cmake" && ctest --output-on-failure -j"$JOBS") || status=1
 
-if [ -n "${TWOLAYER_IN_TORCH2_ROOT:-}" ]; then
-  # The 2.x leg: the sanitizer and fuzz run stay on the host.
+if [ -n "${TWOLAYER_IN_TORCH2_ROOT:-}" ] || [ -n "${TWOLAYER_IN_PYPI_LEG:-}" ]; then
+  # The 2.x and PyPI legs: the sanitizer and fuzz run stay with Debian 12's torch.
   exit $status
 fi
 
@@ -29,8 +31,24 @@ fi
 log "scripts/sanitize.sh"
 bash "$TWOLAYER_ROOT/scripts/sanitize.sh" || status=1
 
+if [ "${TWOLAYER_SKIP_PYPI:-0}" = 1 ]; then
+  log "PyPI torch leg skipped: TWOLAYER_SKIP_PYPI=1"
+else
+  reason=$(pypi_unavailable_reason)
+  if [ -n "$reason" ]; then
+    log "PyPI torch leg skipped: $reason"
+  else
+    log "PyPI torch leg: the same suites against torch==$PYPI_TORCH_VERSION in $PYPI_VENV"
+    pypi_run_script test.sh || status=1
+  fi
+fi
+
+# Opt-in: with it, a fresh machine's run (a second root of ~3 GB, the builds and suites a third
+# time) would not fit CI's hour on two cores; PyPI's 2.15 covers the 2.x contracts by default.
 if [ "${TWOLAYER_SKIP_TORCH2:-0}" = 1 ]; then
-  log "PyTorch 2.x leg skipped: TWOLAYER_SKIP_TORCH2=1"
+  log "PyTorch 2.x (forky) leg skipped: TWOLAYER_SKIP_TORCH2=1"
+elif [ "${TWOLAYER_TORCH2:-0}" != 1 ]; then
+  log "PyTorch 2.x (forky) leg skipped: it is opt-in (TWOLAYER_TORCH2=1 runs it)"
 else
   reason=$(torch2_unavailable_reason)
   if [ -n "$reason" ]; then

@@ -8,6 +8,8 @@
 
 #include <ATen/core/dispatch/Dispatcher.h>
 
+#include "ops/registration.h"
+
 namespace twolayer {
 namespace ops {
 
@@ -38,6 +40,8 @@ using FitSignature = at::Tensor(at::Tensor&, at::Tensor&, at::Tensor&, at::Tenso
 
 template <typename Signature>
 c10::TypedOperatorHandle<Signature> find(const char* name) {
+  // A refused second copy would call the first copy's kernels through its own API: it throws.
+  TORCH_CHECK(detail::refusal_message().empty(), detail::refusal_message());
   return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Signature>();
 }
 

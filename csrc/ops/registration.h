@@ -1,18 +1,21 @@
 #pragma once
 
-// TORCH_LIBRARY and TORCH_LIBRARY_IMPL for the namespace twolayer, done only by the first copy
-// of the operators that a process loads.
+// TORCH_LIBRARY and TORCH_LIBRARY_IMPL for the namespace twolayer, done by one copy of the
+// library per process.
 //
-// The same sources build two libraries: libtwolayer.so (the CMake package, which C++ extensions
-// link) and the Python package's extension. A process may load both, in either order. A second
-// TORCH_LIBRARY(twolayer) throws in its static initialiser, which ends the process; a second
-// TORCH_LIBRARY_IMPL would override the first copy's kernels. So every registration of ours
-// goes through these macros, and a copy that finds the operators already defined registers
-// nothing: the first copy serves the whole process, the C++ API of both included, since it
-// reaches the operators through the dispatcher.
+// Python and C++ share one library, libtwolayer.so: the Python package loads the file that it
+// ships, and applications built with find_package(TwoLayer) against the package link that same
+// file. A process can still meet a second copy (a CMake install elsewhere, another version's
+// wheel). Its TORCH_LIBRARY(twolayer) would throw in a static initialiser, which ends the
+// process, and its TORCH_LIBRARY_IMPLs would replace the first copy's kernels. So a copy that
+// finds the operators defined already registers nothing and is refused: its C++ entry points
+// throw, and the Python package's import raises, an error that names both copies' files and
+// versions (refusal_message).
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <torch/library.h>
 
@@ -26,11 +29,17 @@
 namespace twolayer {
 namespace detail {
 
-// Whether this copy registers the operators: decided once, at its first registration, by
-// asking the dispatcher whether twolayer::loss is already defined (schemas.cpp).
+// This copy's file and version, as twolayer::_library reports them: {path, version}.
+TWOLAYER_PER_COPY std::vector<std::string> this_copy();
+
+// Whether this copy serves the process: decided once, at its first registration, by asking the
+// dispatcher whether twolayer::loss is already defined (schemas.cpp).
 TWOLAYER_PER_COPY bool this_copy_registers();
 
-// torch::detail::TorchLibraryInit, minus the registration when another copy has done it.
+// Empty when this copy serves the process; otherwise why it was refused, naming both copies.
+TWOLAYER_PER_COPY const std::string& refusal_message();
+
+// torch::detail::TorchLibraryInit, minus the registration when another copy serves.
 class LibraryInit {
  public:
   LibraryInit(torch::Library::Kind kind, void (*init)(torch::Library&),

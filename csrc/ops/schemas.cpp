@@ -5,18 +5,69 @@
 
 #include <ATen/core/dispatch/Dispatcher.h>
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <dlfcn.h>
+#endif
+
 #include "ops/registration.h"
+#include "twolayer/version.h"
 
 namespace twolayer {
 namespace detail {
 
+std::vector<std::string> this_copy() {
+  std::string path = "(unknown file)";
+#if defined(__unix__) || defined(__APPLE__)
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&this_copy_registers), &info) != 0 && info.dli_fname) {
+    path = info.dli_fname;
+  }
+#endif
+  return {path, std::to_string(TWOLAYER_VERSION_MAJOR) + "." +
+                    std::to_string(TWOLAYER_VERSION_MINOR) + "." +
+                    std::to_string(TWOLAYER_VERSION_PATCH)};
+}
+
+namespace {
+
+// The copy that defined the operators, as it reports itself through twolayer::_library.
+std::vector<std::string> serving_copy() {
+  const auto op = c10::Dispatcher::singleton().findSchema({"twolayer::_library", ""});
+  if (!op.has_value()) return {"(a build of twolayer too old to name its file)", "unknown"};
+  try {
+    return op->typed<std::vector<std::string>()>().call();
+  } catch (const std::exception&) {
+    return {"(a build of twolayer that could not name its file)", "unknown"};
+  }
+}
+
 // Asked first by whichever of this copy's registrations runs first, so before this copy has
 // defined anything: the operators are defined already only if another copy defined them.
-bool this_copy_registers() {
-  static const bool first =
-      !c10::Dispatcher::singleton().findSchema({"twolayer::loss", ""}).has_value();
-  return first;
+std::string decide_refusal() {
+  if (!c10::Dispatcher::singleton().findSchema({"twolayer::loss", ""}).has_value()) return "";
+  const auto serving = serving_copy();
+  const auto mine = this_copy();
+  return "twolayer: two copies of the library are loaded in one process: " + serving[0] +
+         " (version " + serving[1] + ") serves the operators, and " + mine[0] + " (version " +
+         mine[1] + "), loaded after it, was refused. Load one copy: link C++ applications "
+         "against the Python package's library (CMAKE_PREFIX_PATH with twolayer.cmake_prefix_path) "
+         "or load only the CMake install's.";
 }
+
+}  // namespace
+
+const std::string& refusal_message() {
+  static const std::string message = [] {
+    std::string refusal = decide_refusal();
+    // Said at load time too: a program that loaded the copy for its registrations alone (a
+    // TorchScript runner, torch.ops.load_library) never calls the entry points that throw.
+    if (!refusal.empty()) TORCH_WARN(refusal);
+    return refusal;
+  }();
+  return message;
+}
+
+bool this_copy_registers() { return refusal_message().empty(); }
 
 }  // namespace detail
 }  // namespace twolayer
@@ -55,4 +106,8 @@ TWOLAYER_LIBRARY(m) {
       "_backward_of_forward(Tensor grad_A2, Tensor X, Tensor W1, Tensor W2, Tensor A1, "
       "Tensor A2, str activation, bool[5] output_mask) "
       "-> (Tensor, Tensor, Tensor, Tensor, Tensor)");
+
+  // {path, version} of the copy of the library that serves the process: the Python package
+  // checks that it is its own, a second copy names it in its refusal.
+  m.def("_library() -> str[]", [] { return twolayer::detail::this_copy(); });
 }

@@ -3,8 +3,13 @@
 // operators must be registered only because the executable links TwoLayer::twolayer.
 //
 // Usage: run_scripted_model <loss_module.pt>
+// Prints "mapped: <file>" for each libtwolayer the process maps, so that a test can check that an
+// application built against the Python package runs the package's own library.
 
+#include <fstream>
 #include <iostream>
+#include <set>
+#include <string>
 
 #include <torch/script.h>
 #include <torch/torch.h>
@@ -37,5 +42,14 @@ int main(int argc, char** argv) {
       W1.grad().defined() && W2.grad().defined() && b1.grad().defined() && b2.grad().defined();
   std::cout << "scripted twolayer::loss = " << got << " (ATen: " << expected << "), gradients "
             << (grads_ok ? "present" : "missing") << "\n";
+  std::set<std::string> mapped;
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);) {
+    const auto slash = line.find('/');
+    if (slash != std::string::npos && line.find("libtwolayer", slash) != std::string::npos) {
+      mapped.insert(line.substr(slash));
+    }
+  }
+  for (const auto& file : mapped) std::cout << "mapped: " << file << "\n";
   return (std::abs(got - expected) < 1e-5 && grads_ok) ? 0 : 1;
 }

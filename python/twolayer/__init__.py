@@ -12,35 +12,22 @@ Importing the package loads the C++ library, which registers ``torch.ops.twolaye
 ``forward`` returns probabilities A2 = sigmoid(Z2), not logits: pass them to
 ``torch.nn.BCELoss``, never to ``BCEWithLogitsLoss`` (or use ``loss``, which is stable).
 """
-import glob
-import os
-
 import torch
 
+from . import _library
+from ._library import cmake_prefix_path, library_path
 from ._version_check import check_torch_version
 
-__all__ = ["ACTIVATIONS", "TwoLayerNet", "__version__", "datasets", "fit_", "forward",
-           "library_path", "loss"]
+__all__ = ["ACTIVATIONS", "TwoLayerNet", "__version__", "cmake_prefix_path", "datasets", "fit_",
+           "forward", "library_path", "loss"]
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
 
 __version__, _built_with_torch = check_torch_version(torch.__version__)
 
 
-def _find_library():
-    here = os.path.dirname(os.path.abspath(__file__))
-    candidates = sorted(glob.glob(os.path.join(here, "_C*.so")) + glob.glob(os.path.join(here, "_C*.pyd")))
-    if not candidates:
-        raise ImportError(
-            f"twolayer: the compiled operators (_C*.so) are missing from {here}; "
-            "install the package with `pip install --no-build-isolation .`"
-        )
-    return candidates[0]
-
-
-library_path = _find_library()
 # The library registers the operators in its static initialisers: loading it is all it takes.
-torch.ops.load_library(library_path)
+_library.load(__version__)
 
 from . import datasets  # noqa: E402  (twolayer.datasets.flower() after `import twolayer`)
 from ._functional import fit_, forward, loss  # noqa: E402  (the operators must exist first)

@@ -5,6 +5,7 @@ TWOLAYER_CPU_KERNEL values. Cases that could abort run in a child process whose 
 checked. Expected values come from the reference network (reference.py, plain PyTorch autograd)."""
 import glob
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -46,10 +47,11 @@ def assert_child_ok(done, expected_stdout="ok"):
 # ---------------------------------------------------------------------------------------------
 
 def cmake_library():
-    """build/cmake's libtwolayer.so (scripts/test.sh builds it before pytest runs), or None."""
-    found = sorted(glob.glob(os.path.join(REPO, "build", "cmake", "libtwolayer.so*")))
+    """The CMake tree's libtwolayer.so (scripts/test.sh builds it before pytest runs, in
+    TWOLAYER_BUILD_DIR/cmake), or None."""
+    build = os.environ.get("TWOLAYER_BUILD_DIR") or os.path.join(REPO, "build")
+    found = sorted(glob.glob(os.path.join(build, "cmake", "libtwolayer.so*")))
     return found[0] if found else None
-
 
 # The child's check that the operators work: values and gradients against the reference.
 USE_OPS = """
@@ -100,43 +102,75 @@ def test_load_library_of_the_same_file_twice():
     assert_no_override_warning(done)
 
 
-def test_a_copy_of_the_extension_in_one_process(tmp_path):
-    # Two files with the same registrations, as libtwolayer.so and the extension are, without
-    # needing the CMake build: the extension and a copy of it under another name.
-    copy = tmp_path / "copy_of_twolayer_C.so"
+def assert_refused(text, first, second):
+    """The refusal names both files and both versions, the serving copy first."""
+    assert "two copies of the library are loaded in one process" in text, text
+    assert f"{first} (version {twolayer.__version__}) serves the operators" in text, text
+    assert f"{second} (version {twolayer.__version__}), loaded after it, was refused" in text, text
+
+
+def test_a_second_copy_after_the_package_is_refused_without_an_abort(tmp_path):
+    # Another file with the same registrations, as a CMake install elsewhere would be.
+    copy = tmp_path / "libtwolayer_copy.so"
     copy.write_bytes(open(twolayer.library_path, "rb").read())
     done = run_child(f"""
     import torch, twolayer
     torch.ops.load_library({str(copy)!r})
+    assert torch.ops.twolayer._library()[0] == twolayer.library_path
     """, USE_OPS)
     # Before: SIGABRT, "Only a single TORCH_LIBRARY can be used to register the namespace".
     assert_child_ok(done)
+    assert_no_override_warning(done)
+    assert_refused(done.stderr, twolayer.library_path, copy)
 
 
-@pytest.mark.parametrize("order", ["cmake-first", "package-first"])
-def test_cmake_library_and_python_package_in_one_process(order):
+def test_the_package_after_another_copy_refuses_to_import(tmp_path):
+    copy = tmp_path / "libtwolayer_copy.so"
+    copy.write_bytes(open(twolayer.library_path, "rb").read())
+    done = run_child(f"""
+    import torch
+    torch.ops.load_library({str(copy)!r})
+    try:
+        import twolayer
+    except ImportError as error:
+        print(error)
+    else:
+        print("imported")
+    """)
+    assert done.returncode == 0, done.stderr
+    assert "imported" not in done.stdout
+    assert "another copy of the library serves this process" in done.stdout, done.stdout
+    assert f"{copy} (version {twolayer.__version__})" in done.stdout, done.stdout
+    assert f"{twolayer.library_path} (version {twolayer.__version__}) was refused" in done.stdout
+
+
+def test_cmake_library_after_the_package_is_refused_and_overrides_no_kernel():
     library = cmake_library()
     if library is None:
-        pytest.skip("build/cmake/libtwolayer.so is not built (scripts/test.sh builds it first)")
-    load_cmake = f"import torch\ntorch.ops.load_library({library!r})\n"
-    code = (load_cmake + "import twolayer\n") if order == "cmake-first" else (
-        "import twolayer\n" + load_cmake)
-    done = run_child(code, USE_OPS)
-    # Before: terminate called after throwing c10::Error "Only a single TORCH_LIBRARY ...".
-    assert_child_ok(done)
-
-
-@pytest.mark.parametrize("order", ["cmake-first", "package-first"])
-def test_second_copy_overrides_no_kernel(order):
-    library = cmake_library()
-    if library is None:
-        pytest.skip("build/cmake/libtwolayer.so is not built (scripts/test.sh builds it first)")
-    load_cmake = f"import torch\ntorch.ops.load_library({library!r})\n"
-    code = (load_cmake + "import twolayer\n") if order == "cmake-first" else (
-        "import twolayer\n" + load_cmake)
-    done = run_child(code, USE_OPS)
+        pytest.skip("the CMake tree's libtwolayer.so is not built (scripts/test.sh builds it)")
+    done = run_child(f"import torch, twolayer\ntorch.ops.load_library({library!r})\n", USE_OPS)
     assert_child_ok(done)
     assert_no_override_warning(done)
+    assert "was refused" in done.stderr and os.path.realpath(library) in done.stderr, done.stderr
+
+
+def test_package_after_the_cmake_library_refuses_to_import():
+    library = cmake_library()
+    if library is None:
+        pytest.skip("the CMake tree's libtwolayer.so is not built (scripts/test.sh builds it)")
+    done = run_child(f"""
+    import torch
+    torch.ops.load_library({library!r})
+    try:
+        import twolayer
+    except ImportError as error:
+        print(error)
+    """)
+    assert done.returncode == 0, done.stderr
+    # The loader names the file it mapped: the CMake tree's libtwolayer.so is a symbolic link.
+    serving = re.search(r"serves this process: (\S+) \(version ", done.stdout)
+    assert serving and os.path.realpath(serving.group(1)) == os.path.realpath(library), done.stdout
+    assert f"{twolayer.library_path} (version {twolayer.__version__}) was refused" in done.stdout
 
 
 # ---------------------------------------------------------------------------------------------

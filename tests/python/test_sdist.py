@@ -15,6 +15,7 @@ import textwrap
 import zipfile
 
 import pytest
+import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -38,8 +39,9 @@ def _headers():
 
 
 # It compiles the extension once more (minutes on 2 cores): once per test command is enough, so
-# the PyTorch 2.x leg of scripts/test.sh, which runs the same files again, leaves it out.
-@pytest.mark.skipif(bool(os.environ.get("TWOLAYER_IN_TORCH2_ROOT")),
+# the PyTorch 2.x and PyPI legs of scripts/test.sh, which run the same files again, leave it out.
+@pytest.mark.skipif(bool(os.environ.get("TWOLAYER_IN_TORCH2_ROOT")
+                         or os.environ.get("TWOLAYER_IN_PYPI_LEG")),
                     reason="run once, on the host leg of scripts/test.sh")
 def test_a_wheel_built_from_the_sdist_runs_the_ops(tmp_path):
     try:
@@ -48,7 +50,10 @@ def test_a_wheel_built_from_the_sdist_runs_the_ops(tmp_path):
         pytest.fail("the sdist test needs `python -m build` (pip install build, or Debian's "
                     "python3-build)")
     dist = tmp_path / "dist"
-    _run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(dist)],
+    # --skip-dependency-check: the build uses the torch at hand, whose own pins (forky's sympy
+    # refuses forky's mpmath) are the distribution's business, not the sdist's.
+    no_isolation = ["--no-isolation", "--skip-dependency-check"]
+    _run([sys.executable, "-m", "build", "--sdist", *no_isolation, "--outdir", str(dist)],
          cwd=ROOT, timeout=300)
     (sdist,) = glob.glob(str(dist / "twolayer-*.tar.gz"))
     with tarfile.open(sdist) as tar:
@@ -65,21 +70,35 @@ def test_a_wheel_built_from_the_sdist_runs_the_ops(tmp_path):
     source = tmp_path / "unpacked" / top
 
     env = dict(os.environ, MAX_JOBS=str(os.cpu_count() or 2))
-    _run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)],
+    _run([sys.executable, "-m", "build", "--wheel", *no_isolation, "--outdir", str(dist)],
          cwd=str(source), timeout=900, env=env)
     (wheel,) = glob.glob(str(dist / "twolayer-*.whl"))
+    # One wheel for every Python 3.8 on: the library calls no Python API.
+    assert re.search(r"-cp38-abi3-linux_\w+\.whl$", wheel), wheel
     with zipfile.ZipFile(wheel) as whl:
         (metadata,) = [n for n in whl.namelist() if n.endswith(".dist-info/METADATA")]
         text = whl.read(metadata).decode()
+        shipped = set(whl.namelist())
+    for needed in ("twolayer/lib/libtwolayer.so", "twolayer/include/twolayer/twolayer.h",
+                   "twolayer/lib/cmake/TwoLayer/TwoLayerConfig.cmake",
+                   "twolayer/lib/cmake/TwoLayer/TwoLayerConfigVersion.cmake"):
+        assert needed in shipped, (needed, sorted(shipped))
     assert re.search(r"^Requires-Dist: torch ?\(?>=1\.13", text, re.M), text
     assert "License: BSD-3-Clause" in text
 
-    # A fresh venv that sees the system torch but not the package under test.
+    # A fresh venv that sees this torch but not the package under test. --system-site-packages
+    # shows the base interpreter's packages only, not those of the venv running this test (where
+    # PyPI's torch lives): a .pth file adds torch's own folder.
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], cwd=str(tmp_path),
          timeout=120)
     python = str(venv / "bin" / "python")
-    _run([python, "-m", "pip", "install", "-q", "--no-index", "--no-deps",
+    site = _run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                cwd=str(tmp_path), timeout=60).strip()
+    with open(os.path.join(site, "twolayer_test_torch.pth"), "w") as f:
+        f.write(os.path.dirname(os.path.dirname(torch.__file__)) + "\n")
+    # --ignore-installed: the package under test, seen through the .pth, is not this one.
+    _run([python, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--ignore-installed",
           "--disable-pip-version-check", wheel], cwd=str(tmp_path), timeout=300)
     # reference.py from beside this file; twolayer itself must still come from the venv.
     check = textwrap.dedent(f"""
