@@ -10,7 +10,7 @@
 # 1 and 2 threads (and os.cpu_count() where it is more), benchmarks/bench_step.py (the step
 # against eager autograd, TorchScript, NumPy and the bare matrix products; bytes saved for
 # backward; gradient descent with fit_; how each scales with threads; and, not with --quick,
-# the shape sweep of issue 13 at 1 thread, benchmarks/sweep.py), inference (benchmarks/
+# the shape sweep at 1 thread, benchmarks/sweep.py), inference (benchmarks/
 # bench_forward.py: forward under no_grad against eager, TorchScript, torch.compile on 2.x, the
 # two products and a null operator, over the six shapes at 1 and 2 threads and the sweep's cells
 # at 1 thread) and the C++ Google Benchmark twolayer_bench_step, and prints their tables. JSON
