@@ -97,7 +97,7 @@ TWOLAYER_LIBRARY(m) {
       "_loss_backward(Tensor grad_J, Tensor X, Tensor Y, Tensor W1, Tensor W2, Tensor A1, "
       "Tensor Z2, str activation, bool[6] output_mask) "
       "-> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
-  // The pieces of TwoLayerForwardFunction. Forward: the probabilities and the cache, (A2, A1).
+  // The pieces of TwoLayerProbabilitiesFunction. Forward: the probabilities and the cache, (A2, A1).
   m.def(
       "_forward_with_cache(Tensor X, Tensor W1, Tensor b1, Tensor W2, Tensor b2, "
       "str activation) -> (Tensor, Tensor)");

@@ -21,7 +21,8 @@
 
 namespace twolayer {
 
-// Returns the cost J. Gradients: dX, dY, dW1, db1, dW2, db2 (each only where required).
+// The loss's Function (the operator twolayer::loss): returns the cost J. Gradients: dX, dY,
+// dW1, db1, dW2, db2 (each only where required).
 struct TWOLAYER_API TwoLayerFunction : public torch::autograd::Function<TwoLayerFunction> {
   // Function::apply, after refusing undefined inputs with twolayer's message: the generic
   // apply reads every input's device before forward could check anything.
@@ -36,9 +37,10 @@ struct TWOLAYER_API TwoLayerFunction : public torch::autograd::Function<TwoLayer
                                                  torch::autograd::variable_list grad_outputs);
 };
 
-// Returns the probabilities A2. Gradients: dX, dW1, db1, dW2, db2 from an incoming dA2.
-struct TWOLAYER_API TwoLayerForwardFunction
-    : public torch::autograd::Function<TwoLayerForwardFunction> {
+// The probabilities' Function (the operator twolayer::forward): returns A2. Gradients: dX, dW1,
+// db1, dW2, db2 from an incoming dA2.
+struct TWOLAYER_API TwoLayerProbabilitiesFunction
+    : public torch::autograd::Function<TwoLayerProbabilitiesFunction> {
   // As TwoLayerFunction::apply.
   static at::Tensor apply(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
                           const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation);
@@ -48,5 +50,11 @@ struct TWOLAYER_API TwoLayerForwardFunction
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_outputs);
 };
+
+// The loss's Function under a name that says so.
+using TwoLayerLossFunction = TwoLayerFunction;
+// The probabilities' Function's earlier name.
+using TwoLayerForwardFunction [[deprecated("use TwoLayerProbabilitiesFunction")]] =
+    TwoLayerProbabilitiesFunction;
 
 }  // namespace twolayer

@@ -5,7 +5,8 @@ them as the operators ``torch.ops.twolayer_testing.*``, apart from the network's
 - ``cpu_path(m, n0, n1, n2)``: which CPU path, and for the row paths which output regime, a
   call with these sizes takes: one of ``cpu_paths()``, ``"small_net"``,
   ``"row_blocks/outputs_in_row_pass"``, ``"row_blocks/outputs_by_blas"``,
-  ``"rows/outputs_in_row_pass"`` or ``"rows/outputs_by_blas"`` (csrc/ops/cpu/cpu_paths.h).
+  ``"whole_batch/outputs_in_row_pass"`` or ``"whole_batch/outputs_by_blas"``
+  (csrc/ops/cpu/cpu_paths.h).
 - ``cpu_kernel_version()``: ``"avx2"`` or ``"baseline"``, the compilation of the vector kernels
   this process runs (``TWOLAYER_CPU_KERNEL`` forces one).
 - ``row_chunk_threads(rows)``: how many distinct threads run the row chunks of that many rows.

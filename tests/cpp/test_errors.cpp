@@ -405,7 +405,7 @@ TEST(ErrorsBaseline, FunctionApplyChecksToo) {
       [&] { twolayer::TwoLayerFunction::apply(in.X, in.Y, in.W1, in.b1, in.W2, in.b2, "tanh"); },
       message));
   EXPECT_TRUE(ThrowsWithMessage(
-      [&] { twolayer::TwoLayerForwardFunction::apply(in.X, in.W1, in.b1, in.W2, in.b2, "tanh"); },
+      [&] { twolayer::TwoLayerProbabilitiesFunction::apply(in.X, in.W1, in.b1, in.W2, in.b2, "tanh"); },
       message));
 }
 

@@ -90,7 +90,7 @@ TEST(ForwardFunctionApply, SameAsForwardOperatorAndReference) {
     SCOPED_TRACE(activation);
     const NetInputs direct = data.leaves(), op = data.leaves(), ref = data.leaves();
 
-    at::Tensor A2_direct = twolayer::TwoLayerForwardFunction::apply(
+    at::Tensor A2_direct = twolayer::TwoLayerProbabilitiesFunction::apply(
         direct.X, direct.W1, direct.b1, direct.W2, direct.b2, activation);
     at::Tensor A2_op = twolayer::forward(op.X, op.W1, op.b1, op.W2, op.b2, activation);
     at::Tensor A2_ref = reference_forward(ref.X, ref.W1, ref.b1, ref.W2, ref.b2, activation);

@@ -46,10 +46,10 @@ TEST(Reliability, FunctionApplyRefusesUndefinedInputs) {
       [&] { twolayer::TwoLayerFunction::apply(in.X, none, in.W1, in.b1, in.W2, in.b2, "tanh"); },
       "twolayer: Y must be a defined tensor, but got an undefined one"));
   EXPECT_TRUE(ThrowsWithMessage(
-      [&] { twolayer::TwoLayerForwardFunction::apply(none, in.W1, in.b1, in.W2, in.b2, "tanh"); },
+      [&] { twolayer::TwoLayerProbabilitiesFunction::apply(none, in.W1, in.b1, in.W2, in.b2, "tanh"); },
       "twolayer: X must be a defined tensor, but got an undefined one"));
   EXPECT_TRUE(ThrowsWithMessage(
-      [&] { twolayer::TwoLayerForwardFunction::apply(in.X, in.W1, none, in.W2, in.b2, "tanh"); },
+      [&] { twolayer::TwoLayerProbabilitiesFunction::apply(in.X, in.W1, none, in.W2, in.b2, "tanh"); },
       "twolayer: b1 must be a defined tensor, but got an undefined one"));
   // And the defined call still works, against the reference.
   const at::Tensor J =

@@ -27,8 +27,8 @@ CPU_PATH_SHAPES = (
     ("small_net", (9, 2, 4, 8)),
     ("row_blocks/outputs_in_row_pass", (70, 6, 9, 3)),
     ("row_blocks/outputs_by_blas", (50, 3, 11, 6)),
-    ("rows/outputs_in_row_pass", (5, 190, 180, 3)),
-    ("rows/outputs_by_blas", (5, 190, 180, 9)),
+    ("whole_batch/outputs_in_row_pass", (5, 190, 180, 3)),
+    ("whole_batch/outputs_by_blas", (5, 190, 180, 9)),
 )
 
 

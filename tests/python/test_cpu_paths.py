@@ -31,8 +31,8 @@ def test_the_path_follows_the_documented_limits():
     assert _testing.cpu_path(1, 2, 4, 15) == "row_blocks/outputs_by_blas"  # 68
     assert _testing.cpu_path(1, 60, 64, 4) == "row_blocks/outputs_in_row_pass"  # 4096
     assert _testing.cpu_path(1, 100, 318, 3) == "row_blocks/outputs_in_row_pass"  # 32754
-    assert _testing.cpu_path(1, 100, 319, 3) == "rows/outputs_in_row_pass"  # 32857
-    assert _testing.cpu_path(1, 100, 319, 5) == "rows/outputs_by_blas"
+    assert _testing.cpu_path(1, 100, 319, 3) == "whole_batch/outputs_in_row_pass"  # 32857
+    assert _testing.cpu_path(1, 100, 319, 5) == "whole_batch/outputs_by_blas"
     assert _testing.cpu_path(10 ** 6, 2, 4, 1) == "small_net"  # the batch never decides
     with pytest.raises(RuntimeError, match="sizes >= 1"):
         _testing.cpu_path(0, 2, 4, 1)

@@ -1,7 +1,7 @@
 """Inference: the operator `forward` on the CPU runs the fused passes of the loss, ending in the
 probabilities A2 = sigmoid(Z2) instead of the cost. Under no_grad / inference_mode it keeps
 nothing and returns A2 in memory of its own; with gradients it goes through
-TwoLayerForwardFunction as before. Values against the reference network (reference.py), on
+TwoLayerProbabilitiesFunction as before. Values against the reference network (reference.py), on
 every CPU path and output-width regime, both compilations of the vector kernels, both dtypes
 and every activation."""
 import json
@@ -54,7 +54,7 @@ def test_probabilities_without_grad_match_reference(shape, dtype):
 @pytest.mark.parametrize("shape", SHAPES, ids=shape_id)
 def test_inference_and_training_forward_agree_bit_for_bit(shape):
     # The same passes with and without the cache: no_grad, inference_mode and the graph-building
-    # call (TwoLayerForwardFunction) give the same bits, call after call.
+    # call (TwoLayerProbabilitiesFunction) give the same bits, call after call.
     for dtype in DTYPES:
         args = forward_args(shape, dtype)
         for activation in ACTIVATIONS:

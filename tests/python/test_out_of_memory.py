@@ -25,7 +25,7 @@ def _loss(h, **grad):
 def test_a_cost_without_gradients_names_the_workspace_and_its_size(huge):
     with torch.no_grad(), pytest.raises(RuntimeError) as error:
         _loss(huge)
-    assert "twolayer: out of memory: the CPU kernel's hidden-layer workspace (m x n1) needs " \
+    assert "twolayer: out of memory: the CPU kernel's row-pass workspace (blocks of A1, dZ1, dZ2) needs " \
            f"{BYTES} bytes" in str(error.value)
 
 

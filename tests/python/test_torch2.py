@@ -114,7 +114,7 @@ def test_opcheck_forward_and_backward_pieces(shape, dtype, activation):
 @needs_opcheck
 @pytest.mark.parametrize("shape", [s for p, s in CPU_PATH_SHAPES if p != "small_net"], ids=lambda s: "x".join(map(str, s)))
 @pytest.mark.parametrize("pattern", ("parameters", "all-but-Y"))
-def test_opcheck_loss_on_the_rows_path(shape, pattern):
+def test_opcheck_loss_on_the_row_passes(shape, pattern):
     tensors = dict(zip(LOSS_ARGS, make_input_tuple(*shape, dtype=torch.float32, seed=4)))
     for name in GRAD_PATTERNS[pattern]:
         tensors[name].requires_grad_(True)

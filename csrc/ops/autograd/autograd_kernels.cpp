@@ -1,5 +1,5 @@
 // Kernels on the Autograd key: they route loss and forward through the hand-written backward
-// of TwoLayerFunction / TwoLayerForwardFunction, but only when a gradient can be asked for;
+// of TwoLayerFunction / TwoLayerProbabilitiesFunction, but only when a gradient can be asked for;
 // otherwise they go straight to the backend kernels and save nothing. Undefined inputs are
 // refused with twolayer's message by whichever of those runs (TwoLayerFunction::apply, the
 // backend's checks), before anything reads them.
@@ -72,7 +72,7 @@ at::Tensor forward_autograd(const at::Tensor& X, const at::Tensor& W1, const at:
     return at::sigmoid(forward_propagation(X, W1, b1, W2, b2, g1).Z2);
   }
   if (needs_graph({&X, &W1, &b1, &W2, &b2})) {
-    return TwoLayerForwardFunction::apply(X, W1, b1, W2, b2, activation);
+    return TwoLayerProbabilitiesFunction::apply(X, W1, b1, W2, b2, activation);
   }
   at::AutoDispatchBelowADInplaceOrView below_autograd;
   return ops::forward().call(X, W1, b1, W2, b2, activation);

@@ -52,11 +52,11 @@ at::Tensor TwoLayerFunction::apply(const at::Tensor& X, const at::Tensor& Y, con
   return Function<TwoLayerFunction>::apply(X, Y, W1, b1, W2, b2, activation);
 }
 
-at::Tensor TwoLayerForwardFunction::apply(const at::Tensor& X, const at::Tensor& W1,
+at::Tensor TwoLayerProbabilitiesFunction::apply(const at::Tensor& X, const at::Tensor& W1,
                                           const at::Tensor& b1, const at::Tensor& W2,
                                           const at::Tensor& b2, c10::string_view activation) {
   check_defined({{"X", &X}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}});
-  return Function<TwoLayerForwardFunction>::apply(X, W1, b1, W2, b2, activation);
+  return Function<TwoLayerProbabilitiesFunction>::apply(X, W1, b1, W2, b2, activation);
 }
 
 // Forward propagation: J, and the lecture's cache (A1, Z2) for backpropagation.
@@ -101,7 +101,7 @@ variable_list TwoLayerFunction::backward(AutogradContext* ctx, variable_list gra
 }
 
 // Forward propagation to the probabilities; the cache is A1 and A2 itself.
-at::Tensor TwoLayerForwardFunction::forward(AutogradContext* ctx, const at::Tensor& X,
+at::Tensor TwoLayerProbabilitiesFunction::forward(AutogradContext* ctx, const at::Tensor& X,
                                             const at::Tensor& W1, const at::Tensor& b1,
                                             const at::Tensor& W2, const at::Tensor& b2,
                                             c10::string_view activation) {
@@ -115,7 +115,7 @@ at::Tensor TwoLayerForwardFunction::forward(AutogradContext* ctx, const at::Tens
   return A2;
 }
 
-variable_list TwoLayerForwardFunction::backward(AutogradContext* ctx, variable_list grad_outputs) {
+variable_list TwoLayerProbabilitiesFunction::backward(AutogradContext* ctx, variable_list grad_outputs) {
   const variable_list saved = ctx->get_saved_variables();
   const at::Tensor &X = saved[0], &W1 = saved[1], &b1 = saved[2], &W2 = saved[3], &b2 = saved[4];
   const at::Tensor& grad_A2 = grad_outputs[0];

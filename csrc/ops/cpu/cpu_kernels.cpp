@@ -10,7 +10,7 @@
 #include "math/fit.h"
 #include "ops/cpu/cpu_paths.h"
 #include "ops/cpu/cpu_steps.h"
-#include "ops/cpu/small_net_kernel.h"
+#include "ops/cpu/vector_kernels.h"
 #include "ops/cpu/workspace.h"
 #include "ops/registration.h"
 
@@ -31,44 +31,24 @@ cpu::NetworkInputs network_inputs(const at::Tensor& X, const at::Tensor& Y, cons
           W2.contiguous(),           b2.contiguous(), shape,           g1};
 }
 
-// The rows paths: the hidden layer into A1 (m x n1; on the row-blocks path undefined when it
-// is not kept).
-cpu::ForwardResult rows_forward_propagation(const cpu::NetworkInputs& in, cpu::ForwardOutput output,
-                                            at::Tensor A1, bool keep_Z2) {
-  return cpu::cpu_path(in.shape) == cpu::CpuPath::RowBlocks
-             ? cpu::row_blocks_forward(in, output, std::move(A1), keep_Z2)
-             : cpu::rows_forward(in, output, std::move(A1), keep_Z2);
-}
-
 // Forward propagation to the cost or to the probabilities, with the cache when kept: (A1, Z2)
-// for the cost, A1 for the probabilities.
+// for the cost, A1 for the probabilities. A kept A1 outlives the call; else the row passes make
+// the hidden layer in per-thread memory.
 cpu::ForwardResult forward_propagation_cpu(const cpu::NetworkInputs& in, cpu::ForwardOutput output,
                                            bool keep_cache) {
   if (cpu::cpu_path(in.shape) == cpu::CpuPath::SmallNet) {
     return cpu::small_net_forward(in, output, keep_cache);
   }
   const NetworkShape& s = in.shape;
-  // The kept A1 outlives the call. Else it is needed only here: in per-thread memory, and on
-  // the row-blocks path only block by block.
   at::Tensor A1;
-  if (keep_cache) {
-    A1 = cpu::recycled_cache(cpu::CacheSlot::A1, s.m, s.n1, in.X.options());
-  } else if (cpu::cpu_path(s) == cpu::CpuPath::Rows) {
-    A1 = cpu::hidden_workspace(s.m, s.n1, in.X.options());
-  }
+  if (keep_cache) A1 = cpu::recycled_cache(cpu::CacheSlot::A1, s.m, s.n1, in.X.options());
   const bool keep_Z2 = keep_cache && output == cpu::ForwardOutput::Cost;
-  return rows_forward_propagation(in, output, std::move(A1), keep_Z2);
+  return cpu::row_passes_forward(in, output, std::move(A1), keep_Z2);
 }
 
-// `dZ1`: where the rows path puts the hidden delta (undefined: a workspace). The row-blocks
-// path needs none.
-Gradients backward_cpu(const cpu::BackwardInputs& in, GradientMask want, at::Tensor dZ1) {
+Gradients backpropagation_cpu(const cpu::BackwardInputs& in, GradientMask want) {
   if (cpu::cpu_path(in.shape) == cpu::CpuPath::SmallNet) return cpu::small_net_backward(in, want);
-  if (cpu::cpu_path(in.shape) == cpu::CpuPath::RowBlocks) return cpu::row_blocks_backward(in, want);
-  if (!dZ1.defined() && want.hidden()) {
-    dZ1 = cpu::hidden_workspace(in.shape.m, in.shape.n1, in.X.options());
-  }
-  return cpu::rows_backward(in, want, dZ1);
+  return cpu::row_passes_backward(in, want);
 }
 
 at::Tensor loss_cpu(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
@@ -100,7 +80,7 @@ at::Tensor probabilities_cpu(const at::Tensor& X, const at::Tensor& W1, const at
       .A2;
 }
 
-// The forward of TwoLayerForwardFunction: (A2, A1), the probabilities and their cache.
+// The forward of TwoLayerProbabilitiesFunction: (A2, A1), the probabilities and their cache.
 std::tuple<at::Tensor, at::Tensor> probabilities_with_cache_cpu(
     const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1, const at::Tensor& W2,
     const at::Tensor& b2, c10::string_view activation) {
@@ -133,7 +113,7 @@ Gradients::LossTuple loss_backward_cpu(const at::Tensor& grad_J, const at::Tenso
                                Z2,
                                shape,
                                g1};
-  return backward_cpu(in, GradientMask::of_loss(output_mask), at::Tensor()).loss_tuple();
+  return backpropagation_cpu(in, GradientMask::of_loss(output_mask)).loss_tuple();
 }
 
 at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
@@ -161,12 +141,13 @@ at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b
     const at::Tensor A1 =
         rows ? cpu::hidden_workspace(shape.m, shape.n1, X.options()) : at::Tensor();
     const cpu::ForwardResult f =
-        rows ? rows_forward_propagation(in, cpu::ForwardOutput::Cost, A1, true)
+        rows ? cpu::row_passes_forward(in, cpu::ForwardOutput::Cost, A1, true)
              : cpu::small_net_forward(in, cpu::ForwardOutput::Cost, true);
     std::memcpy(static_cast<char*>(costs.data_ptr()) + i * costs.element_size(), f.J.data_ptr(),
                 costs.element_size());
-    const cpu::BackwardInputs b{1.0, in.X, in.Y, in.W1, in.W2, f.A1, f.Z2, shape, in.activation};
-    const Gradients d = backward_cpu(b, GradientMask::parameters(), A1);
+    const cpu::BackwardInputs b{1.0,   in.X,  in.Y, in.W1,         in.W2, f.A1,
+                                f.Z2,  shape, in.activation, true};
+    const Gradients d = backpropagation_cpu(b, GradientMask::parameters());
     W1.sub_(d.W1, learning_rate);
     b1.sub_(d.b1, learning_rate);
     W2.sub_(d.W2, learning_rate);

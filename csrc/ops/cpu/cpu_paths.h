@@ -2,12 +2,12 @@
 
 // The CPU kernels' paths and the sizes that choose between them, in one place.
 //
-// | path                | when                            | where               |
-// |---------------------|---------------------------------|---------------------|
-// | small net           | n1 (n0 + n2) <= 64 weights      | small_net_path.cpp  |
-// | row blocks          | <= kRowBlocksMaxWeights         | row_blocks_path.cpp |
-// | rows                | more weights                    | rows_path.cpp       |
-// and on the two rows paths, the output layer in the row passes up to 4 outputs, else by BLAS.
+// | path                    | when                          | where              |
+// |-------------------------|-------------------------------|--------------------|
+// | small net               | n1 (n0 + n2) <= 64 weights    | small_net_path.cpp |
+// | row passes, in blocks   | <= kRowBlocksMaxWeights       | row_passes.cpp     |
+// | row passes, whole batch | more weights                  | row_passes.cpp     |
+// and on the row passes, the output layer in the passes up to 4 outputs, else by BLAS.
 //
 // The limits were chosen with the benchmark suite (benchmarks/bench_step.py, S M L L10, and
 // `--shapes` for others) on a 2-core x86-64 with AVX2:
@@ -32,7 +32,7 @@ namespace cpu {
 constexpr int64_t kSmallNetMaxWeights = 64;
 constexpr int64_t kRowsMaxOutputs = 4;
 
-// Row blocks: each thread takes its chunk of rows block by block, with the products of a block
+// Blocks: each thread takes its chunk of rows block by block, with the products of a block
 // (X W1^T, dZ1^T X, dZ1 W1, ...) as small BLAS calls of its own, so that a block's Z1 and dZ1
 // are still in cache for the row pass, dZ1 never fills an m x n1 buffer, and the products run
 // on every thread even where BLAS would not split them. With many weights the whole-batch
@@ -47,26 +47,27 @@ constexpr int64_t kRowBlocksMaxWeights = 32768;
 constexpr int64_t kRowBlockBytes = 1024 * 1024;  // of one block's Z1
 constexpr int64_t kRowBlockMinRows = 64;
 
-enum class CpuPath { SmallNet, RowBlocks, Rows };
+enum class CpuPath { SmallNet, RowBlocks, WholeBatch };
 
 inline CpuPath cpu_path(const NetworkShape& s) {
   const int64_t weights = s.n1 * (s.n0 + s.n2);
   if (weights <= kSmallNetMaxWeights) return CpuPath::SmallNet;
-  return weights <= kRowBlocksMaxWeights ? CpuPath::RowBlocks : CpuPath::Rows;
+  return weights <= kRowBlocksMaxWeights ? CpuPath::RowBlocks : CpuPath::WholeBatch;
 }
 
 // The names of the paths and output regimes, as the test hook twolayer_testing::cpu_path gives
 // them (testing_hooks.cpp): the small net does its outputs in its one pass whatever their number.
 constexpr const char* kCpuPathNames[] = {"small_net", "row_blocks/outputs_in_row_pass",
-                                         "row_blocks/outputs_by_blas", "rows/outputs_in_row_pass",
-                                         "rows/outputs_by_blas"};
+                                         "row_blocks/outputs_by_blas",
+                                         "whole_batch/outputs_in_row_pass",
+                                         "whole_batch/outputs_by_blas"};
 
 inline const char* cpu_path_name(const NetworkShape& s) {
   const int by_blas = s.n2 > kRowsMaxOutputs ? 1 : 0;
   switch (cpu_path(s)) {
     case CpuPath::SmallNet: return kCpuPathNames[0];
     case CpuPath::RowBlocks: return kCpuPathNames[1 + by_blas];
-    case CpuPath::Rows: break;
+    case CpuPath::WholeBatch: break;
   }
   return kCpuPathNames[3 + by_blas];
 }

@@ -25,6 +25,8 @@ struct BackwardInputs {
   at::Tensor X, Y, W1, W2, A1, Z2;
   NetworkShape shape;
   Activation activation;
+  // The cache is not read after this call (fit_): the row passes may write dZ1 over A1.
+  bool dZ1_over_A1 = false;
 };
 
 // What forward propagation ends in: the cost J (the operator `loss`) or the probabilities
@@ -44,22 +46,12 @@ Gradients small_net_backward(const BackwardInputs& in, GradientMask want);
 void small_net_fit(const NetworkInputs& in, at::Tensor& W1, at::Tensor& b1, at::Tensor& W2,
                    at::Tensor& b2, int64_t iterations, double learning_rate, at::Tensor& costs);
 
-// Larger networks: BLAS products, the rest in row passes (rows_path.cpp). The hidden layer
-// goes to A1 (m x n1: a new tensor to keep, or a workspace); Z2 is made when keep_Z2 (the
-// cost's cache only).
-ForwardResult rows_forward(const NetworkInputs& in, ForwardOutput output, at::Tensor A1,
-                           bool keep_Z2);
-// dZ1 (m x n1) is where the hidden delta goes: a workspace, or A1 itself when the cache is
-// not needed after this call.
-Gradients rows_backward(const BackwardInputs& in, GradientMask want, const at::Tensor& dZ1);
-
-// Mid-size networks: the same passes block by block within each thread's chunk of rows, each
-// block with its own BLAS calls (row_blocks_path.cpp). A1 as for rows_forward, or undefined when
-// it is not kept: each chunk then makes its blocks of the hidden layer in per-thread memory, so
-// nothing of size m x n1 is written. Backward needs no m x n1 buffer.
-ForwardResult row_blocks_forward(const NetworkInputs& in, ForwardOutput output, at::Tensor A1,
+// Larger networks: BLAS products, the rest in passes over the rows, in blocks or over the whole
+// batch as cpu_paths.h chooses (row_passes.cpp). The hidden layer goes to A1 (m x n1) when it is
+// kept, else (undefined) to per-thread memory; Z2 is made when keep_Z2 (the cost's cache only).
+ForwardResult row_passes_forward(const NetworkInputs& in, ForwardOutput output, at::Tensor A1,
                                  bool keep_Z2);
-Gradients row_blocks_backward(const BackwardInputs& in, GradientMask want);
+Gradients row_passes_backward(const BackwardInputs& in, GradientMask want);
 
 }  // namespace cpu
 }  // namespace twolayer

@@ -157,13 +157,14 @@ void delta_rows_for(const DeltaRows<T>& p, int64_t begin, int64_t end, double* s
   T dZ2_rows[kRowsPerFlush * MaxN2];  // dZ2 of the current rows
   for (int64_t first = begin; first < end; first += kRowsPerFlush) {
     const int64_t last = std::min(end, first + kRowsPerFlush);
-    // dZ2 = A2 - Y for all the rows at once, then the rows one by one.
+    // dZ2 = A2 - Y for all the rows at once, then the rows one by one; db2 = (1/m) sum dZ2.
     output_delta_flat(p.Z2 + first * n2, p.Y + first * n2, dZ2_rows, (last - first) * n2);
     for (int64_t i = first; i < last; ++i) {
       const T* d2 = dZ2_rows + (i - first) * n2;
       for (int64_t o = 0; o < n2; ++o) db2[o] += d2[o];
       if (!p.dW2 && p.dZ1 == nullptr) continue;
-      // dW2 += dZ2^T A1, and dZ1 = (dZ2 W2) * g1'(A1), in one sweep along the row.
+      // dW2 = (1/m) dZ2^T A1 and dZ1 = (dZ2 W2) * g1'(Z1), db1 = (1/m) sum dZ1, in one sweep
+      // along the row (the 1/m when the sums are stored).
       const T* a = p.A1 + i * n1;
       T* d = p.dZ1 != nullptr ? p.dZ1 + i * n1 : nullptr;
       int64_t j = 0;
@@ -263,16 +264,3 @@ void hidden_delta_rows(const T* A1, const T* product, T* dZ1, int64_t n1, int64_
     hidden_delta_rows_for<T, FunctorFor<decltype(tag)>>(A1, product, dZ1, n1, begin, end, db1_sums);
   });
 }
-
-#define TWOLAYER_INSTANTIATE_ROWS(T)                                                          \
-  template void output_rows<T>(const OutputRows<T>&, int64_t, int64_t, double*);              \
-  template void delta_rows<T>(const DeltaRows<T>&, int64_t, int64_t, double*);                \
-  template void bias_activation_rows<T>(T*, const T*, int64_t, int64_t, int64_t, Activation); \
-  template void hidden_delta_rows<T>(const T*, const T*, T*, int64_t, int64_t, int64_t,       \
-                                     Activation, double*);                                    \
-  template void output_cost_rows<T>(const T*, const T*, int64_t, int64_t, int64_t, double*);  \
-  template void probability_rows<T>(T*, int64_t, int64_t, int64_t);                           \
-  template void output_delta_rows<T>(const T*, const T*, T*, int64_t, int64_t, int64_t, double*);
-TWOLAYER_INSTANTIATE_ROWS(float)
-TWOLAYER_INSTANTIATE_ROWS(double)
-#undef TWOLAYER_INSTANTIATE_ROWS

@@ -7,7 +7,7 @@
 // every few hundred examples in a fixed order: the result is the same bit for bit on every run.
 //
 // Compiled twice, for the baseline x86-64 (SSE2) and for AVX2+FMA; vector_kernels.cpp picks the
-// version the CPU runs.
+// version the CPU runs. The kernel, small_net_pass, is declared in vector_kernels.h.
 
 #include <cstdint>
 
@@ -56,18 +56,6 @@ struct SmallNetProblem {
   T* dX;  // if not null (needs hidden_gradients): (m x n0) rows, dX = dX_scale * dZ1 W1
   T dX_scale;
 };
-
-// Over examples [begin, end): adds sum(softplus(Z2) - Y Z2) to *cost (unless the cache is read
-// or A2_out is set, which takes the probabilities instead) and, if p.gradients, the gradient sums
-// to sums[0, gradient_sums_size); writes the rows [begin, end) of the cache and dX, as asked.
-template <typename T>
-void small_net_pass(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* cost,
-                    double* sums);
-
-// "avx2" or "baseline": the version of the vectorised kernels that runs (the environment
-// variable TWOLAYER_CPU_KERNEL=baseline or =avx2 forces one, for tests and comparisons). Throws
-// for any other value; the CPU kernels call it on the caller's thread before any parallel work.
-const char* vector_kernels_version();
 
 }  // namespace cpu
 }  // namespace twolayer

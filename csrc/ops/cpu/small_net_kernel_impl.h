@@ -112,7 +112,9 @@ void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* c
         }
       }
     }
-    for (int64_t o = 0; o < n2; ++o) {  // Z2 = W2 A1 + b2, the cost, dZ2 = A2 - Y
+    // The lecture's column layout (one vector of examples per unit); the 1/m comes when the sums
+    // are stored.
+    for (int64_t o = 0; o < n2; ++o) {  // Z2 = W2 A1 + b2, the cost, and dZ2
       V z;
       if (p.Z2_in != nullptr) {
         z = gather<V>(p.Z2_in, row, z2_strides, o);
@@ -142,9 +144,9 @@ void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* c
         a2 = Math<V>::logistic(z);
       }
       if (!p.gradients) continue;
-      const V d2 = keep(a2 - y[o]);
-      sum[db2 + o] += d2;  // db2 = sum dZ2, dW2 = dZ2 A1^T
-      for (int64_t j = 0; j < n1; ++j) sum[dW2 + o * n1 + j] += d2 * a1[j];
+      const V d2 = keep(a2 - y[o]);  // dZ2 = A2 - Y
+      sum[db2 + o] += d2;            // db2 = (1/m) sum dZ2
+      for (int64_t j = 0; j < n1; ++j) sum[dW2 + o * n1 + j] += d2 * a1[j];  // dW2 = (1/m) dZ2 A1^T
       if (!p.hidden_gradients) continue;
       for (int64_t j = 0; j < n1; ++j) {  // W2^T dZ2, one output at a time
         const V term = splat<V>(W2[o * n1 + j]) * d2;
@@ -152,11 +154,11 @@ void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* c
       }
     }
     if (!p.hidden_gradients) return;
-    for (int64_t j = 0; j < n1; ++j) {  // dZ1 = W2^T dZ2 * g1'(Z1), db1, dW1 = dZ1 X^T
-      const V d = keep(G::delta(d1[j], a1[j]));
+    for (int64_t j = 0; j < n1; ++j) {
+      const V d = keep(G::delta(d1[j], a1[j]));  // dZ1 = W2^T dZ2 * g1'(Z1)
       d1[j] = d;
-      sum[db1 + j] += d;
-      for (int64_t k = 0; k < n0; ++k) sum[dW1 + j * n0 + k] += d * x[k];
+      sum[db1 + j] += d;                                                    // db1 = (1/m) sum dZ1
+      for (int64_t k = 0; k < n0; ++k) sum[dW1 + j * n0 + k] += d * x[k];  // dW1 = (1/m) dZ1 X^T
     }
     if (p.dX != nullptr) {
       for (int64_t k = 0; k < n0; ++k) {  // dX = W1^T dZ1
@@ -199,8 +201,3 @@ void small_net_pass(const SmallNetProblem<T>& p, int64_t begin, int64_t end, dou
     pass_for_shape<T, FunctorFor<decltype(tag)>>(p, begin, end, cost, sums);
   });
 }
-
-template void small_net_pass<float>(const SmallNetProblem<float>&, int64_t, int64_t, double*,
-                                    double*);
-template void small_net_pass<double>(const SmallNetProblem<double>&, int64_t, int64_t, double*,
-                                     double*);

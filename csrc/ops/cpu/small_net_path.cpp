@@ -10,7 +10,7 @@
 #include "ops/cpu/cpu_steps.h"
 #include "ops/cpu/cpu_tensors.h"
 #include "ops/cpu/row_chunks.h"
-#include "ops/cpu/small_net_kernel.h"
+#include "ops/cpu/vector_kernels.h"
 #include "ops/cpu/workspace.h"
 
 namespace twolayer {

@@ -1,4 +1,4 @@
-// The vectorised kernels (small_net_kernel.h, row_kernels.h) compiled for AVX2 and FMA (x86-64
+// The vectorised kernels (vector_kernels.h) compiled for AVX2 and FMA (x86-64
 // only), run when the CPU has both (vector_kernels.cpp decides). Library and ATen headers come
 // before the target switch, so that none of their inline functions is compiled for AVX2 here (the
 // linker could pick such a copy for a CPU without it). The vector helpers come after it: Clang
@@ -14,8 +14,7 @@
 #include <vector>
 
 #include "math/activation.h"
-#include "ops/cpu/row_kernels.h"
-#include "ops/cpu/small_net_kernel.h"
+#include "ops/cpu/vector_kernels.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
@@ -37,6 +36,7 @@ namespace cpu {
 namespace avx2 {
 #include "ops/cpu/row_kernels_impl.h"
 #include "ops/cpu/small_net_kernel_impl.h"
+TWOLAYER_INSTANTIATE_VECTOR_KERNELS()
 }  // namespace avx2
 }  // namespace cpu
 }  // namespace twolayer

@@ -53,7 +53,7 @@ at::Tensor hidden_workspace(int64_t m, int64_t n1, const at::TensorOptions& opti
 
 void* block_workspace(size_t bytes) {
   thread_local ThreadBuffer buffer;
-  return buffer.at_least(bytes, "row-block workspace");
+  return buffer.at_least(bytes, "row-pass workspace (blocks of A1, dZ1, dZ2)");
 }
 
 at::Tensor recycled_cache(CacheSlot slot, int64_t m, int64_t n, const at::TensorOptions& options) {

@@ -5,15 +5,14 @@
 namespace twolayer {
 namespace cpu {
 
-// An (m x n1) buffer for what never leaves a call (the hidden layer of a cost without
-// gradients, dZ1 in backpropagation, fit_'s A1): kept per thread from call to call, because
-// fresh memory of that size (32 MiB for 8192 x 1024 floats) costs a page fault per 4 KiB every
-// step. It grows to the largest size used. Valid until the thread's next call.
+// An (m x n1) buffer for fit_'s A1, which never leaves an iteration: kept per thread from call
+// to call, because fresh memory of that size (32 MiB for 8192 x 1024 floats) costs a page fault
+// per 4 KiB every step. It grows to the largest size used. Valid until the thread's next call.
 at::Tensor hidden_workspace(int64_t m, int64_t n1, const at::TensorOptions& options);
 
-// `bytes` of memory for the row blocks of one call (row_blocks_path.cpp), kept per thread like
-// hidden_workspace but apart from it, as the two are used at once. Valid until the thread's
-// next call.
+// `bytes` of memory for the blocks of one call of the row passes (row_passes.cpp: the hidden
+// layer when it is not kept, dZ1, dZ2, partial products), kept per thread like hidden_workspace
+// but apart from it, as the two are used at once. Valid until the thread's next call.
 void* block_workspace(size_t bytes);
 
 // The two tensors of forward's cache, each with memory of its own from call to call.
