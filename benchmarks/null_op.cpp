@@ -1,6 +1,6 @@
 // twolayer_bench::null_loss: an operator with twolayer::loss's six tensor inputs and a
 // hand-written backward that computes nothing (it returns uninitialised gradients of the
-// parameters' shapes). Its step is the floor of issue 3's S target: what calling any custom
+// parameters' shapes). Its step is the floor of the S target: what calling any custom
 // operator through the dispatcher and taking its gradients costs before any arithmetic.
 
 #include <torch/library.h>

@@ -68,6 +68,12 @@ if [ -f "$NULL_OP_LIB" ]; then null_op=(--null-op-library "$NULL_OP_LIB"); fi
 "$PACKAGE_PYTHON" "$TWOLAYER_ROOT/benchmarks/bench_step.py" "${quick[@]}" "${null_op[@]}" \
   --json "$OUT/results.json"
 
+if [ ${#null_op[@]} -gt 0 ]; then
+  log "Python: benchmarks/fixed_costs.py (the lecture's step at S, cost by cost)"
+  "$PACKAGE_PYTHON" "$TWOLAYER_ROOT/benchmarks/fixed_costs.py" "${quick[@]}" "${null_op[@]}" \
+    --json "$OUT/fixed_costs.json"
+fi
+
 log "Python: benchmarks/bench_forward.py ${quick[*]} (inference: forward under no_grad)"
 "$PACKAGE_PYTHON" "$TWOLAYER_ROOT/benchmarks/bench_forward.py" "${quick[@]}" "${null_op[@]}" \
   --json "$OUT/forward.json"

@@ -203,3 +203,24 @@ def test_forward_measure_smoke():
         assert {"twolayer", "eager", "jit", "mm_floor"} <= set(med)
         assert all(v > 0 for v in med.values())
         assert result["ratios"]["twolayer/eager"] == pytest.approx(med["twolayer"] / med["eager"])
+
+
+# ---- the lecture's step, cost by cost: fixed_costs ----
+
+def test_fixed_costs_breakdown_subtracts_the_right_medians():
+    import fixed_costs
+    us = {"null predict S": 2.0, "predict tanh tiny": 3.0, "predict relu tiny": 2.9,
+          "predict relu S": 4.0, "predict tanh S": 6.0,
+          "null step S": 40.0, "step tanh tiny": 47.0, "step relu tiny": 46.0,
+          "step relu S": 50.0, "step tanh S": 56.0,
+          "forward kernel S": 5.0, "backward kernel S": 4.0}
+    rows = dict(fixed_costs.breakdown(us))
+    assert rows["predict: fixed costs beyond it (8 rows, tanh)"] == pytest.approx(1.0)
+    assert rows["predict: arithmetic of 392 more rows, relu"] == pytest.approx(1.1)
+    assert rows["predict: arithmetic of 392 more rows, tanh"] == pytest.approx(3.0)
+    assert rows["predict: twolayer / null operator at S"] == pytest.approx(3.0)
+    assert rows["step: fixed costs beyond it (8 rows, tanh)"] == pytest.approx(7.0)
+    assert rows["step: twolayer / null operator at S"] == pytest.approx(1.4)
+    assert rows["step: forward + backward kernels, called directly"] == pytest.approx(9.0)
+    assert rows["step: the rest (autograd Function, graph, engine, accumulation)"] == \
+        pytest.approx(47.0)

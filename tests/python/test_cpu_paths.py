@@ -135,3 +135,45 @@ def test_fit_takes_the_steps_of_the_manual_loop(entry, activation):
     assert rel_err(costs, torch.tensor(expected_costs, dtype=X.dtype)) <= 1e-12
     for name, p, e in zip(("W1", "b1", "W2", "b2"), params, expected):
         assert rel_err(p, e) <= 1e-12, name
+
+
+# Row passes over many rows: on the blocks schedule several blocks per chunk (256 float64 hidden
+# units make 512-row blocks), whose partial products each chunk adds up; over the whole batch,
+# several chunks. At 1 and 2 threads, as the slots of the sums and the owners of the block
+# memory follow the thread count.
+MANY_ROWS = (
+    ("row_blocks/outputs_in_row_pass", (4500, 20, 256, 3)),
+    ("row_blocks/outputs_by_blas", (4500, 20, 256, 7)),
+    ("whole_batch/outputs_in_row_pass", (4500, 100, 400, 2)),
+    ("whole_batch/outputs_by_blas", (4500, 100, 400, 6)),
+)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("entry", MANY_ROWS, ids=cpu_path_id)
+def test_many_rows_in_blocks_and_chunks_match_autograd(entry, threads):
+    path, shape = entry
+    assert _testing.cpu_path(*shape) == path
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        inputs = make_inputs(*shape, dtype=torch.float64, seed=seed_for("many-rows", path, shape))
+        g = random_scalar(3, torch.float64)
+        J, grads = loss_and_grads(twolayer.loss, inputs, "tanh", g)
+        ref_J, ref = loss_and_grads(reference_loss, inputs, "tanh", g)
+        assert rel_err(J, ref_J) <= TOLERANCE[torch.float64]
+        assert_grads_match(grads, ref, TOLERANCE[torch.float64])
+        with torch.no_grad():
+            A2 = twolayer.forward(*[inputs[k] for k in FORWARD_INPUTS], "tanh")
+            ref_A2 = reference_forward(*[inputs[k] for k in FORWARD_INPUTS], "tanh")
+        assert rel_err(A2, ref_A2) <= TOLERANCE[torch.float64]
+        params = [inputs[k].detach().clone() for k in ("W1", "b1", "W2", "b2")]
+        start = [p.clone() for p in params]
+        costs = twolayer.fit_(*params, inputs["X"].detach(), inputs["Y"].detach(), 3, 0.5, "tanh")
+        expected, expected_costs = manual_descent(reference_loss, inputs["X"].detach(),
+                                                  inputs["Y"].detach(), start, "tanh", 3, 0.5)
+        assert rel_err(costs, torch.tensor(expected_costs, dtype=torch.float64)) <= 1e-12
+        for name, p, e in zip(("W1", "b1", "W2", "b2"), params, expected):
+            assert rel_err(p, e) <= 1e-12, name
+    finally:
+        torch.set_num_threads(previous)
