@@ -174,12 +174,7 @@ def sweep_summary(cells):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.worker:
-        with open(args.worker) as f:
-            setting = json.load(f)
-        setting = run_worker(args, setting)
-        with open(args.worker, "w") as f:
-            json.dump(setting, f)
-        return 0
+        return machine.serve_worker(args.worker, lambda setting: run_worker(args, setting))
     results = {"settings": []}
     for threads in (int(t) for t in args.threads.split(",")):
         cmd = [os.path.abspath(__file__), "--worker", machine.JSON_ARG] + \

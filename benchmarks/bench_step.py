@@ -181,16 +181,11 @@ def scaling(settings):
 def main(argv=None):
     args = parse_args(argv)
     sys.path.insert(0, HERE)
+    import machine  # stdlib only: safe before the thread variables are set
     if args.worker:
-        with open(args.worker) as f:
-            setting = json.load(f)
-        setting = run_worker(args, setting)
-        with open(args.worker, "w") as f:
-            json.dump(setting, f)
-        return 0
+        return machine.serve_worker(args.worker, lambda setting: run_worker(args, setting))
 
     import common
-    import machine
     import report
     import saved_bytes
     import sweep

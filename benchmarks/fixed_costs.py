@@ -114,12 +114,7 @@ def breakdown(us):
 def main(argv=None):
     args = parse_args(argv)
     if args.worker:
-        with open(args.worker) as f:
-            setting = json.load(f)
-        result = worker(setting)
-        with open(args.worker, "w") as f:
-            json.dump(result, f)
-        return 0
+        return machine.serve_worker(args.worker, worker)
     setting = {"null_op_library": os.path.abspath(args.null_op_library), "quick": args.quick}
     rc, us = machine.run_python([os.path.abspath(__file__), "--null-op-library",
                                  setting["null_op_library"], "--worker", machine.JSON_ARG],

@@ -54,6 +54,17 @@ def run_python(argv, threads, payload=None):
             os.unlink(path)
 
 
+def serve_worker(path, work):
+    """The child's side of run_python: reads the payload at `path`, writes back what
+    work(payload) returns."""
+    with open(path) as f:
+        payload = json.load(f)
+    result = work(payload)
+    with open(path, "w") as f:
+        json.dump(result, f)
+    return 0
+
+
 def default_threads(python=sys.executable):
     """What torch and the BLAS pick by themselves, asked of a process without thread variables
     (the current one may have been started with some)."""
