@@ -99,10 +99,20 @@ install_python_package() {
   export PACKAGE_PYTHON
 }
 
-# The C++ library, its tests and examples.
+# The C++ library, its tests and examples. The PyPI leg builds no second library: its tests and
+# examples link the one inside the Python package that pip has just built (CMakeLists.txt's
+# TWOLAYER_PREBUILT_PACKAGE), which is what the wheel gives C++ users, and which saves a compile
+# of the library (about 6 minutes of the leg on two cores). The host leg keeps building its own,
+# the CMake-only install for C++ users without Python.
 build_cpp() {
-  log "cmake build (build/cmake)"
+  local package=()
+  if [ -n "${TWOLAYER_IN_PYPI_LEG:-}" ] && [ -n "${PACKAGE_PYTHON:-}" ]; then
+    package=(-DTWOLAYER_PREBUILT_PACKAGE="$("$PACKAGE_PYTHON" -c \
+      'import twolayer; print(twolayer.cmake_prefix_path)')")
+  fi
+  log "cmake build ($BUILD_DIR/cmake)"
   cmake -S "$TWOLAYER_ROOT" -B "$BUILD_DIR/cmake" -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_PREFIX_PATH="$TORCH_CMAKE_PREFIX" -DTWOLAYER_PYTHON="${PACKAGE_PYTHON:-}" "$@" >/dev/null
+    -DCMAKE_PREFIX_PATH="$TORCH_CMAKE_PREFIX" -DTWOLAYER_PYTHON="${PACKAGE_PYTHON:-}" \
+    "${package[@]}" "$@" >/dev/null
   cmake --build "$BUILD_DIR/cmake" -j"$JOBS"
 }

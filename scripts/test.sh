@@ -3,8 +3,8 @@
 # run from C++, checkpoints across languages, the planar demos, a downstream app built against
 # the installed package, the AOTInductor package run from C++ on 2.x), the sanitizer build with a
 # bounded fuzz run (scripts/sanitize.sh), then the same Python and C++ suites again against
-# PyTorch from PyPI in a venv of the machine's own Python with TWOLAYER_PYPI=1
-# (scripts/pypi_torch.sh) and, with TWOLAYER_TORCH2=1, against Debian's PyTorch 2.x in a Debian
+# PyTorch from PyPI in a venv of the machine's own Python (scripts/pypi_torch.sh; skipped with
+# TWOLAYER_SKIP_PYPI=1) and, with TWOLAYER_TORCH2=1, against Debian's PyTorch 2.x in a Debian
 # forky root (scripts/torch2_root.sh).
 source "$(dirname "$0")/common.sh"
 setup_environment
@@ -31,13 +31,10 @@ fi
 log "scripts/sanitize.sh"
 bash "$TWOLAYER_ROOT/scripts/sanitize.sh" || status=1
 
-# Opt-in for now: its C++ tree does not yet build everything against the wheel's LibTorch (the
-# downstream and AOTInductor apps pick up Debian's libtorch where both are installed), and its
-# cold builds take a fresh machine's CI past its hour.
+# The torch that most users install. Part of every run: where PyPI cannot be reached it says so
+# in one line; TWOLAYER_SKIP_PYPI=1 leaves it out on purpose.
 if [ "${TWOLAYER_SKIP_PYPI:-0}" = 1 ]; then
   log "PyPI torch leg skipped: TWOLAYER_SKIP_PYPI=1"
-elif [ "${TWOLAYER_PYPI:-0}" != 1 ]; then
-  log "PyPI torch leg skipped: it is opt-in (TWOLAYER_PYPI=1 runs it)"
 else
   reason=$(pypi_unavailable_reason)
   if [ -n "$reason" ]; then

@@ -3,6 +3,8 @@ conftest.CPU_PATH_SHAPES must take the path it says (twolayer._testing.cpu_path)
 path the library has; on each, the gradients of loss and forward against autograd on the
 reference network (float64 tight, float32 loose), finite differences, double backward and fit_
 against a manual loop."""
+import os
+
 import pytest
 import torch
 from torch.autograd import gradcheck, gradgradcheck
@@ -98,6 +100,17 @@ def checked_inputs(shape, activation, names):
     return leaves(inputs, names)
 
 
+# The finite-difference checks of every path are the slowest tests (about 7 of the PyPI leg's
+# 17 minutes of pytest on two cores), and what they check, the hand-written formulas against
+# finite differences, is twolayer's own C++ and the same on every torch: the host leg runs them.
+# The PyPI leg keeps what depends on its torch: the values and gradients of every path against
+# autograd above (MKL's products), and gradcheck/gradgradcheck of the operators
+# (test_gradcheck.py). A fresh machine's run must fit CI's hour with that leg.
+host_leg_only = pytest.mark.skipif(bool(os.environ.get("TWOLAYER_IN_PYPI_LEG")),
+                                   reason="torch-independent; run on the host leg only")
+
+
+@host_leg_only
 @pytest.mark.parametrize("entry", CPU_PATH_SHAPES, ids=cpu_path_id)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_gradcheck(entry, activation):
@@ -110,6 +123,7 @@ def test_gradcheck(entry, activation):
                      raise_exception=True)
 
 
+@host_leg_only
 @pytest.mark.parametrize("entry", CPU_PATH_SHAPES, ids=cpu_path_id)
 def test_double_backward(entry):
     _, shape = entry
