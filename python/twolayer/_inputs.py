@@ -37,8 +37,9 @@ def _converted(name: str, value, like: torch.Tensor, keep_integers: bool) -> tor
     try:
         tensor = torch.as_tensor(value)
     except (TypeError, ValueError, RuntimeError) as error:
+        # The converter's own words (ragged lists, strings, ...) stay in the chained error.
         raise TypeError(f"twolayer: {name} must be a tensor or an array-like of numbers (a NumPy "
-                        f"array, nested lists), but got {type(value).__name__}: {error}") from None
+                        f"array, nested lists), but got {type(value).__name__}") from error
     # Complex numbers stay as they are, for the operator to refuse.
     if not tensor.is_complex() and (tensor.is_floating_point() or not keep_integers):
         tensor = tensor.to(like.dtype)
