@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -44,12 +45,37 @@ Tensors read_torchscript(const std::string& path) {
   return tensors;
 }
 
+// Whether the pickle of a torch.save zip names collections.OrderedDict.
+bool holds_ordered_dict(const std::string& path) {
+  try {
+    caffe2::serialize::PyTorchStreamReader reader(path);
+    const auto record = reader.getRecord("data.pkl");
+    const char* data = static_cast<const char*>(std::get<0>(record).get());
+    const std::string pickle(data, data + std::get<1>(record));
+    return pickle.find("collections\nOrderedDict") != std::string::npos;
+  } catch (const c10::Error&) {
+    return false;
+  }
+}
+
 Tensors read_state_dict(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   TORCH_CHECK(in.good(), "twolayer: cannot open ", path);
   const std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
                                 std::istreambuf_iterator<char>());
-  const c10::IValue state = torch::jit::pickle_load(bytes);
+  c10::IValue state;
+  try {
+    state = torch::jit::pickle_load(bytes);
+  } catch (const c10::Error&) {
+    // LibTorch's unpickler (1.13 at least) cannot rebuild the OrderedDict that state_dict()
+    // returns: its _metadata attribute ends in an internal assert. Say what can be read instead.
+    TORCH_CHECK(!holds_ordered_dict(path), "twolayer: ", path,
+                " holds an OrderedDict (torch.save(net.state_dict())), which LibTorch's pickle "
+                "reader cannot rebuild; save it for C++ as a plain dict, "
+                "torch.save(dict(net.state_dict()), path), or as TorchScript, "
+                "torch.jit.save(torch.jit.script(net), path)");
+    throw;
+  }
   TORCH_CHECK(state.isGenericDict(), "twolayer: ", path, " holds a ", state.tagKind(),
               ", not the state dict of a TwoLayerNet");
   Tensors tensors;
@@ -62,6 +88,14 @@ Tensors read_state_dict(const std::string& path) {
   return tensors;
 }
 
+[[noreturn]] void cannot_read(const std::string& path, const std::string& why) {
+  TORCH_CHECK(false, "twolayer: cannot read ", path,
+              " as a TwoLayerNet checkpoint (a torch::save archive, a TorchScript file or a "
+              "state dict saved with torch.save): ",
+              why);
+  throw std::logic_error("unreachable");  // TORCH_CHECK(false, ...) has thrown
+}
+
 Tensors read_tensors(const std::string& path) {
   TORCH_CHECK(std::ifstream(path).good(), "twolayer: no checkpoint file ", path);
   try {
@@ -69,10 +103,10 @@ Tensors read_tensors(const std::string& path) {
   } catch (const c10::Error& e) {
     const std::string what = e.what_without_backtrace();
     if (what.rfind("twolayer: ", 0) == 0) throw;  // ours already says what is wrong
-    TORCH_CHECK(false, "twolayer: cannot read ", path,
-                " as a TwoLayerNet checkpoint (a torch::save archive, a TorchScript file or a "
-                "state dict saved with torch.save): ",
-                what);
+    cannot_read(path, what);
+  } catch (const std::exception& e) {
+    // LibTorch's readers throw more than c10::Error for malformed files (std::out_of_range, ...).
+    cannot_read(path, e.what());
   }
 }
 
