@@ -229,13 +229,13 @@ class TwoLayerNet(torch.nn.Module):
         Returns the cost of every iteration, shape (iterations,), each taken before that
         iteration's update, as ``twolayer.fit_``.
         """
-        # A parametrized weight (torch.nn.utils.parametrize) is recomputed from its original at
-        # every access: fit_ would update a temporary and report falling costs while the net
-        # stays as it was. (named_parameters, not _parameters: a scripted net runs this too.)
         iterations = _inputs.iterations(iterations)
         X = _inputs.as_input(X, self.W1)
         Y = _inputs.labels_for_cost(X, _inputs.as_labels(Y, self.W1), self.W2.size(0),
                                     self.W1.dtype)
+        # A parametrized weight (torch.nn.utils.parametrize) is recomputed from its original at
+        # every access: fit_ would update a temporary and report falling costs while the net
+        # stays as it was. (named_parameters, not _parameters: a scripted net runs this too.)
         own = {name for name, _ in self.named_parameters(recurse=False)}
         for name in PARAMETERS:
             if name not in own:

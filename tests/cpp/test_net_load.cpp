@@ -84,7 +84,9 @@ TEST(TwoLayerNetLoad, MakesTheSavedNetOfATorchSaveArchive) {
     EXPECT_EQ(loaded->options.n1(), 5);
     EXPECT_EQ(loaded->options.n2(), 2);
     EXPECT_FALSE(loaded->options.seed().has_value());
-    for (const auto& [name, saved] : net->named_parameters()) {
+    for (const auto& item : net->named_parameters()) {
+      const std::string& name = item.key();
+      const at::Tensor& saved = item.value();
       const at::Tensor mine = loaded->named_parameters()[name];
       EXPECT_EQ(mine.scalar_type(), dtype) << name;
       EXPECT_TRUE(mine.requires_grad()) << name;
@@ -118,8 +120,10 @@ std::string load_message(const Folder& folder,
 
 void write_net(torch::serialize::OutputArchive& archive, const std::vector<std::string>& skip = {}) {
   TwoLayerNet net(TwoLayerNetOptions(2, 4, 1).seed(1));
-  for (const auto& [name, value] : net->named_parameters()) {
-    if (std::find(skip.begin(), skip.end(), name) == skip.end()) archive.write(name, value);
+  for (const auto& item : net->named_parameters()) {
+    if (std::find(skip.begin(), skip.end(), item.key()) == skip.end()) {
+      archive.write(item.key(), item.value());
+    }
   }
   if (std::find(skip.begin(), skip.end(), "activation_name") == skip.end()) {
     archive.write("activation_name", net->activation_name, /*is_buffer=*/true);
