@@ -78,8 +78,10 @@ class TWOLAYER_API TwoLayerNetImpl : public torch::nn::Cloneable<TwoLayerNetImpl
 
   // A net read from a checkpoint file, with the sizes, dtype, activation and parameters it
   // holds: a torch::save(net, path) archive, a TorchScript file of a Python TwoLayerNet
-  // (torch.jit.save(torch.jit.script(net))) or a Python state dict saved with torch.save. The
-  // net lives on the CPU. A file that is none of these is refused with a c10::Error.
+  // (torch.jit.save(torch.jit.script(net))) or a Python state dict saved with torch.save as a
+  // plain dict (torch.save(dict(net.state_dict()))): LibTorch 1.13's unpickler cannot rebuild
+  // the OrderedDict that state_dict() returns, and the error says so. The net lives on the CPU.
+  // A file that is none of these is refused with a c10::Error.
   static TwoLayerNet load(const std::string& path);
 
   // torch::load(net, path): like Python's load_state_dict, values are copied into the existing
