@@ -8,16 +8,15 @@
 #include <vector>
 
 #include "math/activation.h"
+#include "net_checkpoint.h"
+#include "net_labels.h"
+#include "ops/op_handles.h"
 #include "twolayer/ops.h"
 #include "validation/checks.h"
 
 namespace twolayer {
 
-namespace {
-
-// The activation travels in checkpoints as a buffer holding its name in ASCII, as the Python
-// module stores it (python/twolayer/_net.py): a relu checkpoint cannot load into a tanh net.
-constexpr const char* kActivationBuffer = "activation_name";
+namespace detail {
 
 at::Tensor activation_bytes(const std::string& name) {
   at::Tensor bytes = torch::empty({static_cast<int64_t>(name.size())}, torch::kUInt8);
@@ -31,7 +30,11 @@ std::string activation_from_bytes(const at::Tensor& saved) {
   return std::string(data, data + bytes.numel());
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::activation_bytes;
+using detail::activation_from_bytes;
+using detail::kActivationBuffer;
 
 TwoLayerNetImpl::TwoLayerNetImpl(TwoLayerNetOptions options_) : options(std::move(options_)) {
   reset();
@@ -95,20 +98,34 @@ at::Tensor TwoLayerNetImpl::forward(const at::Tensor& X) {
   return twolayer::forward(X, W1, b1, W2, b2, activation_);
 }
 
+at::Tensor TwoLayerNetImpl::predict_proba(const at::Tensor& X) { return forward(X); }
+
+at::Tensor TwoLayerNetImpl::logits(const at::Tensor& X) {
+  return ops::logits().call(X, W1, b1, W2, b2, activation_);
+}
+
 at::Tensor TwoLayerNetImpl::loss(const at::Tensor& X, const at::Tensor& Y) {
-  return twolayer::loss(X, Y, W1, b1, W2, b2, activation_);
+  return twolayer::loss(X, labels_for_cost(X, Y, W2.size(0), W1.scalar_type()), W1, b1, W2, b2,
+                        activation_);
 }
 
 at::Tensor TwoLayerNetImpl::fit(const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
                                 double learning_rate, const FitProgress& progress,
                                 int64_t progress_every) {
-  return twolayer::fit_(W1, b1, W2, b2, X, Y, iterations, learning_rate, activation_,
-                        progress, progress_every);
+  return twolayer::fit_(W1, b1, W2, b2, X, labels_for_cost(X, Y, W2.size(0), W1.scalar_type()),
+                        iterations, learning_rate, activation_, progress, progress_every);
 }
 
-at::Tensor TwoLayerNetImpl::predict(const at::Tensor& X) {
+at::Tensor TwoLayerNetImpl::predict(const at::Tensor& X, double threshold) {
+  check_threshold(threshold);
   torch::NoGradGuard no_grad;
-  return (forward(X) > 0.5).to(X.scalar_type());
+  // Sigmoid outputs are independent yes/no answers, each thresholded on its own.
+  const at::Tensor labels = (forward(X) > threshold).to(at::kLong);
+  return labels.size(1) == 1 ? labels.reshape({-1}) : labels;
+}
+
+double TwoLayerNetImpl::score(const at::Tensor& X, const at::Tensor& y) {
+  return accuracy(predict(X), y, W2.size(0));
 }
 
 void TwoLayerNetImpl::load(torch::serialize::InputArchive& archive) {

@@ -71,6 +71,12 @@ inline Blame blame(const Case& c, const std::array<at::Tensor, kInputs>& t, bool
   auto like_X = [&](const at::Tensor& u) {
     return u.scalar_type() == X.scalar_type() && u.device() == X.device();
   };
+  // Parameters of one float dtype and an X of the other: X is the odd one out, and named.
+  const at::ScalarType p = t[kW1].scalar_type();
+  if ((p == at::kFloat || p == at::kDouble) && X.scalar_type() != p &&
+      t[kb1].scalar_type() == p && t[kW2].scalar_type() == p && t[kb2].scalar_type() == p) {
+    return named("X");
+  }
   int64_t inputs = X.size(1);
   for (auto layer : {std::make_pair(kW1, kb1), std::make_pair(kW2, kb2)}) {
     const at::Tensor& W = t[layer.first];

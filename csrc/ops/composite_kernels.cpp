@@ -74,6 +74,14 @@ at::Tensor fit_composite(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Ten
                        parse_activation(activation));
 }
 
+// The logits from the reference's forward propagation, checked as the operators check.
+at::Tensor logits_composite(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
+                            const at::Tensor& W2, const at::Tensor& b2,
+                            c10::string_view activation) {
+  check_network_sizes(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
+  return forward_propagation(X, W1, b1, W2, b2, parse_activation(activation)).Z2;
+}
+
 }  // namespace
 }  // namespace twolayer
 
@@ -85,4 +93,10 @@ TWOLAYER_LIBRARY_IMPL(CompositeExplicitAutograd, m) {
   m.impl("_loss_backward", &twolayer::loss_backward_composite);
   m.impl("_forward_with_cache", &twolayer::forward_with_cache_composite);
   m.impl("_backward_of_forward", &twolayer::backward_of_forward_composite);
+}
+
+// Implicit, unlike the kernels above: made of differentiable ATen operators, the logits get their
+// gradients, Meta shapes and autocast casts from ATen's, with no kernels of their own to keep.
+TWOLAYER_LIBRARY_IMPL(CompositeImplicitAutograd, m) {
+  m.impl("_logits", &twolayer::logits_composite);
 }

@@ -59,6 +59,7 @@ TWOLAYER_OP_HANDLE(forward_with_cache, "twolayer::_forward_with_cache", ForwardW
 TWOLAYER_OP_HANDLE(backward_of_forward, "twolayer::_backward_of_forward",
                    BackwardOfForwardSignature)
 TWOLAYER_OP_HANDLE(fit, "twolayer::fit_", FitSignature)
+TWOLAYER_OP_HANDLE(logits, "twolayer::_logits", ForwardSignature)
 
 #undef TWOLAYER_OP_HANDLE
 

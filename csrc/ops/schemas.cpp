@@ -107,6 +107,11 @@ TWOLAYER_LIBRARY(m) {
       "Tensor A2, str activation, bool[5] output_mask) "
       "-> (Tensor, Tensor, Tensor, Tensor, Tensor)");
 
+  // The logits Z2 = g1(X W1^T + b1) W2^T + b2, for TwoLayerNet.logits: computed by the network,
+  // not recovered from A2 (logit(sigmoid(Z2)) is lost where A2 rounds to 0 or 1).
+  m.def(
+      "_logits(Tensor X, Tensor W1, Tensor b1, Tensor W2, Tensor b2, str activation) -> Tensor");
+
   // {path, version} of the copy of the library that serves the process: the Python package
   // checks that it is its own, a second copy names it in its refusal.
   m.def("_library() -> str[]", [] { return twolayer::detail::this_copy(); });

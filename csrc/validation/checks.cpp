@@ -29,20 +29,34 @@ void check_rank(const at::Tensor& t, const char* name, const char* rows, const c
               columns, "), but got a ", t.dim(), "-D tensor of shape ", t.sym_sizes());
 }
 
-bool is_integral_or_bool(at::ScalarType dtype) {
-  return at::isIntegralType(dtype, /*includeBool=*/true);
-}
-
 void check_like_X(const at::Tensor& t, const char* name, const at::Tensor& X) {
   if (t.scalar_type() != X.scalar_type()) {
-    // Integer or bool class labels are the commonest mistake: say how to mend them.
-    const bool labels = name[0] == 'Y' && is_integral_or_bool(t.scalar_type());
+    // Labels of another dtype (integer or bool class labels above all) are the commonest
+    // mistake: say how to mend them.
+    const bool labels = name[0] == 'Y' && name[1] == '\0';
     TORCH_CHECK(false, "twolayer: ", name, " must have the same dtype as X (",
                 dtype_name(X.scalar_type()), "), but got ", dtype_name(t.scalar_type()),
                 labels ? "; convert the labels with Y.to(X.dtype)" : "");
   }
   TORCH_CHECK(t.device() == X.device(), "twolayer: ", name, " must be on the same device as X (",
               X.device(), "), but got ", t.device());
+}
+
+// When the four parameters agree with each other and X alone differs, X is the odd one out
+// (typically NumPy's float64 data into a float32 net): blaming W1, as comparing each parameter
+// with X would, sends the user to the wrong tensor. Name X and both ways to mend it.
+void check_parameters_agree_with_X(const at::Tensor& X, const at::Tensor& W1,
+                                   const at::Tensor& b1, const at::Tensor& W2,
+                                   const at::Tensor& b2) {
+  const at::ScalarType p = W1.scalar_type();
+  if (X.scalar_type() == p || b1.scalar_type() != p || W2.scalar_type() != p ||
+      b2.scalar_type() != p || (p != at::kFloat && p != at::kDouble)) {
+    return;  // nothing to say here, or a parameter is the odd one: check_layer names it
+  }
+  TORCH_CHECK(false, "twolayer: X is ", dtype_name(X.scalar_type()),
+              ", but the parameters W1, b1, W2, b2 are ", dtype_name(p), ": convert X with X.",
+              p == at::kFloat ? "float()" : "double()", ", or build the net with dtype=torch.",
+              dtype_name(X.scalar_type()));
 }
 
 // A layer's weight (units, inputs): its rows set the layer's width (returned), its columns must
@@ -107,6 +121,7 @@ SymNetworkShape check_network_sizes(const at::Tensor& X, const at::Tensor& Y, co
   TORCH_CHECK(n0 >= 1, "twolayer: X must have at least one feature (n0 >= 1), but got shape ",
               X.sym_sizes());
 
+  check_parameters_agree_with_X(X, W1, b1, W2, b2);
   c10::SymInt n1 =
       check_layer({"W1", "b1", "n1", "n0", "hidden unit", "X", "features"}, W1, b1, X, n0);
   c10::SymInt n2 =

@@ -138,7 +138,7 @@ def train(args):
                     print(f"Cost after iteration {i}: {cost.item():.6f}", flush=True)
             optimizer.step()
         if rank == 0:
-            accuracy = 100.0 * (net.predict(X_all) == Y_all).double().mean().item()
+            accuracy = 100.0 * net.score(X_all, Y_all)
             print(f"Training accuracy: {accuracy:.2f} % "
                   f"({time.perf_counter() - start:.1f} s)", flush=True)
     finally:

@@ -128,7 +128,7 @@ int run(const Settings& settings) {
 
   std::cout << "Final cost after " << settings.iterations << " iterations: " << std::fixed
             << std::setprecision(6) << net->loss(X, Y).item<double>() << "\n";
-  const double accuracy = 100.0 * net->predict(X).eq(Y).to(torch::kFloat64).mean().item<double>();
+  const double accuracy = 100.0 * net->score(X, Y);
   std::cout << "Training accuracy: " << std::setprecision(2) << accuracy << " %\n";
   if (accuracy < settings.min_accuracy) {
     std::cerr << "accuracy " << accuracy << " % is below the required " << settings.min_accuracy

@@ -16,7 +16,7 @@ def pyplot():
 
 def accuracy(net, X, Y):
     """The percentage of examples whose predicted label equals Y."""
-    return 100.0 * (net.predict(X) == Y).double().mean().item()
+    return 100.0 * net.score(X, Y)
 
 
 def units(n1, activation):

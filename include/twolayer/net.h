@@ -18,6 +18,8 @@
 
 namespace twolayer {
 
+class TwoLayerNet;
+
 struct TWOLAYER_API TwoLayerNetOptions {
   TwoLayerNetOptions(int64_t n0, int64_t n1, int64_t n2) : n0_(n0), n1_(n1), n2_(n2) {}
   TORCH_ARG(int64_t, n0);  // input features
@@ -53,13 +55,34 @@ class TWOLAYER_API TwoLayerNetImpl : public torch::nn::Cloneable<TwoLayerNetImpl
 
   // Probabilities A2, shape (m, n2).
   at::Tensor forward(const at::Tensor& X);
-  // The cost J for labels Y, shape (m, n2).
+  // The same probabilities A2, under the name scikit-learn users look for.
+  at::Tensor predict_proba(const at::Tensor& X);
+  // The logits Z2 (A2 = sigmoid(Z2)), shape (m, n2), computed by the network: exact where A2
+  // rounds to 0 or 1, for BCEWithLogitsLoss-style losses or calibration.
+  at::Tensor logits(const at::Tensor& X);
+  // The cost J for labels Y, shape (m, n2) in [0, 1]. For one output, 0/1 labels of shape (m,)
+  // are taken too, and integer or bool 0/1 labels of any accepted shape are converted to the
+  // net's dtype.
   at::Tensor loss(const at::Tensor& X, const at::Tensor& Y);
   // Gradient descent on the parameters in place, as twolayer::fit_ (ops.h); returns the costs.
+  // Y as for loss().
   at::Tensor fit(const at::Tensor& X, const at::Tensor& Y, int64_t iterations, double learning_rate,
                  const FitProgress& progress = nullptr, int64_t progress_every = 1000);
-  // Hard labels: 1 where A2 > 0.5, else 0 (dtype of X).
-  at::Tensor predict(const at::Tensor& X);
+  // Labels (int64): 1 where A2 > threshold, else 0. Shape (m,) for one output, (m, n2) for
+  // several (multi-label: each output thresholded on its own).
+  at::Tensor predict(const at::Tensor& X, double threshold = 0.5);
+  // The accuracy of predict(X) against 0/1 labels y: shape (m,) or (m, 1) for one output, (m, n2)
+  // for several, where a row counts as right when all its n2 labels are (as scikit-learn's
+  // accuracy_score). Other shapes, which would broadcast, are refused.
+  double score(const at::Tensor& X, const at::Tensor& y);
+
+  // A net read from a checkpoint file, with the sizes, dtype, activation and parameters it
+  // holds: a torch::save(net, path) archive, a TorchScript file of a Python TwoLayerNet
+  // (torch.jit.save(torch.jit.script(net))) or a Python state dict saved with torch.save as a
+  // plain dict (torch.save(dict(net.state_dict()))): LibTorch 1.13's unpickler cannot rebuild
+  // the OrderedDict that state_dict() returns, and the error says so. The net lives on the CPU.
+  // A file that is none of these is refused with a c10::Error.
+  static TwoLayerNet load(const std::string& path);
 
   // torch::load(net, path): like Python's load_state_dict, values are copied into the existing
   // parameters (converted to their dtype). A checkpoint of another shape or another activation

@@ -5,7 +5,8 @@ Importing the package loads the C++ library, which registers ``torch.ops.twolaye
 ``torch.nn.Linear``: X (m, n0), Y (m, n2), W1 (n1, n0), b1 (n1), W2 (n2, n1), b2 (n2).
 
 - ``twolayer.TwoLayerNet``: the parameters as a ``torch.nn.Module`` (``forward``, ``loss``,
-  ``fit``, ``predict``, ``reset_parameters``).
+  ``fit``, ``predict_proba``, ``logits``, ``predict``, ``score``, ``reset_parameters``, and
+  ``TwoLayerNet.load(path)`` for checkpoint files).
 - ``twolayer.loss``, ``twolayer.forward``, ``twolayer.fit_``: the operators as functions.
 - ``twolayer.datasets``: the lecture's planar data sets (the flower and four others).
 

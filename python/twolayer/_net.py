@@ -4,7 +4,7 @@ from typing import Callable, Optional, Union
 
 import torch
 
-from . import _progress
+from . import _checkpoint, _inputs, _progress
 
 # The activation travels in the state dict as this buffer, its name in ASCII bytes, so that a
 # relu checkpoint cannot load silently into a tanh net (C++: the same buffer, net.cpp).
@@ -86,7 +86,7 @@ class TwoLayerNet(torch.nn.Module):
 
         >>> net = twolayer.TwoLayerNet(2, 4, 1, seed=1)
         >>> costs = net.fit(X, Y, iterations=10000, learning_rate=1.2, progress=True)
-        >>> accuracy = (net.predict(X) == Y).float().mean()
+        >>> accuracy = net.score(X, Y)  # labels of shape (m,) or (m, 1)
     """
 
     activation: str
@@ -167,16 +167,45 @@ class TwoLayerNet(torch.nn.Module):
         Probabilities, as in the lecture, not logits: never pass them to
         ``BCEWithLogitsLoss`` (it would apply a second sigmoid and train badly in silence).
         """
+        if not torch.jit.is_scripting():
+            X = _inputs.as_input(X, self.W1)
         return torch.ops.twolayer.forward(X, self.W1, self.b1, self.W2, self.b2, self.activation)
+
+    # The methods below call the operators rather than self.forward: torch.jit.trace defines
+    # forward itself, and a compiled method that called it would define it a second time. In
+    # Python they also take NumPy arrays and lists (converted to the net's dtype and device); a
+    # scripted net takes tensors.
+
+    @torch.jit.export
+    def predict_proba(self, X: torch.Tensor) -> torch.Tensor:
+        """The probabilities A2, shape (m, n2): ``forward`` under scikit-learn's name."""
+        if not torch.jit.is_scripting():
+            X = _inputs.as_input(X, self.W1)
+        return torch.ops.twolayer.forward(X, self.W1, self.b1, self.W2, self.b2, self.activation)
+
+    @torch.jit.export
+    def logits(self, X: torch.Tensor) -> torch.Tensor:
+        """The logits Z2, shape (m, n2), with A2 = sigmoid(Z2): for ``BCEWithLogitsLoss`` (with
+        ``pos_weight``, say) or calibration. Computed by the network, so exact where A2 rounds
+        to 0 or 1 (``torch.logit(A2)`` is infinite there). Differentiable.
+        """
+        if not torch.jit.is_scripting():
+            X = _inputs.as_input(X, self.W1)
+        return torch.ops.twolayer._logits(X, self.W1, self.b1, self.W2, self.b2, self.activation)
 
     @torch.jit.export
     def loss(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
         """The cost J (0-dim) for X (m, n0) and labels Y (m, n2) in [0, 1] of X's dtype.
 
         ``loss(X, Y).backward()`` fills the parameters' ``.grad`` through the hand-written
-        backward, for any ``torch.optim`` optimizer. For n2 = 1 and labels y of shape (m,),
-        pass ``y.reshape(-1, 1)``; for integer or bool labels, ``y.to(X.dtype)``.
+        backward, for any ``torch.optim`` optimizer. For one output, 0/1 labels of shape (m,)
+        are taken too; integer or bool labels (which must be 0 or 1) are converted to the net's
+        dtype.
         """
+        if not torch.jit.is_scripting():
+            X = _inputs.as_input(X, self.W1)
+            Y = _inputs.as_labels(Y, self.W1)
+        Y = _inputs.labels_for_cost(X, Y, self.W2.size(0), self.W1.dtype)
         return torch.ops.twolayer.loss(X, Y, self.W1, self.b1, self.W2, self.b2, self.activation)
 
     @torch.jit.ignore
@@ -187,7 +216,8 @@ class TwoLayerNet(torch.nn.Module):
 
         Args:
             X, Y: as for ``loss``.
-            iterations: the number of steps W := W - learning_rate * dW (>= 0).
+            iterations: the number of steps W := W - learning_rate * dW (>= 0); an integral
+                float such as ``1e4`` is taken too.
             learning_rate: the step size (the lecture uses 1.2 on the flower data).
             progress: False: silent. True: a live tqdm bar (iteration, cost, it/s, time left)
                 when tqdm is installed and stdout is a terminal, else the lecture's line
@@ -199,6 +229,10 @@ class TwoLayerNet(torch.nn.Module):
         Returns the cost of every iteration, shape (iterations,), each taken before that
         iteration's update, as ``twolayer.fit_``.
         """
+        iterations = _inputs.iterations(iterations)
+        X = _inputs.as_input(X, self.W1)
+        Y = _inputs.labels_for_cost(X, _inputs.as_labels(Y, self.W1), self.W2.size(0),
+                                    self.W1.dtype)
         # A parametrized weight (torch.nn.utils.parametrize) is recomputed from its original at
         # every access: fit_ would update a temporary and report falling costs while the net
         # stays as it was. (named_parameters, not _parameters: a scripted net runs this too.)
@@ -222,14 +256,74 @@ class TwoLayerNet(torch.nn.Module):
             final_cost)
 
     @torch.jit.export
-    def predict(self, X: torch.Tensor) -> torch.Tensor:
-        """Hard labels, shape (m, n2): 1 where A2 > 0.5, else 0, in X's dtype."""
-        # The operator rather than self.forward: torch.jit.trace defines forward itself, and a
-        # compiled predict that called it would define it a second time.
+    def predict(self, X: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+        """Labels (int64): 1 where A2 > threshold, else 0.
+
+        Shape (m,) for one output, so that ``(net.predict(X) == y).float().mean()`` is the
+        accuracy for labels y of shape (m,); (m, n2) for several outputs (multi-label: each
+        output is thresholded on its own). ``threshold`` is in [0, 1].
+        """
+        if not torch.jit.is_scripting():
+            X = _inputs.as_input(X, self.W1)
+        _inputs.check_threshold(threshold)
         with torch.no_grad():
             A2 = torch.ops.twolayer.forward(X, self.W1, self.b1, self.W2, self.b2,
                                             self.activation)
-            return (A2 > 0.5).to(X.dtype)
+        # Sigmoid outputs are independent yes/no answers, each thresholded on its own.
+        labels = (A2 > threshold).to(torch.long)
+        if labels.size(1) == 1:
+            return labels.reshape(-1)
+        return labels
+
+    @torch.jit.export
+    def score(self, X: torch.Tensor, y: torch.Tensor) -> float:
+        """The accuracy of ``predict(X)`` against 0/1 labels y, a float in [0, 1].
+
+        y has shape (m,) or (m, 1) for one output, (m, n2) for several, where a row counts as
+        right when all its n2 labels are (scikit-learn's ``accuracy_score``). Other shapes are
+        refused: they would broadcast against the predictions and give a meaningless number.
+        """
+        if not torch.jit.is_scripting():
+            X = _inputs.as_input(X, self.W1)
+            y = _inputs.as_labels(y, self.W1, "y")
+        return _inputs.accuracy(self.predict(X, 0.5), y, self.W2.size(0))
+
+    @classmethod
+    def load(cls, path, device: Optional[Union[torch.device, str]] = None) -> "TwoLayerNet":
+        """A net read from a checkpoint file, with the sizes, dtype, activation and parameters
+        it holds, on ``device`` (default: the CPU).
+
+        Reads the three files a TwoLayerNet is saved as: ``torch.save(net.state_dict(), path)``,
+        C++'s ``torch::save(net, path)`` and ``torch.jit.save(torch.jit.script(net), path)``.
+        A file that is none of these is refused with a RuntimeError.
+        """
+        tensors = _checkpoint.read_tensors(path)
+        activation = "tanh"  # checkpoints older than the saved activation: tanh was all there was
+        if ACTIVATION_BUFFER in tensors:
+            activation = _activation_from_bytes(tensors[ACTIVATION_BUFFER])
+            from . import ACTIVATIONS
+            if activation not in ACTIVATIONS:
+                raise RuntimeError(
+                    f"twolayer: the checkpoint's {ACTIVATION_BUFFER} holds bytes that name no "
+                    "activation: the checkpoint is damaged, or was saved from a net whose "
+                    "buffer was never written")
+        n1, n0 = tensors["W1"].shape
+        n2 = tensors["W2"].shape[0]
+        for name in PARAMETERS:
+            wanted = {"W1": (n1, n0), "b1": (n1,), "W2": (n2, n1), "b2": (n2,)}[name]
+            if tuple(tensors[name].shape) != wanted:
+                raise RuntimeError(
+                    f"twolayer: the checkpoint's {name} has shape {list(tensors[name].shape)}, "
+                    f"but its W1 and W2 make a TwoLayerNet(n0={n0}, n1={n1}, n2={n2}), whose "
+                    f"{name} has shape {list(wanted)}")
+        # Seeded, so that making the net draws nothing from the caller's global generator; the
+        # checkpoint's values replace the draws, and the seed is dropped so that
+        # reset_parameters later draws as for any unseeded net (as C++'s load does).
+        net = cls(n0, n1, n2, activation=activation, seed=0, device=device,
+                  dtype=tensors["W1"].dtype)
+        net.seed = None
+        net.load_state_dict(tensors, strict=True)
+        return net
 
     @torch.jit.ignore
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,

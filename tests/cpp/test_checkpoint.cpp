@@ -509,6 +509,47 @@ TEST_F(CheckpointCrossLanguage, ReadsPythonScriptedNetWithTorchLoad) {
   ExpectResumesLikePython(net, expected);
 }
 
+// TwoLayerNet::load makes a net of each Python file: its sizes, dtype and activation from the
+// file, its parameters bit for bit, and training resumes from it as from Python's.
+TEST_F(CheckpointCrossLanguage, LoadMakesANetOfPythonStateDictAndScriptedNet) {
+  const auto expected = python_expected();
+  ASSERT_FALSE(expected.empty());
+  std::map<std::string, at::Tensor> params;
+  for (const char* p : kParams) params[p] = expected.at(p);
+  for (const char* file : {"python_state_dict.pt", "python_scripted_net.pt"}) {
+    SCOPED_TRACE(file);
+    twolayer::TwoLayerNet net = twolayer::TwoLayerNetImpl::load(path(file));
+    EXPECT_EQ(net->activation(), "tanh");
+    EXPECT_EQ(net->W1.sizes(), expected.at("W1").sizes());
+    EXPECT_EQ(net->W2.sizes(), expected.at("W2").sizes());
+    ExpectSameParameters(net, params);
+    EXPECT_TRUE(net->W1.requires_grad());
+    ExpectResumesLikePython(net, expected);
+  }
+}
+
+// torch.save(net.state_dict()) pickles an OrderedDict, which LibTorch 1.13's unpickler cannot
+// rebuild. Either it loads (a LibTorch that can) or the refusal says what to save instead.
+TEST_F(CheckpointCrossLanguage, LoadReadsOrExplainsPythonOrderedDictStateDict) {
+  const auto expected = python_expected();
+  ASSERT_FALSE(expected.empty());
+  const std::string file = path("python_state_dict_ordered.pt");
+  ASSERT_TRUE(std::ifstream(file).good()) << file << " is missing";
+  try {
+    twolayer::TwoLayerNet net = twolayer::TwoLayerNetImpl::load(file);
+    std::map<std::string, at::Tensor> params;
+    for (const char* p : kParams) params[p] = expected.at(p);
+    ExpectSameParameters(net, params);
+  } catch (const c10::Error& e) {
+    EXPECT_EQ(std::string(e.what_without_backtrace()),
+              "twolayer: " + file +
+                  " holds an OrderedDict (torch.save(net.state_dict())), which LibTorch's pickle "
+                  "reader cannot rebuild; save it for C++ as a plain dict, "
+                  "torch.save(dict(net.state_dict()), path), or as TorchScript, "
+                  "torch.jit.save(torch.jit.script(net), path)");
+  }
+}
+
 // Writes cpp_net.pt (torch::save) and cpp_expected.txt for tests/python/check_cpp_checkpoint.py.
 TEST_F(CheckpointCrossLanguage, WritesCheckpointForPython) {
   constexpr int64_t kHalf = 50;

@@ -117,7 +117,8 @@ std::vector<ErrorCase> error_cases() {
           "twolayer: b2 must have the same dtype as X (float32), but got float64"),
       loss_only(
           "mixed_dtype/Y_float64", [=](NetInputs& in) { in.Y = in.Y.to(f64); },
-          "twolayer: Y must have the same dtype as X (float32), but got float64"),
+          "twolayer: Y must have the same dtype as X (float32), but got float64; convert the "
+          "labels with Y.to(X.dtype)"),
       loss_and_forward(
           "mixed_dtype/W1_int64", [](NetInputs& in) { in.W1 = in.W1.to(torch::kLong); },
           "twolayer: W1 must have the same dtype as X (float32), but got int64"),
@@ -131,6 +132,22 @@ std::vector<ErrorCase> error_cases() {
             in.b2 = in.b2.to(f64);
           },
           "twolayer: W1 must have the same dtype as X (float64), but got float32"),
+      // X alone differs from parameters that agree with each other: X is named, with the fix.
+      loss_and_forward(
+          "mixed_dtype/X_float64_parameters_float32", [=](NetInputs& in) { in.X = in.X.to(f64); },
+          "twolayer: X is float64, but the parameters W1, b1, W2, b2 are float32: convert X with "
+          "X.float(), or build the net with dtype=torch.float64"),
+      loss_and_forward(
+          "mixed_dtype/X_float32_parameters_float64",
+          [=](NetInputs& in) {
+            in.Y = in.Y.to(f64);
+            in.W1 = in.W1.to(f64);
+            in.b1 = in.b1.to(f64);
+            in.W2 = in.W2.to(f64);
+            in.b2 = in.b2.to(f64);
+          },
+          "twolayer: X is float32, but the parameters W1, b1, W2, b2 are float64: convert X with "
+          "X.double(), or build the net with dtype=torch.float32"),
       // Devices.
       loss_and_forward(
           "device/W1_meta", [](NetInputs& in) { in.W1 = on_meta(in.W1); },

@@ -180,13 +180,13 @@ TEST_P(TwoLayerNetOps, ForwardLossPredictMatchOperatorsAndReference) {
 
   const at::Tensor labels = net->predict(X);
   const at::Tensor expected_labels =
-      (reference_forward(X, W1, b1, W2, b2, activation) > 0.5).to(torch::kFloat);
-  EXPECT_EQ(labels.scalar_type(), torch::kFloat);
+      (reference_forward(X, W1, b1, W2, b2, activation) > 0.5).to(torch::kLong);
+  EXPECT_EQ(labels.scalar_type(), torch::kLong);
   EXPECT_TRUE(torch::equal(labels, expected_labels));
   EXPECT_FALSE(labels.requires_grad());
   // Both classes occur, or the comparison above proves little.
-  EXPECT_GT(expected_labels.sum().item<float>(), 0.0f);
-  EXPECT_LT(expected_labels.sum().item<float>(), static_cast<float>(expected_labels.numel()));
+  EXPECT_GT(expected_labels.sum().item<int64_t>(), 0);
+  EXPECT_LT(expected_labels.sum().item<int64_t>(), expected_labels.numel());
 }
 
 INSTANTIATE_TEST_SUITE_P(AllActivations, TwoLayerNetOps, ::testing::ValuesIn(all_activations()),
@@ -194,15 +194,18 @@ INSTANTIATE_TEST_SUITE_P(AllActivations, TwoLayerNetOps, ::testing::ValuesIn(all
                            return info.param;
                          });
 
-TEST(TwoLayerNet, PredictReturnsDtypeOfX) {
+// int64 labels of shape (m,) for one output, whatever the dtype: compared with labels of shape
+// (m,) they cannot broadcast to (m, m).
+TEST(TwoLayerNet, PredictReturnsInt64LabelsOfShapeMForOneOutput) {
   TwoLayerNet net(TwoLayerNetOptions(2, 3, 1).seed(4).dtype(torch::kDouble).init_scale(1.0));
   const at::Tensor X = torch::randn({6, 2}, torch::kDouble);
   const at::Tensor labels = net->predict(X);
-  EXPECT_EQ(labels.scalar_type(), torch::kDouble);
-  EXPECT_EQ(labels.sizes(), (std::vector<int64_t>{6, 1}));
+  EXPECT_EQ(labels.scalar_type(), torch::kLong);
+  EXPECT_EQ(labels.sizes(), (std::vector<int64_t>{6}));
   EXPECT_TRUE(torch::equal(
-      labels,
-      (reference_forward(X, net->W1, net->b1, net->W2, net->b2, "tanh") > 0.5).to(torch::kDouble)));
+      labels, (reference_forward(X, net->W1, net->b1, net->W2, net->b2, "tanh") > 0.5)
+                  .to(torch::kLong)
+                  .reshape({-1})));
 }
 
 TEST(TwoLayerNet, CloneIsEqualAndIndependent) {

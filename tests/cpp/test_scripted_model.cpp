@@ -117,5 +117,33 @@ TEST_F(ScriptedModel, ScriptedNetForwardAndLossMatchCppNet) {
   EXPECT_TRUE(AllClose(J_scripted, expected("net_J"), 1e-5));
 }
 
+// The scripted net keeps the prediction API (@torch.jit.export), computing what the C++ module
+// computes; and TwoLayerNet::load makes a C++ net of the file.
+TEST_F(ScriptedModel, ScriptedNetKeepsThePredictionApiAndLoadsAsANet) {
+  torch::jit::Module scripted = torch::jit::load(path("net.pt"));
+  twolayer::TwoLayerNet net(twolayer::TwoLayerNetOptions(2, 4, 1).seed(7));
+  const at::Tensor X = expected("net_X");
+  const at::Tensor Y = expected("net_Y");
+  ASSERT_TRUE(X.defined() && Y.defined());
+  const at::Tensor y = Y.reshape({-1}).to(torch::kLong);  // labels of shape (m,)
+
+  EXPECT_TRUE(torch::equal(scripted.get_method("predict_proba")({X}).toTensor(),
+                           net->predict_proba(X)));
+  EXPECT_TRUE(AllClose(scripted.get_method("logits")({X}).toTensor(),
+                       reference_logits(X, net->W1, net->b1, net->W2, net->b2, "tanh"), 1e-5));
+  const at::Tensor labels = scripted.get_method("predict")({X, 0.5}).toTensor();
+  EXPECT_EQ(labels.scalar_type(), torch::kLong);
+  EXPECT_TRUE(torch::equal(labels, net->predict(X)));
+  EXPECT_TRUE(torch::equal(scripted.get_method("predict")({X, 0.3}).toTensor(),
+                           net->predict(X, 0.3)));
+  EXPECT_EQ(scripted.get_method("score")({X, y}).toDouble(), net->score(X, y));
+  EXPECT_TRUE(torch::equal(scripted.get_method("loss")({X, y}).toTensor(), net->loss(X, Y)));
+
+  twolayer::TwoLayerNet loaded = twolayer::TwoLayerNetImpl::load(path("net.pt"));
+  EXPECT_EQ(loaded->activation(), "tanh");
+  EXPECT_EQ(loaded->W1.scalar_type(), torch::kFloat);
+  EXPECT_TRUE(torch::equal(loaded->forward(X), net->forward(X)));
+}
+
 }  // namespace
 }  // namespace twolayer_test

@@ -7,7 +7,9 @@ CheckpointCrossLanguage.WritesCheckpointForPython (tests/cpp/test_checkpoint.cpp
 that
   - torch.jit.load and torch.load both read the file, and its parameters are exactly W1, b1, W2,
     b2 with the values (bit for bit) that C++ wrote alongside in hexadecimal text;
-  - they load into a twolayer.TwoLayerNet with load_state_dict(strict=True);
+  - they load into a twolayer.TwoLayerNet with load_state_dict(strict=True), and
+    twolayer.TwoLayerNet.load(path) makes a net of the file, with its sizes, dtype, activation
+    and parameters;
   - training resumed in Python from the C++ checkpoint ends, bit for bit, where C++'s
     uninterrupted training ended (the same fit_ kernel behind both languages).
 Exits with status 1 and a message per failure. Run by ctest after the C++ test.
@@ -66,6 +68,15 @@ def check(outdir):
     for p in PARAMS:
         expect(bitwise_equal(getattr(net, p).detach(), expected[p]),
                f"TwoLayerNet.load_state_dict: {p} differs from the checkpoint")
+
+    loaded = twolayer.TwoLayerNet.load(path)
+    expect(loaded.activation == "tanh",
+           f"TwoLayerNet.load: activation {loaded.activation!r}, expected 'tanh'")
+    for p in PARAMS:
+        expect(bitwise_equal(getattr(loaded, p).detach(), expected[p]),
+               f"TwoLayerNet.load: {p} differs from the values C++ saved")
+    expect(torch.equal(loaded(expected["X"]), net(expected["X"])),
+           "TwoLayerNet.load: the loaded net computes other probabilities")
 
     net.fit(expected["X"], expected["Y"], int(expected["half_steps"].item()),
             expected["learning_rate"].item())

@@ -5,6 +5,9 @@ Usage: save_checkpoints.py OUTDIR
   OUTDIR/python_state_dict.pt     torch.save(dict(net.state_dict())) of a float64
                                   TwoLayerNet(2, 4, 1) after HALF steps of fit (C++ reads it
                                   with torch::pickle_load; a plain dict, see main())
+  OUTDIR/python_state_dict_ordered.pt
+                                  torch.save(net.state_dict()) of the same net: the
+                                  OrderedDict, for TwoLayerNet::load
   OUTDIR/python_scripted_net.pt   torch.jit.save(torch.jit.script(net)) of the same net
                                   (C++ reads it with torch::load(net, path))
   OUTDIR/python_expected.txt      what C++ must find, in hexadecimal floating point: the
@@ -98,6 +101,8 @@ def main(argv):
     # A plain dict: LibTorch 1.13's torch::pickle_load cannot rebuild the OrderedDict that
     # state_dict() returns (its _metadata attribute ends in an internal assert).
     torch.save(dict(net.state_dict()), os.path.join(outdir, "python_state_dict.pt"))
+    # The OrderedDict itself, as users save it: C++'s TwoLayerNet::load reads it or says why not.
+    torch.save(net.state_dict(), os.path.join(outdir, "python_state_dict_ordered.pt"))
     torch.jit.save(torch.jit.script(net), os.path.join(outdir, "python_scripted_net.pt"))
     expected = {p: getattr(net, p).detach().clone() for p in PARAMS}   # fit_ works in place
     expected["X"], expected["Y"] = X, Y
@@ -111,7 +116,8 @@ def main(argv):
               f"seed={SEED}, float64), fit {HALF} steps then {HALF} more, learning rate "
               f"{LEARNING_RATE.hex()}")
     write_values(os.path.join(outdir, "python_expected.txt"), expected, header)
-    print(f"wrote python_state_dict.pt, python_scripted_net.pt, python_expected.txt to {outdir}")
+    print(f"wrote python_state_dict.pt, python_state_dict_ordered.pt, python_scripted_net.pt, "
+          f"python_expected.txt to {outdir}")
 
 
 if __name__ == "__main__":

@@ -74,9 +74,14 @@ Y_SHAPE = ("twolayer: Y must have shape (m, n2) = (5, 1) to match X with m = 5 e
            "with n2 = 1 output units, but got ")
 Y3_SHAPE = ("twolayer: Y must have shape (m, n2) = (5, 3) to match X with m = 5 examples and W2 "
             "with n2 = 3 output units, but got ")
-# The two commonest label mistakes are told how to mend.
+# The commonest label mistakes are told how to mend.
 FLAT_Y = "; for one output pass Y.unsqueeze(1)"
 INTEGER_Y = "; convert the labels with Y.to(X.dtype)"
+# X of the other float dtype than parameters that agree with each other: X is named, with the fix.
+X_TO_FLOAT32 = ("twolayer: X is float64, but the parameters W1, b1, W2, b2 are float32: convert X "
+                "with X.float(), or build the net with dtype=torch.float64")
+X_TO_FLOAT64 = ("twolayer: X is float32, but the parameters W1, b1, W2, b2 are float64: convert X "
+                "with X.double(), or build the net with dtype=torch.float32")
 UNKNOWN = "twolayer: unknown activation '{}'; expected one of tanh, relu, sigmoid, leaky_relu"
 
 CASES = [
@@ -95,12 +100,22 @@ CASES = [
                           ("int8", torch.int8), ("uint8", torch.uint8), ("bool", torch.bool),
                           ("float16", torch.float16), ("bfloat16", torch.bfloat16)]],
     # the other tensors must have X's dtype, whichever of the two float types X has
-    *[Case(f"{name}-float64-vs-float32", _same_dtype(name, "float32", "float64"),
+    *[Case(f"{name}-float64-vs-float32",
+           _same_dtype(name, "float32", "float64") + (INTEGER_Y if name == "Y" else ""),
            loss_only=(name == "Y"), **{name: {"dtype": F64}})
       for name in ("W1", "b1", "W2", "b2", "Y")],
-    *[Case(f"{name}-float32-vs-float64", _same_dtype(name, "float64", "float32"), dtype=F64,
-           loss_only=(name == "Y"), **{name: {"dtype": F32}})
+    *[Case(f"{name}-float32-vs-float64",
+           _same_dtype(name, "float64", "float32") + (INTEGER_Y if name == "Y" else ""),
+           dtype=F64, loss_only=(name == "Y"), **{name: {"dtype": F32}})
       for name in ("W1", "b1", "W2", "b2", "Y")],
+    # X alone differs from parameters that agree: X is the one named, with both fixes.
+    Case("X-float64-vs-float32-parameters", X_TO_FLOAT32, X={"dtype": F64}),
+    Case("X-and-Y-float64-vs-float32-parameters", X_TO_FLOAT32, X={"dtype": F64},
+         Y={"dtype": F64}),
+    Case("X-float32-vs-float64-parameters", X_TO_FLOAT64, dtype=F64, X={"dtype": F32}),
+    # Parameters that disagree among themselves: the odd parameter is named, not X.
+    Case("W1-float32-vs-float64-X-and-parameters", _same_dtype("W1", "float64", "float32"),
+         dtype=F64, W1={"dtype": F32}, Y={"dtype": F64}),
     Case("W1-int64", _same_dtype("W1", "float32", "int64"), W1={"dtype": torch.int64}),
     Case("b2-float16", _same_dtype("b2", "float32", "float16"), b2={"dtype": torch.float16}),
     Case("Y-int64", _same_dtype("Y", "float32", "int64") + INTEGER_Y, loss_only=True,
@@ -159,6 +174,7 @@ CASES = [
          "twolayer: X must hold at least one example (m >= 1), but got shape [0, 0]", X=(0, 0)),
     Case("order-X-before-W1", "twolayer: X must be float32 or float64, but got int64",
          X={"dtype": torch.int64}, W1=(3,)),
+    Case("order-X-dtype-before-W1-rank", X_TO_FLOAT32, X={"dtype": F64}, W1=(3,)),
     Case("order-W1-rank-before-dtype", _rank("W1", "(n1, n0)", (4,)),
          W1={"shape": (4,), "dtype": F64}),
     Case("order-W1-dtype-before-shape", _same_dtype("W1", "float32", "float64"),
@@ -181,7 +197,8 @@ CASES = [
          W2=(0, 3)),
     Case("order-W2-before-b2", _w2_columns((1, 3)), W2=(1, 3), b2=(2,)),
     Case("order-b2-before-Y", B2_SHAPE + "[2]", loss_only=True, b2=(2,), Y=(5,)),
-    Case("order-Y-dtype-before-shape", _same_dtype("Y", "float32", "float64"), loss_only=True,
+    Case("order-Y-dtype-before-shape", _same_dtype("Y", "float32", "float64") + INTEGER_Y,
+         loss_only=True,
          Y={"shape": (5,), "dtype": F64}),
     Case("order-Y-device-before-shape", _same_device("Y", "cpu", "meta"), loss_only=True,
          cpu_only=True, Y={"shape": (5,), "device": "meta"}),

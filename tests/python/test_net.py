@@ -109,10 +109,10 @@ def test_forward_loss_predict_match_the_functional_ops(activation):
                      TOLERANCE[torch.float64], "A2")
 
     predicted = net.predict(X)
-    assert predicted.dtype == X.dtype and predicted.shape == (9, 2)
+    assert predicted.dtype == torch.int64 and predicted.shape == (9, 2)
     assert predicted.grad_fn is None
-    assert torch.equal(predicted, (A2.detach() > 0.5).to(X.dtype))
-    assert set(predicted.unique().tolist()) <= {0.0, 1.0}
+    assert torch.equal(predicted, (A2.detach() > 0.5).long())
+    assert set(predicted.unique().tolist()) <= {0, 1}
 
 
 def test_predict_thresholds_at_one_half():
@@ -122,7 +122,7 @@ def test_predict_thresholds_at_one_half():
         net.W2.zero_()
         net.b2.copy_(torch.tensor([1e-3, 0.0, -1e-3], dtype=torch.float64))
     X = make_inputs(4, 2, 3, 3, seed=0)["X"]
-    expected = torch.tensor([[1.0, 0.0, 0.0]] * 4, dtype=torch.float64)
+    expected = torch.tensor([[1, 0, 0]] * 4)
     assert torch.equal(net.predict(X), expected)
 
 

@@ -178,6 +178,11 @@ def blame_and_prefix(t, activation, with_Y):
     def like_X(u):
         return u.dtype == X.dtype and u.device == X.device
 
+    # Parameters of one float dtype and an X of the other: X is the odd one out, and named.
+    dtypes = {t[k].dtype for k in ("W1", "b1", "W2", "b2")}
+    if len(dtypes) == 1 and dtypes <= set(FLOATS) and X.dtype not in dtypes:
+        return "X", "twolayer: X "
+
     inputs = X.shape[1]
     for W, b in (("W1", "b1"), ("W2", "b2")):
         w = t[W]

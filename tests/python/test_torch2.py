@@ -100,7 +100,8 @@ def test_opcheck_forward_and_backward_pieces(shape, dtype, activation):
     grad_J = torch.tensor(0.7, dtype=dtype)
     grad_A2 = torch.linspace(-1, 1, A2.numel(), dtype=dtype).reshape(A2.shape)
     cases = [(ops._loss_with_cache.default, (X, Y, W1, b1, W2, b2, activation)),
-             (ops._forward_with_cache.default, (X, W1, b1, W2, b2, activation))]
+             (ops._forward_with_cache.default, (X, W1, b1, W2, b2, activation)),
+             (ops._logits.default, (X, W1, b1, W2, b2, activation))]
     for mask in ([True] * 6, [False, True, True, True, True, False], [False, False, False, True, True, True]):
         cases.append((ops._loss_backward.default, (grad_J, X, Y, W1, W2, A1, Z2, activation, mask)))
     for mask in ([True] * 5, [False, True, False, True, False]):

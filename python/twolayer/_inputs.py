@@ -1,0 +1,121 @@
+"""What TwoLayerNet's methods take from users, turned into what the operators take.
+
+Data as users hold it (NumPy arrays, lists, labels of shape (m,), integer labels) is converted
+here; tensors of the wrong dtype are not, so that precision is never lost in silence (the
+operators' message says how to convert). The label helpers are compiled into a scripted net
+(they are plain functions that TorchScript compiles), and the C++ module does the same in
+csrc/net_labels.cpp, with the same messages.
+"""
+import numbers
+import operator
+
+import torch
+
+INT64_MAX = 2 ** 63 - 1
+
+
+@torch.jit.unused
+def as_input(X, like: torch.Tensor) -> torch.Tensor:
+    """X as a tensor: an array-like (NumPy array, nested lists) becomes one of `like`'s dtype
+    and device; a tensor is returned as it is, for the operator to check."""
+    if isinstance(X, torch.Tensor):
+        return X
+    return _converted("X", X, like, keep_integers=False)
+
+
+@torch.jit.unused
+def as_labels(Y, like: torch.Tensor, name: str = "Y") -> torch.Tensor:
+    """Labels as a tensor: floating array-likes get `like`'s dtype; integer and bool ones keep
+    theirs, so that labels_for_cost can check that they are 0 or 1. On `like`'s device."""
+    if isinstance(Y, torch.Tensor):
+        return Y
+    return _converted(name, Y, like, keep_integers=True)
+
+
+@torch.jit.unused
+def _converted(name: str, value, like: torch.Tensor, keep_integers: bool) -> torch.Tensor:
+    try:
+        tensor = torch.as_tensor(value)
+    except (TypeError, ValueError, RuntimeError) as error:
+        # The converter's own words (ragged lists, strings, ...) stay in the chained error.
+        raise TypeError(f"twolayer: {name} must be a tensor or an array-like of numbers (a NumPy "
+                        f"array, nested lists), but got {type(value).__name__}") from error
+    # Complex numbers stay as they are, for the operator to refuse.
+    if not tensor.is_complex() and (tensor.is_floating_point() or not keep_integers):
+        tensor = tensor.to(like.dtype)
+    return tensor.to(like.device)
+
+
+def labels_for_cost(X: torch.Tensor, Y: torch.Tensor, n2: int, dtype: torch.dtype) -> torch.Tensor:
+    """Y for the cost: 0/1 labels of shape (m,) for one output become (m, 1); integer or bool
+    labels, which must be 0 or 1, become `dtype`. Anything else goes on unchanged, for the
+    operator to check and report as the user gave it."""
+    if Y.dim() == 1 and n2 == 1 and X.dim() >= 1 and Y.size(0) == X.size(0):
+        Y = Y.unsqueeze(1)
+    if not Y.is_floating_point() and not Y.is_complex():
+        if Y.dtype != torch.bool:
+            bad = Y[(Y != 0) & (Y != 1)]
+            if bad.numel() > 0:
+                raise ValueError("twolayer: integer labels Y must be 0 or 1, but got "
+                                 + str(int(bad[0])))
+        Y = Y.to(dtype)
+    return Y
+
+
+def check_threshold(threshold: float) -> None:
+    # Outside [0, 1] (or NaN) every probability would get the same label.
+    if not (threshold >= 0.0 and threshold <= 1.0):
+        raise ValueError("twolayer: predict's threshold must be in [0, 1], but got "
+                         + str(threshold))
+
+
+def accuracy(predicted: torch.Tensor, y: torch.Tensor, n2: int) -> float:
+    """The fraction of rows of `predicted` ((m,) or (m, n2), int64) that the 0/1 labels y match
+    entirely (scikit-learn's accuracy_score, multi-label included). Shapes that would broadcast
+    are refused: (m,) against (m, 1) compares every prediction with every label."""
+    m = predicted.size(0)
+    if n2 == 1:
+        if not ((y.dim() == 1 and y.size(0) == m)
+                or (y.dim() == 2 and y.size(0) == m and y.size(1) == 1)):
+            raise ValueError("twolayer: score needs labels y of shape (m,) or (m, 1) = ("
+                             + str(m) + ",) or (" + str(m) + ", 1) for a net with one output, "
+                             "but got " + str(list(y.shape))
+                             + "; other shapes would broadcast against the predictions")
+    elif not (y.dim() == 2 and y.size(0) == m and y.size(1) == n2):
+        raise ValueError("twolayer: score needs labels y of shape (m, n2) = (" + str(m) + ", "
+                         + str(n2) + ") for a net with " + str(n2) + " outputs, but got "
+                         + str(list(y.shape))
+                         + "; other shapes would broadcast against the predictions")
+    labels = y.to(predicted.device).reshape(predicted.shape)
+    bad = labels[(labels != 0) & (labels != 1)]
+    if bad.numel() > 0:
+        value = str(float(bad[0])) if bad.is_floating_point() else str(int(bad[0]))
+        raise ValueError("twolayer: score needs labels y of 0 or 1, but got " + value)
+    right = predicted == labels.to(torch.long)
+    if right.dim() == 2:
+        right = right.all(dim=1)
+    return float(right.to(torch.float64).mean())
+
+
+def iterations(value) -> int:
+    """fit's step count as an int: integers of any kind, and floats with a whole value (1e4),
+    as people write step counts; not bools, fractions or what does not fit an int64."""
+    if isinstance(value, bool):
+        raise TypeError(f"twolayer: fit's iterations must be an integer, but got {value!r} of "
+                        "type bool")
+    try:
+        count = operator.index(value)
+    except TypeError:
+        if not isinstance(value, numbers.Real):
+            raise TypeError(f"twolayer: fit's iterations must be an integer, but got {value!r} "
+                            f"of type {type(value).__name__}") from None
+        number = float(value)
+        if not number.is_integer():
+            raise ValueError(f"twolayer: fit's iterations must be a whole number, but got "
+                             f"{value!r}") from None
+        count = int(number)
+    # Negative counts are left to the operator, whose message every form of fit shares.
+    if count > INT64_MAX:
+        raise ValueError(f"twolayer: fit's iterations must be at most {INT64_MAX}, but got "
+                         f"{value!r}")
+    return count
