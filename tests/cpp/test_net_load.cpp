@@ -193,7 +193,9 @@ TEST(TwoLayerNetLoad, RefusesFilesThatAreNoCheckpointAtAllWithAC10Error) {
     const std::string expected_start = "twolayer: cannot read " + folder.file(name) +
                                        " as a TwoLayerNet checkpoint (a torch::save archive, a "
                                        "TorchScript file or a state dict saved with torch.save): ";
-    const std::string message = message_of([&] { TwoLayerNetImpl::load(folder.file(name)); });
+    // A copy: C++17 lambdas cannot capture a structured binding (clang refuses it).
+    const std::string path = folder.file(name);
+    const std::string message = message_of([&] { TwoLayerNetImpl::load(path); });
     EXPECT_EQ(message.rfind(expected_start, 0), 0u) << name << ": " << message;
     EXPECT_GT(message.size(), expected_start.size()) << name << ": the cause is missing";
   }
