@@ -13,22 +13,31 @@ namespace twolayer {
 
 at::Tensor loss(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                 const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
-                c10::string_view activation) {
-  return ops::loss().call(X, Y, W1, b1, W2, b2, activation);
+                c10::string_view activation, c10::string_view output) {
+  return ops::loss().call(X, Y, W1, b1, W2, b2, activation, output);
 }
 
 at::Tensor forward(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
-                   const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation) {
-  return ops::forward().call(X, W1, b1, W2, b2, activation);
+                   const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation,
+                   c10::string_view output) {
+  return ops::forward().call(X, W1, b1, W2, b2, activation, output);
 }
 
 at::Tensor fit_(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2, const at::Tensor& X,
                 const at::Tensor& Y, int64_t iterations, double learning_rate,
                 c10::string_view activation, const FitProgress& progress, int64_t progress_every) {
+  return fit_(W1, b1, W2, b2, X, Y, iterations, learning_rate, activation, "sigmoid", progress,
+              progress_every);
+}
+
+at::Tensor fit_(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2, const at::Tensor& X,
+                const at::Tensor& Y, int64_t iterations, double learning_rate,
+                c10::string_view activation, c10::string_view output, const FitProgress& progress,
+                int64_t progress_every) {
   // No count to split (or a negative one, which the operator refuses with its own message, so
   // that every form of fit says the same).
   if (!progress || iterations <= 0) {
-    return ops::fit().call(W1, b1, W2, b2, X, Y, iterations, learning_rate, activation);
+    return ops::fit().call(W1, b1, W2, b2, X, Y, iterations, learning_rate, activation, output);
   }
   TORCH_CHECK(progress_every >= 1, "twolayer: progress_every must be >= 1, but got ",
               progress_every);
@@ -37,7 +46,8 @@ at::Tensor fit_(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2, 
   // Counted down rather than done += progress_every, which could overflow near INT64_MAX.
   for (int64_t done = 0, left = iterations; left > 0;) {
     const int64_t steps = std::min(progress_every, left);
-    costs.push_back(ops::fit().call(W1, b1, W2, b2, X, Y, steps, learning_rate, activation));
+    costs.push_back(
+        ops::fit().call(W1, b1, W2, b2, X, Y, steps, learning_rate, activation, output));
     progress(done, costs.back()[0].item<double>());
     left -= steps;
     done += steps;

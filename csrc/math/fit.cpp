@@ -115,14 +115,14 @@ at::Tensor allocate_costs(int64_t iterations, const at::TensorOptions& options) 
 
 at::Tensor reference_fit(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
                          const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
-                         double learning_rate, Activation activation) {
+                         double learning_rate, Activation activation, OutputLayer output) {
   at::Tensor costs = allocate_costs(iterations, X.options());
   const at::Tensor one = at::ones({}, X.options());
   for (int64_t i = 0; i < iterations; ++i) {
     const ForwardCache cache = forward_propagation(X, W1, b1, W2, b2, activation);
-    costs[i].copy_(cost_from_logits(cache.Z2, Y));  // a copy, not item(): no device sync
+    costs[i].copy_(output_cost(cache.Z2, Y, output));  // a copy, not item(): no device sync
     const Gradients d =
-        loss_backward(one, X, Y, W1, W2, cache, activation, GradientMask::parameters());
+        loss_backward(one, X, Y, W1, W2, cache, activation, output, GradientMask::parameters());
     W1.sub_(d.W1, learning_rate);
     b1.sub_(d.b1, learning_rate);
     W2.sub_(d.W2, learning_rate);

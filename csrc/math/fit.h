@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 
 #include "math/activation.h"
+#include "math/output_layer.h"
 #include "validation/checks.h"
 
 namespace twolayer {
@@ -22,6 +23,6 @@ at::Tensor allocate_costs(int64_t iterations, const at::TensorOptions& options);
 // Updates the parameters in place; returns the cost of every iteration, taken before its update.
 at::Tensor reference_fit(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
                          const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
-                         double learning_rate, Activation activation);
+                         double learning_rate, Activation activation, OutputLayer output);
 
 }  // namespace twolayer

@@ -9,21 +9,6 @@ ForwardCache forward_propagation(const at::Tensor& X, const at::Tensor& W1, cons
   return {std::move(A1), std::move(Z2)};
 }
 
-at::Tensor cost_from_logits(const at::Tensor& Z2, const at::Tensor& Y) {
-  // softplus(Z2) - Y Z2 as (1 - Y) Z2 + softplus(-Z2), binary_cross_entropy_with_logits' form:
-  // it costs +inf, not NaN, for Z2 = +inf with Y = 0. softplus(-Z2) is taken from two smooth
-  // pieces, log1p(exp(-Z2)) above 0 and -Z2 + log1p(exp(Z2)) up to 0, each on its side's part
-  // of Z2 (no overflow, so no NaN gradient from the piece not taken): autograd and forward AD,
-  // which differentiate this, then get softplus's slope at Z2 = 0 too. Written as
-  // max(-Z2, 0) + log1p(exp(-|Z2|)) they took the kinks of max and abs there and were 1/2 off.
-  // The parts come from `where`, not clamp: PyTorch 2.x's clamp has slope 0 at its bound.
-  const at::Tensor positive = Z2 > 0, zero = at::zeros({}, Z2.options());
-  const at::Tensor above = at::where(positive, Z2, zero), below = at::where(positive, zero, Z2);
-  at::Tensor softplus_of_minus =
-      at::where(positive, at::log1p(at::exp(-above)), at::log1p(at::exp(below)) - below);
-  return ((1 - Y) * Z2 + softplus_of_minus).sum() / static_cast<double>(Z2.size(0));
-}
-
 namespace {
 
 // The last five of the six equations, from dZ2 down to the inputs, each product times `scale`
@@ -48,19 +33,22 @@ Gradients backpropagate_dZ2(const at::Tensor& dZ2, const at::Tensor& X, const at
 
 Gradients loss_backward(const at::Tensor& grad_J, const at::Tensor& X, const at::Tensor& Y,
                         const at::Tensor& W1, const at::Tensor& W2, const ForwardCache& cache,
-                        Activation g1, GradientMask want) {
+                        Activation g1, OutputLayer g2, GradientMask want) {
   const double inv_m = 1.0 / static_cast<double>(X.size(0));
-  const at::Tensor dZ2 = grad_J * (at::sigmoid(cache.Z2) - Y);  // dZ2 = A2 - Y
-  Gradients d = backpropagate_dZ2(dZ2, X, W1, W2, cache.A1, g1, inv_m, want);
-  // dJ/dY = -(1/m) Z2: the cost is softplus(Z2) - Y Z2, linear in Y.
-  if (want.Y) d.Y = cache.Z2 * (grad_J * -inv_m);
+  Gradients d;
+  if (want.through_dZ2()) {
+    // dZ2 = A2 - Y
+    const at::Tensor dZ2 = grad_J * output_delta(output_activation(cache.Z2, g2), Y, g2);
+    d = backpropagate_dZ2(dZ2, X, W1, W2, cache.A1, g1, inv_m, want);
+  }
+  if (want.Y) d.Y = output_label_gradient(cache.Z2, Y, g2) * (grad_J * inv_m);
   return d;
 }
 
 Gradients backward_of_forward(const at::Tensor& grad_A2, const at::Tensor& X, const at::Tensor& W1,
                               const at::Tensor& W2, const at::Tensor& A1, const at::Tensor& A2,
-                              Activation g1, GradientMask want) {
-  const at::Tensor dZ2 = grad_A2 * A2 * (1 - A2);  // sigmoid'(Z2) = A2 (1 - A2)
+                              Activation g1, OutputLayer g2, GradientMask want) {
+  const at::Tensor dZ2 = output_backward(grad_A2, A2, g2);  // dA2 g2'(Z2)
   return backpropagate_dZ2(dZ2, X, W1, W2, A1, g1, 1.0, want);
 }
 

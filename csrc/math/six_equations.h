@@ -13,6 +13,7 @@
 
 #include "math/activation.h"
 #include "math/gradients.h"
+#include "math/output_layer.h"
 
 namespace twolayer {
 
@@ -27,20 +28,16 @@ struct ForwardCache {
 ForwardCache forward_propagation(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
                                  const at::Tensor& W2, const at::Tensor& b2, Activation g1);
 
-// J = (1/m) sum softplus(Z2) - Y Z2, the cross-entropy of A2 = sigmoid(Z2) without ever taking
-// the log of a sigmoid that rounded to 0 or 1.
-at::Tensor cost_from_logits(const at::Tensor& Z2, const at::Tensor& Y);
-
-// Backpropagation of the cost: the six equations, times the incoming gradient grad_J, for the
-// gradients in `want` (dY too: the cost is linear in Y).
+// Backpropagation of the cost (output_layer.h): the six equations, times the incoming gradient
+// grad_J, for the gradients in `want` (dY too).
 Gradients loss_backward(const at::Tensor& grad_J, const at::Tensor& X, const at::Tensor& Y,
                         const at::Tensor& W1, const at::Tensor& W2, const ForwardCache& cache,
-                        Activation g1, GradientMask want);
+                        Activation g1, OutputLayer g2, GradientMask want);
 
-// Backpropagation of the probabilities A2 = sigmoid(Z2) from an incoming dA2 (no 1/m: there
-// is no mean to take). The same equations from dZ2 = dA2 * A2 (1 - A2) on.
+// Backpropagation of the probabilities A2 = g2(Z2) from an incoming dA2 (no 1/m: there is no
+// mean to take). The same equations from dZ2 = dA2 g2'(Z2) on.
 Gradients backward_of_forward(const at::Tensor& grad_A2, const at::Tensor& X, const at::Tensor& W1,
                               const at::Tensor& W2, const at::Tensor& A1, const at::Tensor& A2,
-                              Activation g1, GradientMask want);
+                              Activation g1, OutputLayer g2, GradientMask want);
 
 }  // namespace twolayer

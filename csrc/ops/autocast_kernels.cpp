@@ -25,20 +25,21 @@ at::Tensor to_float(const at::Tensor& t) {
 template <c10::DispatchKey key, c10::DeviceType device>
 at::Tensor loss_autocast(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                          const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
-                         c10::string_view activation) {
+                         c10::string_view activation, c10::string_view output) {
   c10::impl::ExcludeDispatchKeyGuard no_autocast(key);
   return ops::loss().call(to_float<device>(X), to_float<device>(Y), to_float<device>(W1),
                           to_float<device>(b1), to_float<device>(W2), to_float<device>(b2),
-                          activation);
+                          activation, output);
 }
 
 template <c10::DispatchKey key, c10::DeviceType device>
 at::Tensor forward_autocast(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
                             const at::Tensor& W2, const at::Tensor& b2,
-                            c10::string_view activation) {
+                            c10::string_view activation, c10::string_view output) {
   c10::impl::ExcludeDispatchKeyGuard no_autocast(key);
   return ops::forward().call(to_float<device>(X), to_float<device>(W1), to_float<device>(b1),
-                             to_float<device>(W2), to_float<device>(b2), activation);
+                             to_float<device>(W2), to_float<device>(b2), activation,
+                             output);
 }
 
 }  // namespace

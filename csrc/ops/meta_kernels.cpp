@@ -6,6 +6,7 @@
 #include "math/activation.h"
 #include "math/fit.h"
 #include "math/gradients.h"
+#include "math/output_layer.h"
 #include "ops/registration.h"
 #include "validation/checks.h"
 
@@ -17,9 +18,11 @@ namespace {
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache_meta(
     const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1, const at::Tensor& b1,
-    const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation) {
+    const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation,
+    c10::string_view output) {
   const SymNetworkShape s = check_network_sizes(X, Y, W1, b1, W2, b2, Labels::Required);
   parse_activation(activation);
+  parse_output(output);
   return {at::empty({}, X.options()), at::empty_symint({s.m, s.n1}, X.options()),
           at::empty_symint({s.m, s.n2}, X.options())};
 }
@@ -41,18 +44,22 @@ Gradients::LossTuple loss_backward_meta(const at::Tensor& grad_J, const at::Tens
                                         const at::Tensor& Y, const at::Tensor& W1,
                                         const at::Tensor& W2, const at::Tensor& A1,
                                         const at::Tensor& Z2, c10::string_view activation,
-                                        std::array<bool, 6> output_mask) {
+                                        std::array<bool, 6> output_mask,
+                                        c10::string_view output) {
   const SymNetworkShape s =
       check_backward_sizes(grad_J, "grad_J", X, Y, W1, W2, A1, Z2, "Z2", Labels::Required);
   parse_activation(activation);
+  parse_output(output);
   return empty_gradients(s, X.options(), GradientMask::of_loss(output_mask)).loss_tuple();
 }
 
 std::tuple<at::Tensor, at::Tensor> forward_with_cache_meta(
     const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1, const at::Tensor& W2,
-    const at::Tensor& b2, c10::string_view activation) {
+    const at::Tensor& b2, c10::string_view activation,
+    c10::string_view output) {
   const SymNetworkShape s = check_network_sizes(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
   parse_activation(activation);
+  parse_output(output);
   return {at::empty_symint({s.m, s.n2}, X.options()), at::empty_symint({s.m, s.n1}, X.options())};
 }
 
@@ -60,18 +67,22 @@ Gradients::ForwardTuple backward_of_forward_meta(const at::Tensor& grad_A2, cons
                                                  const at::Tensor& W1, const at::Tensor& W2,
                                                  const at::Tensor& A1, const at::Tensor& A2,
                                                  c10::string_view activation,
-                                                 std::array<bool, 5> output_mask) {
+                                                 std::array<bool, 5> output_mask,
+                                                 c10::string_view output) {
   const SymNetworkShape s =
       check_backward_sizes(grad_A2, "grad_A2", X, at::Tensor(), W1, W2, A1, A2, "A2", Labels::None);
   parse_activation(activation);
+  parse_output(output);
   return empty_gradients(s, X.options(), GradientMask::of_forward(output_mask)).forward_tuple();
 }
 
 at::Tensor fit_meta(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
                     const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
-                    double learning_rate, c10::string_view activation) {
+                    double learning_rate, c10::string_view activation,
+    c10::string_view output) {
   check_fit_arguments(W1, b1, W2, b2, X, Y, iterations, learning_rate);
   parse_activation(activation);
+  parse_output(output);
   return at::empty({iterations}, X.options());
 }
 

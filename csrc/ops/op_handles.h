@@ -15,28 +15,31 @@ namespace ops {
 
 using LossSignature = at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
                                  const at::Tensor&, const at::Tensor&, const at::Tensor&,
-                                 c10::string_view);
+                                 c10::string_view, c10::string_view);
 using ForwardSignature = at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
-                                    const at::Tensor&, const at::Tensor&, c10::string_view);
+                                    const at::Tensor&, const at::Tensor&, c10::string_view, c10::string_view);
+using LogitsSignature = at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                                   const at::Tensor&, const at::Tensor&, c10::string_view);
 using LossWithCacheSignature = std::tuple<at::Tensor, at::Tensor, at::Tensor>(
     const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
-    const at::Tensor&, c10::string_view);
+    const at::Tensor&, c10::string_view, c10::string_view);
 using LossBackwardSignature =
     std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>(
         const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
         const at::Tensor&, const at::Tensor&, const at::Tensor&, c10::string_view,
-        std::array<bool, 6>);
+        std::array<bool, 6>, c10::string_view);
 using ForwardWithCacheSignature =
     std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&,
-                                       const at::Tensor&, const at::Tensor&, c10::string_view);
+                                       const at::Tensor&, const at::Tensor&, c10::string_view, c10::string_view);
 using BackwardOfForwardSignature =
     std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>(
         const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
-        const at::Tensor&, const at::Tensor&, c10::string_view, std::array<bool, 5>);
+        const at::Tensor&, const at::Tensor&, c10::string_view, std::array<bool, 5>,
+        c10::string_view);
 
 using FitSignature = at::Tensor(at::Tensor&, at::Tensor&, at::Tensor&, at::Tensor&,
                                 const at::Tensor&, const at::Tensor&, int64_t, double,
-                                c10::string_view);
+                                c10::string_view, c10::string_view);
 
 template <typename Signature>
 c10::TypedOperatorHandle<Signature> find(const char* name) {
@@ -59,7 +62,7 @@ TWOLAYER_OP_HANDLE(forward_with_cache, "twolayer::_forward_with_cache", ForwardW
 TWOLAYER_OP_HANDLE(backward_of_forward, "twolayer::_backward_of_forward",
                    BackwardOfForwardSignature)
 TWOLAYER_OP_HANDLE(fit, "twolayer::fit_", FitSignature)
-TWOLAYER_OP_HANDLE(logits, "twolayer::_logits", ForwardSignature)
+TWOLAYER_OP_HANDLE(logits, "twolayer::_logits", LogitsSignature)
 
 #undef TWOLAYER_OP_HANDLE
 

@@ -73,38 +73,40 @@ bool this_copy_registers() { return refusal_message().empty(); }
 }  // namespace twolayer
 
 TWOLAYER_LIBRARY(m) {
+  // `output`, the output layer (math/output_layer.h), comes last with its default: calls and
+  // TorchScript models written before it existed keep their meaning.
   m.def(
       "loss(Tensor X, Tensor Y, Tensor W1, Tensor b1, Tensor W2, Tensor b2, "
-      "str activation=\"tanh\") -> Tensor");
+      "str activation=\"tanh\", str output=\"sigmoid\") -> Tensor");
   m.def(
       "forward(Tensor X, Tensor W1, Tensor b1, Tensor W2, Tensor b2, "
-      "str activation=\"tanh\") -> Tensor");
+      "str activation=\"tanh\", str output=\"sigmoid\") -> Tensor");
 
   // Full-batch gradient descent in place, the lecture's W := W - alpha dW loop, without leaving
   // C++. Returns the cost of every iteration (computed before that iteration's update).
   m.def(
       "fit_(Tensor(a!) W1, Tensor(b!) b1, Tensor(c!) W2, Tensor(d!) b2, Tensor X, Tensor Y, "
-      "int iterations, float learning_rate, str activation=\"tanh\") -> Tensor");
+      "int iterations, float learning_rate, str activation=\"tanh\", str output=\"sigmoid\") -> Tensor");
 
   // The pieces of TwoLayerFunction, the lecture's forward propagation and backpropagation.
   // Forward: J and the cache backward needs, (J, A1, Z2).
   m.def(
       "_loss_with_cache(Tensor X, Tensor Y, Tensor W1, Tensor b1, Tensor W2, Tensor b2, "
-      "str activation) -> (Tensor, Tensor, Tensor)");
+      "str activation, str output=\"sigmoid\") -> (Tensor, Tensor, Tensor)");
   // Backward: the six equations times grad_J, (dX, dW1, db1, dW2, db2, dY); those not in
   // output_mask (same order) come back undefined.
   m.def(
       "_loss_backward(Tensor grad_J, Tensor X, Tensor Y, Tensor W1, Tensor W2, Tensor A1, "
-      "Tensor Z2, str activation, bool[6] output_mask) "
+      "Tensor Z2, str activation, bool[6] output_mask, str output=\"sigmoid\") "
       "-> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
   // The pieces of TwoLayerProbabilitiesFunction. Forward: the probabilities and the cache, (A2, A1).
   m.def(
       "_forward_with_cache(Tensor X, Tensor W1, Tensor b1, Tensor W2, Tensor b2, "
-      "str activation) -> (Tensor, Tensor)");
+      "str activation, str output=\"sigmoid\") -> (Tensor, Tensor)");
   // Backward of the operator `forward`, from dA2: (dX, dW1, db1, dW2, db2), as _loss_backward.
   m.def(
       "_backward_of_forward(Tensor grad_A2, Tensor X, Tensor W1, Tensor W2, Tensor A1, "
-      "Tensor A2, str activation, bool[5] output_mask) "
+      "Tensor A2, str activation, bool[5] output_mask, str output=\"sigmoid\") "
       "-> (Tensor, Tensor, Tensor, Tensor, Tensor)");
 
   // The logits Z2 = g1(X W1^T + b1) W2^T + b2, for TwoLayerNet.logits: computed by the network,

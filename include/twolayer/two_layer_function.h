@@ -3,7 +3,8 @@
 // The autograd Functions behind twolayer::loss and twolayer::forward. Their backward is the
 // lecture's six equations written by hand; autograd derives none of the first derivatives.
 //
-// Use them directly for TwoLayerFunction::apply(X, Y, W1, b1, W2, b2, "tanh"); the operators in
+// Use them directly for TwoLayerFunction::apply(X, Y, W1, b1, W2, b2, "tanh", "sigmoid"); the
+// last two arguments are the hidden activation and the output layer. The operators in
 // ops.h call them for you and skip them when nothing requires grad.
 //
 // Both are shaped as the lecture's algorithm: forward is forward propagation, which keeps the
@@ -28,11 +29,11 @@ struct TWOLAYER_API TwoLayerFunction : public torch::autograd::Function<TwoLayer
   // apply reads every input's device before forward could check anything.
   static at::Tensor apply(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                           const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
-                          c10::string_view activation);
+                          c10::string_view activation, c10::string_view output = "sigmoid");
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& X,
                             const at::Tensor& Y, const at::Tensor& W1, const at::Tensor& b1,
                             const at::Tensor& W2, const at::Tensor& b2,
-                            c10::string_view activation);
+                            c10::string_view activation, c10::string_view output);
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_outputs);
 };
@@ -43,10 +44,12 @@ struct TWOLAYER_API TwoLayerProbabilitiesFunction
     : public torch::autograd::Function<TwoLayerProbabilitiesFunction> {
   // As TwoLayerFunction::apply.
   static at::Tensor apply(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
-                          const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation);
+                          const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation,
+                          c10::string_view output = "sigmoid");
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& X,
                             const at::Tensor& W1, const at::Tensor& b1, const at::Tensor& W2,
-                            const at::Tensor& b2, c10::string_view activation);
+                            const at::Tensor& b2, c10::string_view activation,
+                            c10::string_view output);
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_outputs);
 };

@@ -47,35 +47,37 @@ bool under_functorch(std::initializer_list<const at::Tensor*> inputs) {
 
 at::Tensor loss_autograd(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                          const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
-                         c10::string_view activation) {
+                         c10::string_view activation, c10::string_view output) {
   if (has_tangent({&X, &Y, &W1, &b1, &W2, &b2}) || under_functorch({&X, &Y, &W1, &b1, &W2, &b2})) {
     // The reference equations in ATen operators, at this level: ATen's forward-mode formulas
     // then give the tangent (and, for inputs that also require grad, autograd the gradient);
     // under torch.func, functorch differentiates them.
     check_network_sizes(X, Y, W1, b1, W2, b2, Labels::Required);
     const Activation g1 = parse_activation(activation);
-    return cost_from_logits(forward_propagation(X, W1, b1, W2, b2, g1).Z2, Y);
+    const OutputLayer g2 = parse_output(output);
+    return output_cost(forward_propagation(X, W1, b1, W2, b2, g1).Z2, Y, g2);
   }
   if (needs_graph({&X, &Y, &W1, &b1, &W2, &b2})) {
-    return TwoLayerFunction::apply(X, Y, W1, b1, W2, b2, activation);
+    return TwoLayerFunction::apply(X, Y, W1, b1, W2, b2, activation, output);
   }
   at::AutoDispatchBelowADInplaceOrView below_autograd;
-  return ops::loss().call(X, Y, W1, b1, W2, b2, activation);
+  return ops::loss().call(X, Y, W1, b1, W2, b2, activation, output);
 }
 
 at::Tensor forward_autograd(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
                             const at::Tensor& W2, const at::Tensor& b2,
-                            c10::string_view activation) {
+                            c10::string_view activation, c10::string_view output) {
   if (has_tangent({&X, &W1, &b1, &W2, &b2}) || under_functorch({&X, &W1, &b1, &W2, &b2})) {
     check_network_sizes(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
     const Activation g1 = parse_activation(activation);
-    return at::sigmoid(forward_propagation(X, W1, b1, W2, b2, g1).Z2);
+    const OutputLayer g2 = parse_output(output);
+    return output_activation(forward_propagation(X, W1, b1, W2, b2, g1).Z2, g2);
   }
   if (needs_graph({&X, &W1, &b1, &W2, &b2})) {
-    return TwoLayerProbabilitiesFunction::apply(X, W1, b1, W2, b2, activation);
+    return TwoLayerProbabilitiesFunction::apply(X, W1, b1, W2, b2, activation, output);
   }
   at::AutoDispatchBelowADInplaceOrView below_autograd;
-  return ops::forward().call(X, W1, b1, W2, b2, activation);
+  return ops::forward().call(X, W1, b1, W2, b2, activation, output);
 }
 
 // fit_ is an optimiser, not a differentiable function: like torch.optim's step it updates the
@@ -85,7 +87,8 @@ at::Tensor forward_autograd(const at::Tensor& X, const at::Tensor& W1, const at:
 // when no argument carries the Autograd key.
 at::Tensor fit_autograd(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
                         const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
-                        double learning_rate, c10::string_view activation) {
+                        double learning_rate, c10::string_view activation,
+                        c10::string_view output) {
   const std::pair<const char*, const at::Tensor*> parameters[] = {
       {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}};
   for (const auto& [name, p] : parameters) {
@@ -100,7 +103,8 @@ at::Tensor fit_autograd(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tens
   at::Tensor costs;
   {
     at::AutoDispatchBelowADInplaceOrView below_autograd;
-    costs = ops::fit().call(W1, b1, W2, b2, X, Y, iterations, learning_rate, activation);
+    costs = ops::fit().call(W1, b1, W2, b2, X, Y, iterations, learning_rate, activation,
+                            output);
   }
   for (at::Tensor* p : {&W1, &b1, &W2, &b2}) p->unsafeGetTensorImpl()->bump_version();
   return costs;

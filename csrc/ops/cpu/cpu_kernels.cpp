@@ -8,6 +8,7 @@
 #include <torch/library.h>
 
 #include "math/fit.h"
+#include "math/six_equations.h"
 #include "ops/cpu/cpu_paths.h"
 #include "ops/cpu/cpu_steps.h"
 #include "ops/cpu/vector_kernels.h"
@@ -46,6 +47,9 @@ cpu::ForwardResult forward_propagation_cpu(const cpu::NetworkInputs& in, cpu::Fo
   return cpu::row_passes_forward(in, output, std::move(A1), keep_Z2);
 }
 
+// Output layers other than sigmoid run the ATen reference for now.
+bool fused(c10::string_view output) { return parse_output(output) == OutputLayer::Sigmoid; }
+
 Gradients backpropagation_cpu(const cpu::BackwardInputs& in, GradientMask want) {
   if (cpu::cpu_path(in.shape) == cpu::CpuPath::SmallNet) return cpu::small_net_backward(in, want);
   return cpu::row_passes_backward(in, want);
@@ -53,8 +57,12 @@ Gradients backpropagation_cpu(const cpu::BackwardInputs& in, GradientMask want) 
 
 at::Tensor loss_cpu(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                     const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
-                    c10::string_view activation) {
+                    c10::string_view activation, c10::string_view output) {
   const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
+  if (!fused(output)) {
+    return output_cost(forward_propagation(X, W1, b1, W2, b2, parse_activation(activation)).Z2, Y,
+                       parse_output(output));
+  }
   return forward_propagation_cpu(network_inputs(X, Y, W1, b1, W2, b2, shape, activation),
                                  cpu::ForwardOutput::Cost, false)
       .J;
@@ -62,8 +70,14 @@ at::Tensor loss_cpu(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& 
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache_cpu(
     const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1, const at::Tensor& b1,
-    const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation) {
+    const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation,
+    c10::string_view output) {
   const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
+  if (!fused(output)) {
+    ForwardCache cache = forward_propagation(X, W1, b1, W2, b2, parse_activation(activation));
+    at::Tensor J = output_cost(cache.Z2, Y, parse_output(output));
+    return {std::move(J), std::move(cache.A1), std::move(cache.Z2)};
+  }
   cpu::ForwardResult out = forward_propagation_cpu(
       network_inputs(X, Y, W1, b1, W2, b2, shape, activation), cpu::ForwardOutput::Cost, true);
   return {std::move(out.J), std::move(out.A1), std::move(out.Z2)};
@@ -73,8 +87,13 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache_cpu(
 // grad): the probabilities A2, and nothing kept.
 at::Tensor probabilities_cpu(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
                              const at::Tensor& W2, const at::Tensor& b2,
-                             c10::string_view activation) {
+                             c10::string_view activation, c10::string_view output) {
   const NetworkShape shape = check_network_inputs(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
+  if (!fused(output)) {
+    return output_activation(
+        forward_propagation(X, W1, b1, W2, b2, parse_activation(activation)).Z2,
+        parse_output(output));
+  }
   return forward_propagation_cpu(network_inputs(X, at::Tensor(), W1, b1, W2, b2, shape, activation),
                                  cpu::ForwardOutput::Probabilities, false)
       .A2;
@@ -83,8 +102,12 @@ at::Tensor probabilities_cpu(const at::Tensor& X, const at::Tensor& W1, const at
 // The forward of TwoLayerProbabilitiesFunction: (A2, A1), the probabilities and their cache.
 std::tuple<at::Tensor, at::Tensor> probabilities_with_cache_cpu(
     const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1, const at::Tensor& W2,
-    const at::Tensor& b2, c10::string_view activation) {
+    const at::Tensor& b2, c10::string_view activation, c10::string_view output) {
   const NetworkShape shape = check_network_inputs(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
+  if (!fused(output)) {
+    ForwardCache cache = forward_propagation(X, W1, b1, W2, b2, parse_activation(activation));
+    return {output_activation(cache.Z2, parse_output(output)), std::move(cache.A1)};
+  }
   cpu::ForwardResult out =
       forward_propagation_cpu(network_inputs(X, at::Tensor(), W1, b1, W2, b2, shape, activation),
                               cpu::ForwardOutput::Probabilities, true);
@@ -95,10 +118,15 @@ Gradients::LossTuple loss_backward_cpu(const at::Tensor& grad_J, const at::Tenso
                                        const at::Tensor& Y, const at::Tensor& W1,
                                        const at::Tensor& W2, const at::Tensor& A1,
                                        const at::Tensor& Z2, c10::string_view activation,
-                                       std::array<bool, 6> output_mask) {
+                                       std::array<bool, 6> output_mask, c10::string_view output) {
   const NetworkShape shape = concrete(
       check_backward_sizes(grad_J, "grad_J", X, Y, W1, W2, A1, Z2, "Z2", Labels::Required));
   const Activation g1 = parse_activation(activation);
+  if (!fused(output)) {
+    return loss_backward(grad_J, X, Y, W1, W2, {A1, Z2}, g1, parse_output(output),
+                         GradientMask::of_loss(output_mask))
+        .loss_tuple();
+  }
   cpu::vector_kernels_version();
   const bool rows = cpu::cpu_path(shape) != cpu::CpuPath::SmallNet;
   // Read directly, not with item(): a dispatched call costs as much as a small net's arithmetic.
@@ -118,9 +146,13 @@ Gradients::LossTuple loss_backward_cpu(const at::Tensor& grad_J, const at::Tenso
 
 at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
                    const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
-                   double learning_rate, c10::string_view activation) {
+                   double learning_rate, c10::string_view activation, c10::string_view output) {
   const NetworkShape shape =
       concrete(check_fit_arguments(W1, b1, W2, b2, X, Y, iterations, learning_rate));
+  if (!fused(output)) {
+    return reference_fit(W1, b1, W2, b2, X, Y, iterations, learning_rate,
+                         parse_activation(activation), parse_output(output));
+  }
   const cpu::NetworkInputs first = network_inputs(X, Y, W1, b1, W2, b2, shape, activation);
   at::Tensor costs = allocate_costs(iterations, X.options());  // before any update
   const bool in_place =
