@@ -253,3 +253,47 @@ def test_a_scripted_net_saved_before_the_output_argument_is_a_sigmoid_net():
     X = make_inputs(12, 3, 5, 2, seed=9)["X"]
     expected = reference_forward(X, p["W1"], p["b1"], p["W2"], p["b2"], "leaky_relu")
     assert_close_rel(net(X), expected.detach(), 1e-12, "A2")
+
+
+needs_opcheck = pytest.mark.skipif(not hasattr(torch.library, "opcheck"),
+                                   reason=f"torch {torch.__version__} has no torch.library.opcheck")
+needs_func = pytest.mark.skipif(not hasattr(torch, "func"),
+                                reason=f"torch {torch.__version__} has no torch.func")
+
+
+@needs_opcheck
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@pytest.mark.parametrize("entry", CPU_PATH_SHAPES[:4], ids=cpu_path_id)
+@pytest.mark.parametrize("output", NEW_OUTPUTS)
+def test_opcheck(output, entry, dtype):
+    _, shape = entry
+    seed = seed_for("outputs-opcheck", output, shape)
+    t = targets_for(output, make_inputs(*shape, dtype=dtype, seed=seed), seed)
+    for name in ("X", "W1", "b1", "W2", "b2"):
+        t[name].requires_grad_(True)
+    loss_args = (t["X"], t["Y"], t["W1"], t["b1"], t["W2"], t["b2"], "tanh", output)
+    forward_args = (t["X"], t["W1"], t["b1"], t["W2"], t["b2"], "relu", output)
+    fit_args = tuple(t[k].detach().clone() for k in ("W1", "b1", "W2", "b2")) + (
+        t["X"].detach(), t["Y"], 2, 0.3, "tanh", output)
+    for op, args in ((ops.loss.default, loss_args), (ops.forward.default, forward_args),
+                     (ops.fit_.default, fit_args)):
+        results = torch.library.opcheck(op, args)
+        assert results and all(v == "SUCCESS" for v in results.values()), (op, results)
+
+
+@needs_func
+@pytest.mark.parametrize("output", NEW_OUTPUTS)
+def test_func_grad_equals_autograd(output):
+    seed = seed_for("outputs-func", output)
+    t = targets_for(output, make_inputs(6, 2, 4, 3, seed=seed), seed)
+    X, Y = t["X"], t["Y"]
+
+    def cost(W1, b1, W2, b2):
+        return ops.loss(X, Y, W1, b1, W2, b2, "tanh", output)
+
+    params = [t[k] for k in ("W1", "b1", "W2", "b2")]
+    grads = torch.func.grad(cost, argnums=(0, 1, 2, 3))(*params)
+    leaves = [p.clone().requires_grad_(True) for p in params]
+    expected = torch.autograd.grad(reference_loss(X, Y, *leaves, "tanh", output), leaves)
+    for g, e in zip(grads, expected):
+        torch.testing.assert_close(g, e, rtol=1e-10, atol=1e-12)
