@@ -224,3 +224,16 @@ def test_fixed_costs_breakdown_subtracts_the_right_medians():
     assert rows["step: forward + backward kernels, called directly"] == pytest.approx(9.0)
     assert rows["step: the rest (autograd Function, graph, engine, accumulation)"] == \
         pytest.approx(47.0)
+
+
+def test_the_output_layers_benchmark_times_every_layer_and_writes_json(tmp_path):
+    import bench_outputs
+    out = tmp_path / "outputs.json"
+    rows = bench_outputs.main(["--quick", "--budget", "0.002", "--json", str(out)])
+    assert [(r["shape"], r["output"]) for r in rows] == [
+        (shape, output) for shape in ("S", "D10") for output in ("sigmoid", "softmax", "identity")]
+    for r in rows:
+        for kind in ("step", "forward"):
+            assert r[f"{kind}_twolayer/eager"] > 0
+            assert r[kind]["twolayer"]["reps"] >= 1 and r[kind]["eager"]["reps"] >= 1
+    assert json.loads(out.read_text())["rows"] == rows
