@@ -37,7 +37,7 @@ RUNS = ("python", "cpp", "cmake", "sh", "bash")
 PROSE = ("text",)
 NOT_RUN = re.compile(r"^<!--\s*not-run:\s*(.*?)\s*-->$")
 FENCE = re.compile(r"^```(\S*)\s*$")
-ANY_MARKER = re.compile(r"<!--\s*not-run")
+ANY_MARKER = re.compile(r"^\s*<!--\s*not-run")
 
 
 class Block:
@@ -221,7 +221,7 @@ def _params(blocks):
 @pytest.mark.parametrize("block", _params(BLOCKS))
 def test_block(block, sessions, tmp_path):
     if block.not_run:
-        pytest.skip(f"not-run: {block.not_run}")
+        pytest.skip(f"{block.name} not-run: {block.not_run}")
     if block.language in PROSE:
         return
     assert block.language in RUNS, (
@@ -236,7 +236,7 @@ def test_block(block, sessions, tmp_path):
     if block.language == "cpp":
         reason = _cpp_unavailable()
         if reason:
-            pytest.skip(f"the C++ block cannot be built here: {reason}")
+            pytest.skip(f"{block.name} cannot be built here: {reason}")
         _build_and_run(block, session, tmp_path)
         return
     session.run_before(block)
