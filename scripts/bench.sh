@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark suite (issue 3) in one command:
+# The benchmark suite in one command:
 #
 #   bash scripts/bench.sh            # the full suite, several minutes
 #   bash scripts/bench.sh --quick    # a smoke run: S and M only, few repetitions, no sweep

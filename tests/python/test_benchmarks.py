@@ -1,4 +1,4 @@
-"""The benchmark suite's own logic (benchmarks/, issue 13): the sweep's cells, its target rule
+"""The benchmark suite's own logic (benchmarks/): the sweep's cells, its target rule
 and summary, the thread settings bench_step resolves, and one tiny timed sweep of two cells.
 
 benchmarks/ is a directory of scripts, not a package: it goes on sys.path, as bench_step.py puts
@@ -28,7 +28,7 @@ ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
 N2 = (1, 4, 5, 16, 17, 32)
 GRID = set(itertools.product((1000, 20000), (2, 32, 300), (4, 64, 512), N2, ACTIVATIONS,
                              ("float32", "float64")))
-# The issue's table of fixed cells, spelled out.
+# The sweep's table of fixed cells (sweep.fixed_cells), spelled out.
 FIXED = ([(20000, 32, 64, n2, act, "float32") for act in ACTIVATIONS for n2 in N2]
          + [(20000, 32, 64, n2, "tanh", "float64") for n2 in N2]
          + [(1000, 2, 4, 1, "tanh", "float32"), (1000, 4, 16, 1, "tanh", "float32"),
