@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 import twolayer  # noqa: F401  registers torch.ops.twolayer
-from conftest import (ACTIVATIONS, FORWARD_INPUTS, TOLERANCE, assert_close_rel, make_inputs,
+from helpers import (ACTIVATIONS, FORWARD_INPUTS, TOLERANCE, assert_close_rel, make_inputs,
                       random_like, random_scalar, seed_for)
 from reference import reference_forward, reference_logits, reference_loss
 

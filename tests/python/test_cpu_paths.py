@@ -1,5 +1,5 @@
 """Every CPU path and output regime, named by the library itself: the table of shapes in
-conftest.CPU_PATH_SHAPES must take the path it says (twolayer._testing.cpu_path) and cover every
+helpers.CPU_PATH_SHAPES must take the path it says (twolayer._testing.cpu_path) and cover every
 path the library has; on each, the gradients of loss and forward against autograd on the
 reference network (float64 tight, float32 loose), finite differences, double backward and fit_
 against a manual loop."""
@@ -11,7 +11,7 @@ from torch.autograd import gradcheck, gradgradcheck
 
 import twolayer
 from twolayer import _testing
-from conftest import (ACTIVATIONS, CPU_PATH_SHAPES, FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE,
+from helpers import (ACTIVATIONS, CPU_PATH_SHAPES, FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE,
                       assert_grads_match, cpu_path_id, forward_and_grads, leaves, loss_and_grads,
                       make_inputs, make_inputs_off_kink, manual_descent, random_like, random_scalar,
                       rel_err, seed_for)

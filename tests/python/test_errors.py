@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import make_inputs
+from helpers import make_inputs
 
 # The valid network the cases below break: m = 5, n0 = 2, n1 = 4, n2 = 1, as in the spec's
 # example messages.

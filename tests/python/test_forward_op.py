@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import (ACTIVATIONS, FORWARD_INPUTS, TOLERANCE, assert_close_rel, assert_grads_match,
+from helpers import (ACTIVATIONS, FORWARD_INPUTS, TOLERANCE, assert_close_rel, assert_grads_match,
                       forward_and_grads, make_inputs, random_like, rel_err, seed_for)
 from reference import reference_forward, reference_logits
 

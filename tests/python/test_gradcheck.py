@@ -4,7 +4,7 @@ import torch
 from torch.autograd import gradcheck, gradgradcheck
 
 import twolayer
-from conftest import (ACTIVATIONS, FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel, leaves,
+from helpers import (ACTIVATIONS, FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel, leaves,
                       make_inputs_off_kink, random_like, random_scalar, seed_for)
 from reference import reference_forward, reference_loss
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import (ACTIVATIONS, LOSS_INPUTS, TOLERANCE, assert_close_rel, assert_grads_match,
+from helpers import (ACTIVATIONS, LOSS_INPUTS, TOLERANCE, assert_close_rel, assert_grads_match,
                       loss_and_grads, make_inputs, random_scalar, rel_err, seed_for)
 from reference import reference_logits, reference_loss
 

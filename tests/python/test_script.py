@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import (ACTIVATIONS, LOSS_INPUTS, forward_and_grads, loss_and_grads, make_inputs,
+from helpers import (ACTIVATIONS, LOSS_INPUTS, forward_and_grads, loss_and_grads, make_inputs,
                       random_like, random_scalar)
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import (ACTIVATIONS, LOSS_INPUTS, assert_close_rel, assert_grads_match,
+from helpers import (ACTIVATIONS, LOSS_INPUTS, assert_close_rel, assert_grads_match,
                       loss_and_grads, make_inputs)
 from reference import reference_loss
 

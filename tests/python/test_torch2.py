@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import ACTIVATIONS, CPU_PATH_SHAPES, make_input_tuple
+from helpers import ACTIVATIONS, CPU_PATH_SHAPES, make_input_tuple
 from reference import reference_loss
 
 # A compile cache of this run's own: inductor and AOTAutograd key their caches on the traced
@@ -81,7 +81,7 @@ def test_opcheck_fit(dtype, activation, n2):
     assert results and all(v == "SUCCESS" for v in results.values()), results
 
 
-# One shape per CPU path and output regime (conftest.CPU_PATH_SHAPES, checked against the
+# One shape per CPU path and output regime (helpers.CPU_PATH_SHAPES, checked against the
 # library's own answer in test_cpu_paths.py); the small net's first.
 PATH_SHAPES = [shape for _, shape in CPU_PATH_SHAPES]
 
