@@ -20,18 +20,103 @@ ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
 LOSS_INPUTS = ("X", "Y", "W1", "b1", "W2", "b2")
 FORWARD_INPUTS = ("X", "W1", "b1", "W2", "b2")
 
-# One network per CPU path and output regime (csrc/ops/cpu/cpu_paths.h), as (path, (m, n0, n1,
-# n2)): the path is what the library says the shape takes (twolayer._testing.cpu_path, checked in
-# test_cpu_paths.py). The small net twice: one output, and 8 in its one pass. The whole-batch rows
-# path needs more than 32768 weights, so its batch is small, for the finite differences.
-CPU_PATH_SHAPES = (
-    ("small_net", (13, 2, 4, 1)),
-    ("small_net", (9, 2, 4, 8)),
-    ("row_blocks/outputs_in_row_pass", (70, 6, 9, 3)),
-    ("row_blocks/outputs_by_blas", (50, 3, 11, 6)),
-    ("whole_batch/outputs_in_row_pass", (5, 190, 180, 3)),
-    ("whole_batch/outputs_by_blas", (5, 190, 180, 9)),
+# Output layers of the table below. Only the sigmoid of the lecture for now: a new output layer
+# is one more entry here, and every test that draws from SAMPLES runs on it.
+OUTPUTS = ("sigmoid",)
+
+DTYPES = (torch.float64, torch.float32)
+
+
+def dtype_name(dtype):
+    return str(dtype).replace("torch.", "")
+
+
+class Shape:
+    """One row of SHAPES: a network (m, n0, n1, n2), the CPU path the library takes for it
+    (twolayer._testing.cpu_path; test_cpu_paths.py checks every row), and why it is here.
+
+    per_path marks the one network per CPU path and output regime (CPU_PATH_SHAPES)."""
+
+    def __init__(self, name, shape, path, why, per_path=False):
+        self.name, self.shape, self.path, self.why, self.per_path = name, shape, path, why, per_path
+
+    def __repr__(self):
+        return f"Shape({self.name!r}, {self.shape}, {self.path!r})"
+
+
+# The sample networks of the tests, in one table. Edge cases first: the operators must give the
+# reference's values on them whatever path they take. Then one network per CPU path and output
+# regime (csrc/ops/cpu/cpu_paths.h): the small net twice (one output, and 8 in its one pass); the
+# whole-batch rows path needs more than 32768 weights, so its batch is small, for the finite
+# differences.
+SHAPES = (
+    Shape("lecture", (5, 2, 4, 1), "small_net",
+          "the assignment's 2-4-1 on a few examples; the valid case the error tests break"),
+    Shape("one_example", (1, 2, 4, 1), "small_net", "m = 1: the 1/m and the batch sums degenerate"),
+    Shape("one_example_3_outputs", (1, 3, 2, 3), "small_net", "m = 1 with several outputs"),
+    Shape("3_outputs", (7, 3, 5, 3), "small_net", "several outputs, odd sizes"),
+    Shape("batch", (64, 10, 16, 1), "row_blocks/outputs_in_row_pass",
+          "a batch large enough for the sums over examples to matter"),
+    Shape("one_hidden_unit", (33, 5, 1, 3), "small_net", "n1 = 1"),
+    Shape("small_net", (13, 2, 4, 1), "small_net", "the small net, one output", per_path=True),
+    Shape("small_net_8_outputs", (9, 2, 4, 8), "small_net", "the small net, 8 outputs",
+          per_path=True),
+    Shape("row_blocks_outputs_in_row_pass", (70, 6, 9, 3), "row_blocks/outputs_in_row_pass",
+          "up to 4 outputs computed in the row pass", per_path=True),
+    Shape("row_blocks_outputs_by_blas", (50, 3, 11, 6), "row_blocks/outputs_by_blas",
+          "more than 4 outputs: the output layer by BLAS", per_path=True),
+    Shape("whole_batch_outputs_in_row_pass", (5, 190, 180, 3), "whole_batch/outputs_in_row_pass",
+          "more than 32768 weights", per_path=True),
+    Shape("whole_batch_outputs_by_blas", (5, 190, 180, 9), "whole_batch/outputs_by_blas",
+          "more than 32768 weights and more than 4 outputs", per_path=True),
 )
+SHAPE = {row.name: row.shape for row in SHAPES}
+
+# One network per CPU path and output regime, as (path, (m, n0, n1, n2)).
+CPU_PATH_SHAPES = tuple((row.path, row.shape) for row in SHAPES if row.per_path)
+
+
+class Sample:
+    """One sample input of the table: a network of SHAPES, a hidden activation, an output layer
+    and a dtype. inputs() draws its tensors (make_inputs, seeded from the sample itself)."""
+
+    def __init__(self, row, activation, output, dtype):
+        self.row, self.activation, self.output, self.dtype = row, activation, output, dtype
+        self.shape, self.path = row.shape, row.path
+
+    @property
+    def id(self):
+        return "-".join([self.row.name, "x".join(map(str, self.shape)), self.activation,
+                         self.output, dtype_name(self.dtype)])
+
+    def __repr__(self):
+        return self.id
+
+    def inputs(self, *salt, **kwargs):
+        """make_inputs for this sample; salt (e.g. the test's name) varies the seed."""
+        kwargs.setdefault("seed", seed_for(self.shape, self.activation, self.output, *salt))
+        return make_inputs(*self.shape, dtype=self.dtype, **kwargs)
+
+
+# shapes x activations x outputs x dtypes.
+SAMPLES = tuple(Sample(row, activation, output, dtype)
+                for row in SHAPES for activation in ACTIVATIONS
+                for output in OUTPUTS for dtype in DTYPES)
+
+
+def samples(shapes=None, activations=None, outputs=None, dtypes=None, per_path=None):
+    """The SAMPLES whose network is named in shapes (or is per_path), activation in activations,
+    and so on; None keeps all. For pytest.mark.parametrize(..., ids=sample_id)."""
+    return [s for s in SAMPLES
+            if (shapes is None or s.row.name in shapes)
+            and (per_path is None or s.row.per_path == per_path)
+            and (activations is None or s.activation in activations)
+            and (outputs is None or s.output in outputs)
+            and (dtypes is None or s.dtype in dtypes)]
+
+
+def sample_id(sample):
+    return sample.id
 
 
 def cpu_path_id(entry):

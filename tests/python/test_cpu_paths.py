@@ -1,5 +1,5 @@
-"""Every CPU path and output regime, named by the library itself: the table of shapes in
-helpers.CPU_PATH_SHAPES must take the path it says (twolayer._testing.cpu_path) and cover every
+"""Every CPU path and output regime, named by the library itself: every network of the
+table helpers.SHAPES must take the path it says (twolayer._testing.cpu_path) and cover every
 path the library has; on each, the gradients of loss and forward against autograd on the
 reference network (float64 tight, float32 loose), finite differences, double backward and fit_
 against a manual loop."""
@@ -11,7 +11,7 @@ from torch.autograd import gradcheck, gradgradcheck
 
 import twolayer
 from twolayer import _testing
-from helpers import (ACTIVATIONS, CPU_PATH_SHAPES, FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE,
+from helpers import (ACTIVATIONS, CPU_PATH_SHAPES, SHAPES, FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE,
                       assert_grads_match, cpu_path_id, forward_and_grads, leaves, loss_and_grads,
                       make_inputs, make_inputs_off_kink, manual_descent, random_like, random_scalar,
                       rel_err, seed_for)
@@ -21,8 +21,10 @@ DTYPES = [torch.float64, torch.float32]
 
 
 def test_the_table_takes_the_paths_it_names_and_covers_them_all():
-    for path, shape in CPU_PATH_SHAPES:
-        assert _testing.cpu_path(*shape) == path, shape
+    # Every row of the sample table, not only the one per path, so that the path a test's
+    # sample takes is what the table says.
+    for row in SHAPES:
+        assert _testing.cpu_path(*row.shape) == row.path, row
     assert {path for path, _ in CPU_PATH_SHAPES} == set(_testing.cpu_paths())
 
 
