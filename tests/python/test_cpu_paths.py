@@ -4,6 +4,7 @@ path the library has; on each, the gradients of loss and forward against autogra
 reference network (float64 tight, float32 loose), finite differences, double backward and fit_
 against a manual loop."""
 import os
+import re
 
 import pytest
 import torch
@@ -26,6 +27,17 @@ def test_the_table_takes_the_paths_it_names_and_covers_them_all():
     for row in SHAPES:
         assert _testing.cpu_path(*row.shape) == row.path, row
     assert {path for path, _ in CPU_PATH_SHAPES} == set(_testing.cpu_paths())
+
+
+def test_the_cpp_sample_shapes_take_the_paths_they_name():
+    # tests/cpp/sample_shapes.h is the C++ tests' table: each line "{m, n0, n1, n2},  // cpu path:
+    # NAME". Read here, so that the C++ table is checked against the library as this one is.
+    header = os.path.join(os.path.dirname(__file__), "..", "cpp", "sample_shapes.h")
+    with open(header) as f:
+        rows = re.findall(r"\{(\d+), (\d+), (\d+), (\d+)\},\s*// cpu path: (\S+)", f.read())
+    assert len(rows) >= 5, rows
+    for *shape, path in rows:
+        assert _testing.cpu_path(*map(int, shape)) == path, (shape, path)
 
 
 def test_the_path_follows_the_documented_limits():
