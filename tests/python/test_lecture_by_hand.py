@@ -106,7 +106,8 @@ def _assert_equal(actual, expected, what):
     expected = torch.as_tensor(expected, dtype=torch.float64)
     assert actual.dtype == torch.float64, what
     assert actual.shape == expected.shape, f"{what}: shape {tuple(actual.shape)}"
-    torch.testing.assert_close(actual.detach(), expected, rtol=RTOL, atol=ATOL, msg=lambda m: f"{what}: {m}")
+    torch.testing.assert_close(actual.detach(), expected, rtol=RTOL, atol=ATOL,
+                               msg=lambda m: f"{what}: {m}")
 
 
 # ------------------------------------------------------------------------------------------
@@ -153,7 +154,8 @@ def test_the_table_follows_the_lectures_equations():
     assert _close(t["dW2"], [[x / M for x in row] for row in _matmul(t["dZ2"], _T(t["A1"]))])
     assert _close(t["db2"], _row_sums_over_m(t["dZ2"]))
     relu_prime = _elementwise(lambda z: 1.0 if z > 0 else 0.0, t["Z1"])
-    assert _close(t["dZ1"], _elementwise(lambda g, d: g * d, _matmul(_T(t["W2"]), t["dZ2"]), relu_prime))
+    W2T_dZ2 = _matmul(_T(t["W2"]), t["dZ2"])
+    assert _close(t["dZ1"], _elementwise(lambda g, d: g * d, W2T_dZ2, relu_prime))
     assert _close(t["dW1"], [[x / M for x in row] for row in _matmul(t["dZ1"], _T(t["X"]))])
     assert _close(t["db1"], _row_sums_over_m(t["dZ1"]))
 
@@ -208,7 +210,8 @@ def test_the_backward_operator_gives_the_hand_computed_gradients():
 @pytest.mark.parametrize("scale", [2.0, -0.5])
 def test_the_incoming_gradient_scales_every_hand_computed_gradient(scale):
     X, Y, params = _inputs(requires_grad=True)
-    torch.ops.twolayer.loss(X, Y, *params, "relu").backward(torch.tensor(scale, dtype=torch.float64))
+    J = torch.ops.twolayer.loss(X, Y, *params, "relu")
+    J.backward(torch.tensor(scale, dtype=torch.float64))
     for p, name in zip(params, ("dW1", "db1", "dW2", "db2")):
         _assert_equal(p.grad, scale * _lecture(name).reshape(p.shape), name)
 

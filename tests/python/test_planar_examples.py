@@ -27,7 +27,8 @@ def _is_png(path):
 
 
 # "NAME: training accuracy 93.33 %..., held-out accuracy 90.00 %...": the two numbers labelled.
-ACCURACIES = re.compile(r"^\s*(.+?): training accuracy\s+([\d.]+) %.*, held-out accuracy\s+([\d.]+) %")
+ACCURACIES = re.compile(r"^\s*(.+?): training accuracy\s+([\d.]+) %.*, "
+                        r"held-out accuracy\s+([\d.]+) %")
 
 
 def _accuracies(lines):
@@ -64,7 +65,8 @@ def test_the_held_out_split_is_fixed_and_kept_out_of_training(tmp_path):
     assert "(150 points)" in lines[0] and "(50 points)" in lines[0], lines[0]
     lines = _run("other_datasets.py", "--dataset", "noisy_moons", "--iterations", "200",
                  "--held-out", "0", "--plot", str(tmp_path / "b.png"))
-    assert "(200 points)" in lines[0] and "held-out accuracy    nan % (0 points)" in lines[0], lines[0]
+    assert "(200 points)" in lines[0], lines[0]
+    assert "held-out accuracy    nan % (0 points)" in lines[0], lines[0]
 
 
 @pytest.mark.parametrize("name", ["noisy_moons", "all"])
@@ -76,7 +78,8 @@ def test_other_datasets_are_selectable_by_name(tmp_path, name):
     scores = _accuracies(lines)
     assert list(scores) == expected and len(lines) == len(expected) + 1
     for dataset, (train, held_out) in scores.items():
-        assert _is_a_share_of(train, 150) and _is_a_share_of(held_out, 50), (dataset, train, held_out)
+        assert _is_a_share_of(train, 150), (dataset, train)
+        assert _is_a_share_of(held_out, 50), (dataset, held_out)
         assert 0 <= held_out <= 100
     # The moons are learnt in 300 iterations, and the learning carries over to unseen points.
     assert scores["noisy_moons"][1] >= 70, scores

@@ -84,7 +84,8 @@ def test_opcheck_fit(sample):
 # One network per CPU path and output regime (the per_path rows of helpers.SHAPES, checked
 # against the library's own answer in test_cpu_paths.py), with a smooth and a kinked activation.
 @needs_opcheck
-@pytest.mark.parametrize("sample", samples(per_path=True, activations=("tanh", "relu")), ids=sample_id)
+@pytest.mark.parametrize("sample", samples(per_path=True, activations=("tanh", "relu")),
+                         ids=sample_id)
 def test_opcheck_forward_and_backward_pieces(sample):
     # The private operators the autograd Functions call: forward propagation with its cache and
     # backpropagation, with every gradient and with some left out (undefined outputs).
