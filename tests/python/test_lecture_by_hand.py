@@ -7,7 +7,8 @@ both programs (a transposed layout, a missing 1/m) would still show.
 The network: m = 2 examples, n0 = 2 features, n1 = 2 hidden units, n2 = 1 output. As in the
 lecture, examples are COLUMNS: X is (n0, m), x(1) = (1, -1) and x(2) = (0, 2). The hidden
 activation is relu, so that Z1, A1 and Z2 are exact binary fractions (tanh of a rational is never
-one); only the sigmoid A2 and the cost J need exp and log. No Z1 sits on relu's kink at 0.
+one); only the sigmoid A2 and the cost J need exp and log. No Z1 sits on relu's kink at 0. The
+same network with the lecture's own tanh, in closed form, is at the end of the file.
 
     X  = [[ 1, 0],         Y  = [[1, 0]]
           [-1, 2]]
@@ -228,3 +229,89 @@ def test_forward_backward_gives_the_hand_computed_gradients():
     _assert_equal(params[2].grad, [[(dZ2[0] * A1[0][0] + dZ2[1] * A1[0][1]),
                                     (dZ2[0] * A1[1][0] + dZ2[1] * A1[1][1])]], "dW2 of sum(A2)")
     _assert_equal(params[3].grad, [dZ2[0] + dZ2[1]], "db2 of sum(A2)")
+
+
+# ------------------------------------------------------------------------------------------
+# The same network with the lecture's own activation, tanh. tanh(1) and tanh(1.5) are not
+# binary fractions, so the table is written in t = tanh(1) and u = tanh(1.5), with g1'(Z1) as
+# the lecture writes it, 1 - A1². With Z1 as above:
+#
+#   A1  = [[t, -t], [t, u]]
+#   Z2  = W2 A1 + b2 = [[t/2 + 1/2, -t - u/2 + 1/2]],  A2 = σ(Z2),  e1 = A2₁ - 1, e2 = A2₂
+#   dZ2 = [[e1, e2]]
+#   dW2 = (1/m) dZ2 A1ᵀ = [[(e1 t - e2 t)/2, (e1 t + e2 u)/2]],  db2 = [[(e1 + e2)/2]]
+#   dZ1 = W2ᵀ dZ2 ∗ (1 - A1²) = [[e1 (1 - t²), e2 (1 - t²)], [-e1 (1 - t²)/2, -e2 (1 - u²)/2]]
+#   dW1 = (1/m) dZ1 Xᵀ, X = [[1, 0], [-1, 2]]:
+#       [[dZ1₁₁/2, (-dZ1₁₁ + 2 dZ1₁₂)/2], [dZ1₂₁/2, (-dZ1₂₁ + 2 dZ1₂₂)/2]]
+#   db1 = [[(dZ1₁₁ + dZ1₁₂)/2], [(dZ1₂₁ + dZ1₂₂)/2]]
+# ------------------------------------------------------------------------------------------
+
+_t, _u = math.tanh(1.0), math.tanh(1.5)
+_z2 = (_t / 2 + 0.5, -_t - _u / 2 + 0.5)
+_e1, _e2 = _sigmoid(_z2[0]) - 1.0, _sigmoid(_z2[1])
+_dZ1 = [[_e1 * (1 - _t * _t), _e2 * (1 - _t * _t)],
+        [-_e1 * (1 - _t * _t) / 2, -_e2 * (1 - _u * _u) / 2]]
+BY_HAND_TANH = {
+    "A1": [[_t, -_t], [_t, _u]],
+    "Z2": [list(_z2)],
+    "A2": [[_sigmoid(_z2[0]), _sigmoid(_z2[1])]],
+    # -log σ(z) = log(1 + e^-z) for y = 1; -log(1 - σ(z)) = log(1 + e^z) for y = 0.
+    "J": (math.log1p(math.exp(-_z2[0])) + math.log1p(math.exp(_z2[1]))) / 2,
+    "dZ2": [[_e1, _e2]],
+    "dW2": [[(_e1 * _t - _e2 * _t) / 2, (_e1 * _t + _e2 * _u) / 2]],
+    "db2": [[(_e1 + _e2) / 2]],
+    "dZ1": _dZ1,
+    "dW1": [[_dZ1[0][0] / 2, (-_dZ1[0][0] + 2 * _dZ1[0][1]) / 2],
+            [_dZ1[1][0] / 2, (-_dZ1[1][0] + 2 * _dZ1[1][1]) / 2]],
+    "db1": [[(_dZ1[0][0] + _dZ1[0][1]) / 2], [(_dZ1[1][0] + _dZ1[1][1]) / 2]],
+}
+# tanh and exp of the C library and of ATen may differ in the last bit, and it carries through.
+RTOL_TANH = 1e-15
+
+
+def test_the_tanh_table_follows_the_lectures_equations():
+    t, h = BY_HAND, BY_HAND_TANH
+
+    def close(A, B):
+        return all(math.isclose(a, b, rel_tol=RTOL_TANH, abs_tol=ATOL)
+                   for ra, rb in zip(A, B) for a, b in zip(ra, rb))
+
+    assert close(h["A1"], _elementwise(math.tanh, t["Z1"]))
+    assert close(h["Z2"], _plus_column(_matmul(t["W2"], h["A1"]), t["b2"]))
+    assert close(h["A2"], _elementwise(_sigmoid, h["Z2"]))
+    cost = -sum(y * math.log(a) + (1 - y) * math.log(1 - a)
+                for y, a in zip(t["Y"][0], h["A2"][0])) / M
+    assert math.isclose(h["J"], cost, rel_tol=1e-14)
+    assert close(h["dZ2"], _elementwise(lambda a, y: a - y, h["A2"], t["Y"]))
+    assert close(h["dW2"], [[x / M for x in row] for row in _matmul(h["dZ2"], _T(h["A1"]))])
+    assert close(h["db2"], _row_sums_over_m(h["dZ2"]))
+    tanh_prime = _elementwise(lambda a: 1 - a * a, h["A1"])  # the lecture's 1 - A1²
+    W2T_dZ2 = _matmul(_T(t["W2"]), h["dZ2"])
+    assert close(h["dZ1"], _elementwise(lambda g, d: g * d, W2T_dZ2, tanh_prime))
+    assert close(h["dW1"], [[x / M for x in row] for row in _matmul(h["dZ1"], _T(t["X"]))])
+    assert close(h["db1"], _row_sums_over_m(h["dZ1"]))
+
+
+def test_tanh_operators_give_the_hand_computed_values():
+    h = BY_HAND_TANH
+
+    def equal(actual, expected, what):
+        expected = torch.as_tensor(expected, dtype=torch.float64)
+        assert actual.shape == expected.shape, what
+        torch.testing.assert_close(actual.detach(), expected, rtol=RTOL_TANH, atol=ATOL,
+                                   msg=lambda m: f"{what}: {m}")
+
+    rows = lambda name: torch.tensor(h[name], dtype=torch.float64).T  # noqa: E731
+    X, Y, params = _inputs(requires_grad=True)
+    J, A1, Z2 = torch.ops.twolayer._loss_with_cache(X, Y, *params, "tanh")
+    equal(A1, rows("A1"), "A1")
+    equal(Z2, rows("Z2"), "Z2")
+    equal(torch.ops.twolayer.forward(X, *params, "tanh"), rows("A2"), "A2")
+    J = torch.ops.twolayer.loss(X, Y, *params, "tanh")
+    equal(J, h["J"], "J")
+    J.backward()
+    W1, b1, W2, b2 = params
+    equal(W1.grad, h["dW1"], "dW1")
+    equal(b1.grad, [row[0] for row in h["db1"]], "db1")
+    equal(W2.grad, h["dW2"], "dW2")
+    equal(b2.grad, [row[0] for row in h["db2"]], "db2")
