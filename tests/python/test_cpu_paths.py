@@ -13,9 +13,9 @@ from torch.autograd import gradcheck, gradgradcheck
 import twolayer
 from twolayer import _testing
 from helpers import (ACTIVATIONS, CPU_PATH_SHAPES, SHAPES, FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE,
-                      assert_grads_match, cpu_path_id, forward_and_grads, leaves, loss_and_grads,
-                      make_inputs, make_inputs_off_kink, manual_descent, random_like, random_scalar,
-                      rel_err, seed_for)
+                     assert_grads_match, cpu_path_id, forward_and_grads, leaves, loss_and_grads,
+                     make_inputs, make_inputs_off_kink, manual_descent, random_like, random_scalar,
+                     rel_err, seed_for)
 from reference import reference_forward, reference_loss
 
 DTYPES = [torch.float64, torch.float32]

@@ -5,7 +5,7 @@ from torch.autograd import gradcheck, gradgradcheck
 
 import twolayer
 from helpers import (ACTIVATIONS, FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel, leaves,
-                      make_inputs_off_kink, random_like, random_scalar, seed_for)
+                     make_inputs_off_kink, random_like, random_scalar, seed_for)
 from reference import reference_forward, reference_loss
 
 # Small, so the O(numel^2) finite differences stay fast; n2 = 2 so that the output units couple.

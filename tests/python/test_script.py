@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import twolayer
-from helpers import (ACTIVATIONS, LOSS_INPUTS, SAMPLES, sample_id, forward_and_grads, loss_and_grads, make_inputs,
-                      random_like, random_scalar)
+from helpers import (ACTIVATIONS, LOSS_INPUTS, SAMPLES, forward_and_grads, loss_and_grads,
+                     make_inputs, random_like, random_scalar, sample_id)
 
 
 def loss_fn(X: torch.Tensor, Y: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor,

@@ -5,7 +5,7 @@ import torch
 
 import twolayer
 from helpers import (ACTIVATIONS, LOSS_INPUTS, assert_close_rel, assert_grads_match,
-                      loss_and_grads, make_inputs)
+                     loss_and_grads, make_inputs)
 from reference import reference_loss
 
 # Enough rows for several chunks: a small network (direct loops); row blocks with the output
