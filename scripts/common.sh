@@ -15,7 +15,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 log() { printf '\n== %s\n' "$*"; }
 
 # Everything a script prints also goes to $BUILD_DIR/logs/NAME.log (stdout and stderr, each still
-# to its own stream). At exit, whatever the status, the script's last lines say where its
+# to its own stream, so in the log a line of stderr may come a little after where it was printed). At exit, whatever the status, the script's last lines say where its
 # outputs are, one line each (the plot, the logs, the benchmark JSON), as registered with
 # where_is. The legs that scripts/test.sh runs in another tree keep logs of their own there.
 WHERE_IS=()
