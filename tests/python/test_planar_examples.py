@@ -57,13 +57,9 @@ def test_hidden_sizes_study_saves_one_grid_with_every_size(tmp_path):
     assert lines[-1] == f"Figure saved to {plot}" and _is_png(plot)
 
 
-def test_the_held_out_split_is_fixed_and_kept_out_of_training(tmp_path):
-    # Two runs that differ only in their training agree on the split: the same counts, and a
-    # held-out accuracy that is a share of the same 50 points. --held-out 0 scores nothing held out.
-    lines = _run("other_datasets.py", "--dataset", "noisy_moons", "--iterations", "200",
-                 "--plot", str(tmp_path / "a.png"))
-    assert "(150 points)" in lines[0] and "(50 points)" in lines[0], lines[0]
-    lines = _run("other_datasets.py", "--dataset", "noisy_moons", "--iterations", "200",
+def test_held_out_zero_trains_on_every_point(tmp_path):
+    # The default split is checked below (150 training points, 50 held out, of 200).
+    lines = _run("other_datasets.py", "--dataset", "noisy_moons", "--iterations", "50",
                  "--held-out", "0", "--plot", str(tmp_path / "b.png"))
     assert "(200 points)" in lines[0], lines[0]
     assert "held-out accuracy    nan % (0 points)" in lines[0], lines[0]
@@ -77,6 +73,8 @@ def test_other_datasets_are_selectable_by_name(tmp_path, name):
         "noisy_circles", "noisy_moons", "blobs", "gaussian_quantiles"]
     scores = _accuracies(lines)
     assert list(scores) == expected and len(lines) == len(expected) + 1
+    # A quarter of each data set's 200 points held out, by a fixed split.
+    assert all("(150 points)" in line and "(50 points)" in line for line in lines[:-1]), lines
     for dataset, (train, held_out) in scores.items():
         assert _is_a_share_of(train, 150), (dataset, train)
         assert _is_a_share_of(held_out, 50), (dataset, held_out)
@@ -121,3 +119,24 @@ def test_an_unknown_data_set_is_refused_by_argparse(tmp_path):
     result = subprocess.run([sys.executable, os.path.join(PLANAR, "other_datasets.py"),
                              "--dataset", "spirals"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "invalid choice: 'spirals'" in result.stderr
+
+
+def test_the_split_is_fixed_disjoint_and_whole():
+    import torch
+    sys.path.insert(0, PLANAR)
+    try:
+        from planar_plot import split
+    finally:
+        sys.path.remove(PLANAR)
+    X = torch.arange(40.0).reshape(20, 2)
+    Y = torch.arange(20.0).reshape(20, 1)
+    X_train, Y_train, X_test, Y_test = split(X, Y)
+    # The same points held out every time (it does not draw from the global generator).
+    torch.manual_seed(123)
+    again = split(X, Y)
+    assert all(torch.equal(a, b) for a, b in zip((X_train, Y_train, X_test, Y_test), again))
+    assert len(Y_test) == 5 and len(Y_train) == 15
+    # Rows stay whole (X with its Y), and every example is in exactly one part.
+    assert torch.equal(X_test[:, 0], 2 * Y_test[:, 0])
+    assert torch.equal(X_train[:, 0], 2 * Y_train[:, 0])
+    assert sorted(torch.cat([Y_train, Y_test])[:, 0].tolist()) == list(range(20))
