@@ -16,8 +16,8 @@
 # at 1 thread) and the C++ Google Benchmark twolayer_bench_step, and prints their tables. JSON
 # goes to build/benchmarks/: results.json (Python, the sweep under "sweep"), forward.json
 # (inference), outputs.json (the output layers, benchmarks/bench_outputs.py), cpp_results.json
-# (C++ medians and ratios) and
-# cpp_threads<N>.json (Google Benchmark's own output).
+# (C++ medians and ratios) and cpp_threads<N>.json (Google Benchmark's own output). Its last lines
+# say where the JSON, the log (build/logs/bench.log) and the plot are.
 source "$(dirname "$0")/common.sh"
 
 quick=()
@@ -31,6 +31,17 @@ for arg in "$@"; do
     *) echo "usage: bash scripts/bench.sh [--quick] [--torch2 | --pypi]" >&2; exit 2 ;;
   esac
 done
+
+start_log bench
+where_is "plot" "$BUILD_DIR/planar_decision_boundary.png" "from scripts/demo.sh; the benchmarks draw none"
+if [ $pypi = 1 ]; then
+  where_is "benchmark JSON" "$TWOLAYER_ROOT/build/pypi-torch/benchmarks" "against PyPI's torch"
+elif [ $torch2 = 1 ]; then
+  where_is "benchmark JSON" "$BUILD_DIR/benchmarks-torch2" "against PyTorch 2.x"
+else
+  where_is "benchmark JSON" "$BUILD_DIR/benchmarks" \
+    "results.json, forward.json, cpp_results.json, cpp_threads<N>.json"
+fi
 
 if [ $pypi = 1 ]; then
   # PyPI's torch (scripts/pypi_torch.sh): its build trees and JSON go to build/pypi-torch/.

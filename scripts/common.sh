@@ -14,6 +14,34 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 log() { printf '\n== %s\n' "$*"; }
 
+# Everything a script prints also goes to $BUILD_DIR/logs/NAME.log (stdout and stderr, each still
+# to its own stream, so in the log a line of stderr may come a little after where it was printed). At exit, whatever the status, the script's last lines say where its
+# outputs are, one line each (the plot, the logs, the benchmark JSON), as registered with
+# where_is. The legs that scripts/test.sh runs in another tree keep logs of their own there.
+WHERE_IS=()
+start_log() {  # start_log NAME
+  mkdir -p "$BUILD_DIR/logs"
+  LOG_FILE="$BUILD_DIR/logs/$1.log"
+  : >"$LOG_FILE"
+  exec > >(tee -a "$LOG_FILE") 2> >(tee -a "$LOG_FILE" >&2)
+  where_is "log" "$LOG_FILE" "everything printed above"
+  trap print_where_is EXIT
+}
+where_is() {  # where_is WHAT PATH [WHAT IT HOLDS]: at exit, "WHAT: PATH (WHAT IT HOLDS)"
+  WHERE_IS+=("$1"$'\t'"$2"$'\t'"${3:-}")
+}
+print_where_is() {
+  local entry what path note
+  printf '\n'
+  for entry in "${WHERE_IS[@]}"; do
+    IFS=$'\t' read -r what path note <<<"$entry"
+    if [ ! -e "$path" ]; then
+      note="not written by this run"
+    fi
+    printf '%s: %s%s\n' "$what" "$path" "${note:+ ($note)}"
+  done
+}
+
 # Debian 12 packages: LibTorch and Python torch, a fast BLAS (the reference one is ~30x slower)
 # built on OpenMP, the build tools, the Python pieces the tests and the demo use, and clang with
 # its sanitizer and libFuzzer runtimes for scripts/sanitize.sh. OpenBLAS on OpenMP shares

@@ -2,7 +2,11 @@
 # The main job: train the lecture's network on the planar "flower" data set, from C++ and from
 # Python, and save the decision boundary as build/planar_decision_boundary.png.
 # Builds only what the demo needs (the library and the C++ demo, in build/demo), not the tests.
+# Its last lines say where the plot, the log (build/logs/demo.log) and the benchmark JSON are.
 source "$(dirname "$0")/common.sh"
+start_log demo
+where_is "plot" "$BUILD_DIR/planar_decision_boundary.png" "the Python run's decision boundary"
+where_is "benchmark JSON" "$BUILD_DIR/benchmarks" "from scripts/bench.sh; the demo runs no benchmark"
 setup_environment
 install_python_package
 log "cmake build of the C++ demo (build/demo)"

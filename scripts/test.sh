@@ -5,8 +5,13 @@
 # bounded fuzz run (scripts/sanitize.sh), then the same Python and C++ suites again against
 # PyTorch from PyPI in a venv of the machine's own Python (scripts/pypi_torch.sh; skipped with
 # TWOLAYER_SKIP_PYPI=1) and, with TWOLAYER_TORCH2=1, against Debian's PyTorch 2.x in a Debian
-# forky root (scripts/torch2_root.sh).
+# forky root (scripts/torch2_root.sh). Its last lines say where the plot, the logs
+# (build/logs/test.log, and ctest's own) and the benchmark JSON are.
 source "$(dirname "$0")/common.sh"
+start_log test
+where_is "ctest log" "$BUILD_DIR/cmake/Testing/Temporary/LastTest.log" "every C++ test's output"
+where_is "plot" "$BUILD_DIR/cmake/planar_decision_boundary.png" "the planar demo run by ctest"
+where_is "benchmark JSON" "$BUILD_DIR/benchmarks" "from scripts/bench.sh; the tests write none"
 setup_environment
 install_python_package
 build_cpp

@@ -12,15 +12,16 @@ import sys
 import twolayer
 from twolayer.datasets import flower  # noqa: F401  (also what benchmarks/fit_loop.py imports)
 
-from planar_plot import accuracy, save_decision_boundary
+from planar_plot import HelpFormatter, accuracy, save_decision_boundary
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--iterations", type=int, default=10000)
-    parser.add_argument("--learning-rate", type=float, default=1.2)
-    parser.add_argument("--hidden", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=1)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    parser.add_argument("--iterations", type=int, default=10000, help="gradient-descent iterations")
+    parser.add_argument("--learning-rate", type=float, default=1.2, help="the step size alpha")
+    parser.add_argument("--hidden", type=int, default=4, help="hidden units")
+    parser.add_argument("--seed", type=int, default=1,
+                        help="seed of the data set and of the initial weights")
     parser.add_argument("--plot", default="planar_decision_boundary.png",
                         help="where to save the decision-boundary plot ('' for none)")
     parser.add_argument("--min-accuracy", type=float, default=0.0,

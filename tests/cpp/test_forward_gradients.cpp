@@ -10,14 +10,15 @@
 #include <twolayer/twolayer.h>
 
 #include "reference.h"
+#include "sample_shapes.h"
 
 namespace twolayer_test {
 namespace {
 
 using ForwardParam = std::tuple<std::string, at::ScalarType, Shape>;
 
-// As in test_loss_gradients.cpp.
-const std::vector<Shape> kShapes = {{1, 4, 2, 3}, {7, 3, 5, 1}};
+// The shapes of sample_shapes.h, shared with test_loss_gradients.cpp.
+const std::vector<Shape>& kShapes = kSampleShapes;
 
 class ForwardGradients : public ::testing::TestWithParam<ForwardParam> {
  protected:
@@ -62,7 +63,7 @@ INSTANTIATE_TEST_SUITE_P(AllActivationsDtypesShapes, ForwardGradients,
 
 TEST(ForwardGradientsEdgeShapes, SingleFeatureAndSingleHiddenUnit) {
   torch::manual_seed(56);
-  for (const Shape& shape : {Shape{3, 1, 1, 1}, Shape{1, 1, 1, 1}, Shape{4, 1, 1, 3}}) {
+  for (const Shape& shape : kEdgeShapes) {
     for (const std::string& activation : all_activations()) {
       std::ostringstream trace;
       trace << activation << " " << shape;

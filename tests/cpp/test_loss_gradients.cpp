@@ -10,17 +10,16 @@
 #include <twolayer/twolayer.h>
 
 #include "reference.h"
+#include "sample_shapes.h"
 
 namespace twolayer_test {
 namespace {
 
 using LossParam = std::tuple<std::string, at::ScalarType, Shape>;
 
-// Every dimension different, so that a transposed or swapped axis cannot go unnoticed; m = 1
-// catches a mean over the wrong axis or a batch axis squeezed away; n2 = 3 catches gradients
-// that only work for a single output unit. Only two shapes, because every case is a process
-// under ctest; the degenerate n0 = n1 = 1 shapes are covered by EdgeShapes below.
-const std::vector<Shape> kShapes = {{1, 4, 2, 3}, {7, 3, 5, 1}};
+// The shapes of sample_shapes.h, shared with test_forward_gradients.cpp; the degenerate
+// n0 = n1 = 1 shapes are covered by EdgeShapes below.
+const std::vector<Shape>& kShapes = kSampleShapes;
 
 std::string loss_param_name(const ::testing::TestParamInfo<LossParam>& info) {
   std::ostringstream os;
@@ -67,7 +66,7 @@ INSTANTIATE_TEST_SUITE_P(AllActivationsDtypesShapes, LossGradients,
 // a wrong formula produce a right-shaped result.
 TEST(LossGradientsEdgeShapes, SingleFeatureAndSingleHiddenUnit) {
   torch::manual_seed(55);
-  for (const Shape& shape : {Shape{3, 1, 1, 1}, Shape{1, 1, 1, 1}, Shape{4, 1, 1, 3}}) {
+  for (const Shape& shape : kEdgeShapes) {
     for (const std::string& activation : all_activations()) {
       std::ostringstream trace;
       trace << activation << " " << shape;

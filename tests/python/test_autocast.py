@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import make_input_tuple
+from helpers import make_input_tuple
 
 LOW = (torch.bfloat16, torch.float16)
 

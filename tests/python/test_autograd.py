@@ -4,8 +4,8 @@ import pytest
 import torch
 
 import twolayer
-from conftest import (FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel, assert_grads_match,
-                      leaves, loss_and_grads, make_inputs)
+from helpers import (FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel, assert_grads_match,
+                     leaves, loss_and_grads, make_inputs)
 from reference import reference_forward, reference_loss
 
 

@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 
 import twolayer  # noqa: F401  registers torch.ops.twolayer
-from conftest import (ACTIVATIONS, FORWARD_INPUTS, TOLERANCE, assert_close_rel, make_inputs,
-                      random_like, random_scalar, seed_for)
+from helpers import (ACTIVATIONS, FORWARD_INPUTS, TOLERANCE, assert_close_rel, make_inputs,
+                     random_like, random_scalar, seed_for)
 from reference import reference_forward, reference_logits, reference_loss
 
 ops = torch.ops.twolayer

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import ACTIVATIONS, LOSS_INPUTS, TOLERANCE, loss_and_grads, make_inputs, rel_err
+from helpers import ACTIVATIONS, LOSS_INPUTS, TOLERANCE, loss_and_grads, make_inputs, rel_err
 from reference import reference_loss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,7 +30,7 @@ SHAPES = [(400, 2, 4, 1), (13, 2, 4, 1), (7, 3, 5, 2), (37, 1, 1, 1), (70, 6, 9,
 CHILD = r"""
 import json, sys, torch, twolayer
 sys.path.insert(0, sys.argv[1])
-from conftest import LOSS_INPUTS, loss_and_grads, make_inputs
+from helpers import LOSS_INPUTS, loss_and_grads, make_inputs
 out = {"version": torch.ops.twolayer_testing.cpu_kernel_version(), "cases": []}
 for shape in json.loads(sys.argv[2]):
     for dtype in (torch.float32, torch.float64):

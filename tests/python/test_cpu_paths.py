@@ -1,9 +1,10 @@
-"""Every CPU path and output regime, named by the library itself: the table of shapes in
-conftest.CPU_PATH_SHAPES must take the path it says (twolayer._testing.cpu_path) and cover every
+"""Every CPU path and output regime, named by the library itself: every network of the
+table helpers.SHAPES must take the path it says (twolayer._testing.cpu_path) and cover every
 path the library has; on each, the gradients of loss and forward against autograd on the
 reference network (float64 tight, float32 loose), finite differences, double backward and fit_
 against a manual loop."""
 import os
+import re
 
 import pytest
 import torch
@@ -11,19 +12,32 @@ from torch.autograd import gradcheck, gradgradcheck
 
 import twolayer
 from twolayer import _testing
-from conftest import (ACTIVATIONS, CPU_PATH_SHAPES, FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE,
-                      assert_grads_match, cpu_path_id, forward_and_grads, leaves, loss_and_grads,
-                      make_inputs, make_inputs_off_kink, manual_descent, random_like, random_scalar,
-                      rel_err, seed_for)
+from helpers import (ACTIVATIONS, CPU_PATH_SHAPES, SHAPES, FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE,
+                     assert_grads_match, cpu_path_id, forward_and_grads, leaves, loss_and_grads,
+                     make_inputs, make_inputs_off_kink, manual_descent, random_like, random_scalar,
+                     rel_err, seed_for)
 from reference import reference_forward, reference_loss
 
 DTYPES = [torch.float64, torch.float32]
 
 
 def test_the_table_takes_the_paths_it_names_and_covers_them_all():
-    for path, shape in CPU_PATH_SHAPES:
-        assert _testing.cpu_path(*shape) == path, shape
+    # Every row of the sample table, not only the one per path, so that the path a test's
+    # sample takes is what the table says.
+    for row in SHAPES:
+        assert _testing.cpu_path(*row.shape) == row.path, row
     assert {path for path, _ in CPU_PATH_SHAPES} == set(_testing.cpu_paths())
+
+
+def test_the_cpp_sample_shapes_take_the_paths_they_name():
+    # tests/cpp/sample_shapes.h is the C++ tests' table: each line "{m, n0, n1, n2},  // cpu path:
+    # NAME". Read here, so that the C++ table is checked against the library as this one is.
+    header = os.path.join(os.path.dirname(__file__), "..", "cpp", "sample_shapes.h")
+    with open(header) as f:
+        rows = re.findall(r"\{(\d+), (\d+), (\d+), (\d+)\},\s*// cpu path: (\S+)", f.read())
+    assert len(rows) >= 5, rows
+    for *shape, path in rows:
+        assert _testing.cpu_path(*map(int, shape)) == path, (shape, path)
 
 
 def test_the_path_follows_the_documented_limits():

@@ -6,11 +6,14 @@ import pytest
 import torch
 
 import twolayer
-from conftest import make_inputs
+from helpers import SHAPE, make_inputs
 
-# The valid network the cases below break: m = 5, n0 = 2, n1 = 4, n2 = 1, as in the spec's
-# example messages.
-BASE_SHAPES = {"X": (5, 2), "Y": (5, 1), "W1": (4, 2), "b1": (4,), "W2": (1, 4), "b2": (1,)}
+# The valid network the cases below break: the "lecture" row of helpers.SHAPES, m = 5, n0 = 2,
+# n1 = 4, n2 = 1, as in the spec's example messages (which the cases quote word for word).
+_m, _n0, _n1, _n2 = SHAPE["lecture"]
+BASE_SHAPES = {"X": (_m, _n0), "Y": (_m, _n2), "W1": (_n1, _n0), "b1": (_n1,), "W2": (_n2, _n1),
+               "b2": (_n2,)}
+assert SHAPE["lecture"] == (5, 2, 4, 1), "the messages below are written for this network"
 F32, F64 = torch.float32, torch.float64
 
 
@@ -256,7 +259,7 @@ def test_base_network_of_the_cases_is_valid():
 
 
 def test_a_failed_call_leaves_the_library_usable():
-    inputs = make_inputs(5, 2, 4, 1, seed=8)
+    inputs = make_inputs(*SHAPE["lecture"], seed=8)
     args = [inputs[k] for k in ("X", "Y", "W1", "b1", "W2", "b2")]
     J_before = twolayer.loss(*args)
     with pytest.raises(RuntimeError):
@@ -267,6 +270,6 @@ def test_a_failed_call_leaves_the_library_usable():
 
 
 def test_activation_must_be_a_string():
-    inputs = make_inputs(5, 2, 4, 1, seed=9)
+    inputs = make_inputs(*SHAPE["lecture"], seed=9)
     with pytest.raises((RuntimeError, TypeError)):
         twolayer.forward(*(inputs[k] for k in ("X", "W1", "b1", "W2", "b2")), 1)

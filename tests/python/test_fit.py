@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import ACTIVATIONS, make_inputs, manual_descent, rel_err
+from helpers import ACTIVATIONS, make_inputs, manual_descent, rel_err
 from reference import reference_loss
 
 # (m, n0, n1, n2): the lecture's 2-4-1 and a multi-output small net take the direct loops; the

@@ -5,21 +5,20 @@ import pytest
 import torch
 
 import twolayer
-from conftest import (ACTIVATIONS, FORWARD_INPUTS, TOLERANCE, assert_close_rel, assert_grads_match,
-                      forward_and_grads, make_inputs, random_like, rel_err, seed_for)
+from helpers import (ACTIVATIONS, DTYPES, FORWARD_INPUTS, SAMPLES, TOLERANCE, assert_close_rel,
+                     assert_grads_match, forward_and_grads, make_inputs, random_like, rel_err,
+                     sample_id, seed_for)
 from reference import reference_forward, reference_logits
 
-SHAPES = [(1, 2, 4, 1), (1, 3, 2, 3), (7, 3, 5, 3), (64, 10, 16, 1), (33, 5, 1, 3)]
-DTYPES = [torch.float64, torch.float32]
 
-
-@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
-@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
-@pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_forward_value_and_all_gradients_match_reference(activation, shape, dtype):
+# Every sample of helpers.SAMPLES: the edge-case networks and one per CPU path, every activation
+# and dtype.
+@pytest.mark.parametrize("sample", SAMPLES, ids=sample_id)
+def test_forward_value_and_all_gradients_match_reference(sample):
+    activation, shape, dtype = sample.activation, sample.shape, sample.dtype
     m, n0, n1, n2 = shape
     seed = seed_for("forward", activation, shape)
-    inputs = make_inputs(*shape, dtype=dtype, seed=seed)
+    inputs = sample.inputs(seed=seed)
     del inputs["Y"]
     # A random incoming gradient per output entry: exercises every (example, unit) separately.
     g = random_like((m, n2), seed, dtype)

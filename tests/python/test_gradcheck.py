@@ -4,8 +4,8 @@ import torch
 from torch.autograd import gradcheck, gradgradcheck
 
 import twolayer
-from conftest import (ACTIVATIONS, FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel, leaves,
-                      make_inputs_off_kink, random_like, random_scalar, seed_for)
+from helpers import (ACTIVATIONS, FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel, leaves,
+                     make_inputs_off_kink, random_like, random_scalar, seed_for)
 from reference import reference_forward, reference_loss
 
 # Small, so the O(numel^2) finite differences stay fast; n2 = 2 so that the output units couple.

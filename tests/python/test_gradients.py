@@ -3,23 +3,20 @@ import pytest
 import torch
 
 import twolayer
-from conftest import (ACTIVATIONS, LOSS_INPUTS, TOLERANCE, assert_close_rel, assert_grads_match,
-                      loss_and_grads, make_inputs, random_scalar, rel_err, seed_for)
+from helpers import (ACTIVATIONS, DTYPES, LOSS_INPUTS, SAMPLES, TOLERANCE, assert_close_rel,
+                     assert_grads_match, loss_and_grads, make_inputs, random_scalar, rel_err,
+                     sample_id, seed_for)
 from reference import reference_logits, reference_loss
 
-# (m, n0, n1, n2): m = 1 (the 1/m and the batch sums degenerate), n1 = 1, n2 in {1, 3}, and a
-# batch large enough for the sums over examples to matter.
-SHAPES = [(1, 2, 4, 1), (1, 3, 2, 3), (7, 3, 5, 3), (64, 10, 16, 1), (33, 5, 1, 3)]
-DTYPES = [torch.float64, torch.float32]
 
-
+# Every sample of helpers.SAMPLES (the edge-case networks and one per CPU path, every activation
+# and dtype), with soft and with hard labels.
 @pytest.mark.parametrize("labels", ["soft", "hard"])
-@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
-@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
-@pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_loss_value_and_all_gradients_match_reference(activation, shape, dtype, labels):
+@pytest.mark.parametrize("sample", SAMPLES, ids=sample_id)
+def test_loss_value_and_all_gradients_match_reference(sample, labels):
+    activation, shape, dtype = sample.activation, sample.shape, sample.dtype
     seed = seed_for(activation, shape, labels)
-    inputs = make_inputs(*shape, dtype=dtype, seed=seed, labels=labels)
+    inputs = sample.inputs(labels, seed=seed, labels=labels)
     g = random_scalar(seed, dtype)
 
     J, grads = loss_and_grads(twolayer.loss, inputs, activation, g)

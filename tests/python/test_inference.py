@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import ACTIVATIONS, FORWARD_INPUTS, TOLERANCE, assert_close_rel, make_inputs, rel_err
+from helpers import ACTIVATIONS, FORWARD_INPUTS, TOLERANCE, assert_close_rel, make_inputs, rel_err
 from reference import reference_forward
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -143,7 +143,7 @@ def test_scripted_net_predicts_what_the_module_does():
 CHILD = r"""
 import json, sys, torch, twolayer
 sys.path.insert(0, sys.argv[1])
-from conftest import FORWARD_INPUTS, make_inputs
+from helpers import FORWARD_INPUTS, make_inputs
 out = {"version": torch.ops.twolayer_testing.cpu_kernel_version(), "cases": []}
 with torch.no_grad():
     for shape in json.loads(sys.argv[2]):

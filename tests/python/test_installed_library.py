@@ -13,7 +13,7 @@ import torch
 
 import twolayer
 from twolayer import _testing
-from conftest import make_inputs
+from helpers import make_inputs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))

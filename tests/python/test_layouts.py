@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import FORWARD_INPUTS, LOSS_INPUTS, make_inputs
+from helpers import FORWARD_INPUTS, LOSS_INPUTS, make_inputs
 
 MESSAGE = r"twolayer: {name} must be a strided \(dense\) tensor, but got layout "
 FIT_ARGS = ("W1", "b1", "W2", "b2", "X", "Y")

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel, make_inputs
+from helpers import FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel, make_inputs
 from reference import reference_forward, reference_loss
 
 OPS = {

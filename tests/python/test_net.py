@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import ACTIVATIONS, TOLERANCE, assert_close_rel, make_inputs
+from helpers import ACTIVATIONS, TOLERANCE, assert_close_rel, make_inputs
 from reference import reference_forward, reference_loss
 
 

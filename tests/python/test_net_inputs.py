@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import make_inputs
+from helpers import make_inputs
 
 X_TO_FLOAT32 = ("twolayer: X is float64, but the parameters W1, b1, W2, b2 are float32: convert X "
                 "with X.float(), or build the net with dtype=torch.float64")

@@ -3,7 +3,7 @@ parameters, so a model served from C++ is the one trained in Python) and torch.j
 import torch
 
 import twolayer
-from conftest import make_inputs
+from helpers import make_inputs
 
 
 def _data(m=30, seed=3):

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import make_inputs
+from helpers import make_inputs
 
 PARAMS = ("W1", "b1", "W2", "b2")
 

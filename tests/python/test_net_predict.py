@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import make_inputs
+from helpers import make_inputs
 from reference import reference_forward, reference_logits
 
 

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 import twolayer
-from conftest import (FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel, make_inputs,
-                      random_like, random_scalar)
+from helpers import (FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel, make_inputs,
+                     random_like, random_scalar)
 from reference import reference_forward, reference_loss
 
 SHAPE = (6, 3, 5, 2)  # no dimension of size 1, so every transpose really is non-contiguous

@@ -3,9 +3,9 @@ import pytest
 import torch
 
 import twolayer
-from conftest import (FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel, assert_grads_match,
-                      forward_and_grads, loss_and_grads, make_inputs, random_like, random_scalar,
-                      seed_for)
+from helpers import (FORWARD_INPUTS, LOSS_INPUTS, TOLERANCE, assert_close_rel, assert_grads_match,
+                     forward_and_grads, loss_and_grads, make_inputs, random_like, random_scalar,
+                     seed_for)
 from reference import reference_forward, reference_loss
 
 # Each input alone, and subsets that skip parts of the backward pass (only the output layer;

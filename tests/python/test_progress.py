@@ -9,7 +9,7 @@ import torch
 
 import twolayer
 from twolayer import _progress  # noqa: E402
-from conftest import make_inputs
+from helpers import make_inputs
 from reference import reference_loss
 
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import ACTIVATIONS, TOLERANCE, seed_for
+from helpers import ACTIVATIONS, TOLERANCE, seed_for
 from reference import reference_activation, reference_forward, reference_hidden, reference_loss
 
 N_BLOCKS = 20

@@ -16,21 +16,21 @@ import torch
 import torch.autograd.forward_ad as fwAD
 
 import twolayer
-from conftest import ACTIVATIONS, CPU_PATH_SHAPES, LOSS_INPUTS, TOLERANCE, make_inputs
+from helpers import ACTIVATIONS, CPU_PATH_SHAPES, LOSS_INPUTS, TOLERANCE, make_inputs
 from reference import reference_forward, reference_loss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
 # (m, n0, n1, n2) for each CPU path and output regime, by the name the library gives it (the
-# first of conftest.CPU_PATH_SHAPES's shapes of each path).
+# first of helpers.CPU_PATH_SHAPES's shapes of each path).
 PATH_SHAPES = {}
 for _path, _shape in CPU_PATH_SHAPES:
     PATH_SHAPES.setdefault(_path, _shape)
 
 
 def run_child(*parts, env=None, timeout=300):
-    """Runs the code parts (each dedented) in a fresh interpreter that can import conftest and
+    """Runs the code parts (each dedented) in a fresh interpreter that can import helpers and
     reference; returns the CompletedProcess."""
     prelude = f"import sys\nsys.path.insert(0, {HERE!r})\n"
     code = prelude + "".join(textwrap.dedent(p) for p in parts)
@@ -66,7 +66,7 @@ NO_CMAKE_LIBRARY = ("the CMake tree's libtwolayer.so is not built (scripts/test.
 # The child's check that the operators work: values and gradients against the reference.
 USE_OPS = """
 import torch
-from conftest import make_inputs
+from helpers import make_inputs
 from reference import reference_loss, reference_forward
 t = make_inputs(7, 2, 4, 1, seed=3)
 W1 = t["W1"].clone().requires_grad_()
@@ -324,7 +324,7 @@ def test_failed_workspace_allocation_leaves_the_thread_usable():
     cap = 16 << 30
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     import torch, twolayer
-    from conftest import make_inputs
+    from helpers import make_inputs
     from reference import reference_loss
     def loss(t):
         return twolayer.loss(t["X"], t["Y"], t["W1"], t["b1"], t["W2"], t["b2"], "tanh")
@@ -557,7 +557,7 @@ def test_unknown_cpu_kernel_value_is_refused_with_the_valid_ones():
     env = dict(os.environ, TWOLAYER_CPU_KERNEL="avx512")
     done = run_child("""
     import torch, twolayer  # loading the library must not abort or refuse
-    from conftest import make_inputs
+    from helpers import make_inputs
     t = make_inputs(9, 2, 4, 1)
     for attempt in range(2):  # refused at every use, not only the first
         try:
@@ -579,7 +579,7 @@ def test_known_cpu_kernel_values(value):
     env = dict(os.environ, TWOLAYER_CPU_KERNEL=value)
     done = run_child("""
     import torch, twolayer
-    from conftest import make_inputs
+    from helpers import make_inputs
     from reference import reference_loss
     t = make_inputs(9, 2, 4, 1)
     args = [t[k] for k in ("X", "Y", "W1", "b1", "W2", "b2")]

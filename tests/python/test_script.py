@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import twolayer
-from conftest import (ACTIVATIONS, LOSS_INPUTS, forward_and_grads, loss_and_grads, make_inputs,
-                      random_like, random_scalar)
+from helpers import (ACTIVATIONS, LOSS_INPUTS, SAMPLES, forward_and_grads, loss_and_grads,
+                     make_inputs, random_like, random_scalar, sample_id)
 
 
 def loss_fn(X: torch.Tensor, Y: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor,
@@ -55,29 +55,31 @@ def _assert_identical(result, expected):
             assert torch.equal(grads[k], grads_e[k]), f"d{k}"
 
 
-def _loss_case(activation, dtype=torch.float64):
-    inputs = make_inputs(7, 3, 5, 2, dtype=dtype, seed=31)
+def _loss_case(activation, dtype=torch.float64, shape=(7, 3, 5, 2)):
+    inputs = make_inputs(*shape, dtype=dtype, seed=31)
     return inputs, random_scalar(31, dtype)
 
 
-def _forward_case(activation, dtype=torch.float64):
-    inputs = make_inputs(7, 3, 5, 2, dtype=dtype, seed=32)
+def _forward_case(activation, dtype=torch.float64, shape=(7, 3, 5, 2)):
+    inputs = make_inputs(*shape, dtype=dtype, seed=32)
     del inputs["Y"]
-    return inputs, random_like((7, 2), 32, dtype)
+    return inputs, random_like((shape[0], shape[3]), 32, dtype)
 
 
-@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
-@pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_scripted_functions_match_eager(activation, dtype):
+# Every sample of helpers.SAMPLES: whatever CPU path the eager call takes, the scripted call
+# takes the same one.
+@pytest.mark.parametrize("sample", SAMPLES, ids=sample_id)
+def test_scripted_functions_match_eager(sample):
+    activation, dtype = sample.activation, sample.dtype
     scripted_loss = torch.jit.script(loss_fn)
     scripted_forward = torch.jit.script(forward_fn)
     assert "twolayer::loss" in str(scripted_loss.graph)
     assert "twolayer::forward" in str(scripted_forward.graph)
 
-    inputs, g = _loss_case(activation, dtype)
+    inputs, g = _loss_case(activation, dtype, sample.shape)
     _assert_identical(loss_and_grads(scripted_loss, inputs, activation, g),
                       loss_and_grads(twolayer.loss, inputs, activation, g))
-    inputs, g = _forward_case(activation, dtype)
+    inputs, g = _forward_case(activation, dtype, sample.shape)
     _assert_identical(forward_and_grads(scripted_forward, inputs, activation, g),
                       forward_and_grads(twolayer.forward, inputs, activation, g))
 

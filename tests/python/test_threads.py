@@ -4,8 +4,8 @@ import pytest
 import torch
 
 import twolayer
-from conftest import (ACTIVATIONS, LOSS_INPUTS, assert_close_rel, assert_grads_match,
-                      loss_and_grads, make_inputs)
+from helpers import (ACTIVATIONS, LOSS_INPUTS, assert_close_rel, assert_grads_match,
+                     loss_and_grads, make_inputs)
 from reference import reference_loss
 
 # Enough rows for several chunks: a small network (direct loops); row blocks with the output

@@ -11,7 +11,8 @@ import pytest
 import torch
 
 import twolayer
-from conftest import ACTIVATIONS, CPU_PATH_SHAPES, make_input_tuple
+from helpers import (ACTIVATIONS, CPU_PATH_SHAPES, LOSS_INPUTS, make_input_tuple, sample_id,
+                     samples)
 from reference import reference_loss
 
 # A compile cache of this run's own: inductor and AOTAutograd key their caches on the traced
@@ -29,7 +30,7 @@ needs_export = pytest.mark.skipif(not hasattr(torch, "export"),
 needs_func = pytest.mark.skipif(not hasattr(torch, "func"),
                                 reason=f"torch {torch.__version__} has no torch.func")
 
-LOSS_ARGS = ("X", "Y", "W1", "b1", "W2", "b2")
+LOSS_ARGS = LOSS_INPUTS
 # Which inputs require grad: none, the parameters (training), everything but Y, and X alone.
 GRAD_PATTERNS = {
     "none": (),
@@ -39,29 +40,30 @@ GRAD_PATTERNS = {
 }
 
 
-def sample_inputs(dtype, n2, pattern, activation, m=7, seed=0):
-    tensors = dict(zip(LOSS_ARGS, make_input_tuple(m, 3, 5, n2, dtype=dtype, seed=seed)))
+# The samples of helpers.SAMPLES that opcheck runs on: one output and three (opcheck runs each
+# operator many times, so two small networks, every activation and dtype).
+OPCHECK_SAMPLES = samples(shapes=("lecture", "3_outputs"))
+
+
+def sample_inputs(sample, pattern, seed=0):
+    tensors = dict(zip(LOSS_ARGS, make_input_tuple(*sample.shape, dtype=sample.dtype, seed=seed)))
     for name in GRAD_PATTERNS[pattern]:
         tensors[name].requires_grad_(True)
-    return tensors, activation
+    return tensors, sample.activation
 
 
-SAMPLES = [(dtype, n2, pattern, activation)
-           for dtype in (torch.float32, torch.float64)
-           for n2 in (1, 3)
-           for pattern in GRAD_PATTERNS
-           for activation in ACTIVATIONS]
+CASES = [(sample, pattern) for sample in OPCHECK_SAMPLES for pattern in GRAD_PATTERNS]
 
 
-def sample_id(sample):
-    dtype, n2, pattern, activation = sample
-    return f"{str(dtype)[6:]}-n2={n2}-{pattern}-{activation}"
+def case_id(case):
+    sample, pattern = case
+    return f"{sample.id}-{pattern}"
 
 
 @needs_opcheck
-@pytest.mark.parametrize("sample", SAMPLES, ids=sample_id)
-def test_opcheck_loss_and_forward(sample):
-    t, activation = sample_inputs(*sample)
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_opcheck_loss_and_forward(case):
+    t, activation = sample_inputs(*case)
     loss_args = (t["X"], t["Y"], t["W1"], t["b1"], t["W2"], t["b2"], activation)
     forward_args = (t["X"], t["W1"], t["b1"], t["W2"], t["b2"], activation)
     for op, args in ((torch.ops.twolayer.loss.default, loss_args),
@@ -71,30 +73,25 @@ def test_opcheck_loss_and_forward(sample):
 
 
 @needs_opcheck
-@pytest.mark.parametrize("dtype", (torch.float32, torch.float64), ids=str)
-@pytest.mark.parametrize("activation", ACTIVATIONS)
-@pytest.mark.parametrize("n2", (1, 3))
-def test_opcheck_fit(dtype, activation, n2):
-    t, _ = sample_inputs(dtype, n2, "none", activation)
+@pytest.mark.parametrize("sample", OPCHECK_SAMPLES, ids=sample_id)
+def test_opcheck_fit(sample):
+    t, activation = sample_inputs(sample, "none")
     args = (t["W1"], t["b1"], t["W2"], t["b2"], t["X"], t["Y"], 3, 0.5, activation)
     results = torch.library.opcheck(torch.ops.twolayer.fit_.default, args)
     assert results and all(v == "SUCCESS" for v in results.values()), results
 
 
-# One shape per CPU path and output regime (conftest.CPU_PATH_SHAPES, checked against the
-# library's own answer in test_cpu_paths.py); the small net's first.
-PATH_SHAPES = [shape for _, shape in CPU_PATH_SHAPES]
-
-
+# One network per CPU path and output regime (the per_path rows of helpers.SHAPES, checked
+# against the library's own answer in test_cpu_paths.py), with a smooth and a kinked activation.
 @needs_opcheck
-@pytest.mark.parametrize("shape", PATH_SHAPES, ids=lambda s: "x".join(map(str, s)))
-@pytest.mark.parametrize("dtype", (torch.float32, torch.float64), ids=str)
-@pytest.mark.parametrize("activation", ("tanh", "relu"))
-def test_opcheck_forward_and_backward_pieces(shape, dtype, activation):
+@pytest.mark.parametrize("sample", samples(per_path=True, activations=("tanh", "relu")),
+                         ids=sample_id)
+def test_opcheck_forward_and_backward_pieces(sample):
     # The private operators the autograd Functions call: forward propagation with its cache and
     # backpropagation, with every gradient and with some left out (undefined outputs).
     ops = torch.ops.twolayer
-    X, Y, W1, b1, W2, b2 = make_input_tuple(*shape, dtype=dtype, seed=3)
+    dtype, activation = sample.dtype, sample.activation
+    X, Y, W1, b1, W2, b2 = make_input_tuple(*sample.shape, dtype=dtype, seed=3)
     _, A1, Z2 = ops._loss_with_cache(X, Y, W1, b1, W2, b2, activation)
     A2, A1_of_forward = ops._forward_with_cache(X, W1, b1, W2, b2, activation)
     grad_J = torch.tensor(0.7, dtype=dtype)

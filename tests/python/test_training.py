@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import twolayer
-from conftest import ACTIVATIONS, LOSS_INPUTS, manual_descent, rel_err
+from helpers import ACTIVATIONS, LOSS_INPUTS, manual_descent, rel_err
 from reference import reference_loss
 
 
