@@ -14,7 +14,7 @@ import torch
 from torch.autograd import gradcheck, gradgradcheck
 
 import twolayer  # noqa: F401  (registers torch.ops.twolayer)
-from conftest import (ACTIVATIONS, CPU_PATH_SHAPES, TOLERANCE, assert_close_rel,
+from helpers import (ACTIVATIONS, CPU_PATH_SHAPES, TOLERANCE, assert_close_rel,
                       assert_grads_match, cpu_path_id, forward_and_grads, loss_and_grads,
                       make_inputs, make_inputs_off_kink, manual_descent, random_like,
                       random_scalar, seed_for)
