@@ -19,10 +19,12 @@ from . import _library
 from ._library import cmake_prefix_path, library_path
 from ._version_check import check_torch_version
 
-__all__ = ["ACTIVATIONS", "TwoLayerNet", "__version__", "cmake_prefix_path", "datasets", "fit_",
+__all__ = ["ACTIVATIONS", "OUTPUTS", "TwoLayerNet", "__version__", "cmake_prefix_path", "datasets", "fit_",
            "forward", "library_path", "loss"]
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
+# The output layers, each with its cost: binary/multi-label, multi-class, regression.
+OUTPUTS = ("sigmoid", "softmax", "identity")
 
 __version__, _built_with_torch = check_torch_version(torch.__version__)
 
