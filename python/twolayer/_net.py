@@ -113,9 +113,9 @@ class TwoLayerNet(torch.nn.Module):
     output: str
 
     def __init__(self, n0: int, n1: int, n2: int, activation: str = "tanh",
-                 output: str = "sigmoid", init_scale: float = 0.01, seed: Optional[int] = None,
+                 init_scale: float = 0.01, seed: Optional[int] = None,
                  device: Optional[Union[torch.device, str]] = None,
-                 dtype: Optional[torch.dtype] = None) -> None:
+                 dtype: Optional[torch.dtype] = None, *, output: str = "sigmoid") -> None:
         """W1 (n1, n0), b1 (n1,), W2 (n2, n1), b2 (n2,) for X (m, n0) and Y (m, n2).
 
         activation: "tanh", "relu", "sigmoid" or "leaky_relu"; output: "sigmoid", "softmax" or
