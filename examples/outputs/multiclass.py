@@ -95,7 +95,8 @@ def plot_confusion(matrix, title, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     classes = matrix.shape[0]
-    fig, ax = plt.subplots(figsize=(1.0 + 0.55 * classes, 0.8 + 0.55 * classes))
+    size = max(3.5, 1.0 + 0.55 * classes)
+    fig, ax = plt.subplots(figsize=(size, size))
     ax.imshow(matrix.numpy(), cmap="Blues")
     for i in range(classes):
         for j in range(classes):
@@ -122,7 +123,7 @@ def main(argv=None):
     parser.add_argument("--hidden", type=int, default=None,
                         help="hidden units (default: 32 for digits, 50 for spiral)")
     parser.add_argument("--iterations", type=int, default=None,
-                        help="gradient-descent steps (default: 2000 for digits, 6000 for spiral)")
+                        help="gradient-descent steps (default: 2000 for digits, 3000 for spiral)")
     parser.add_argument("--learning-rate", type=float, default=None,
                         help="step size (default: 0.5 for digits, 1.0 for spiral)")
     parser.add_argument("--held-out", type=float, default=0.25,
@@ -135,7 +136,7 @@ def main(argv=None):
     dataset = args.dataset
     if dataset == "auto":
         dataset = "digits" if have_sklearn() else "spiral"
-    defaults = {"digits": (32, 2000, 0.5), "spiral": (50, 6000, 1.0)}[dataset]
+    defaults = {"digits": (32, 2000, 0.5), "spiral": (50, 3000, 1.0)}[dataset]
     n1 = args.hidden if args.hidden is not None else defaults[0]
     iterations = args.iterations if args.iterations is not None else defaults[1]
     learning_rate = args.learning_rate if args.learning_rate is not None else defaults[2]

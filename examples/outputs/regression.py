@@ -97,9 +97,9 @@ def main(argv=None):
                                          argparse.RawDescriptionHelpFormatter), {}))
     parser.add_argument("--examples", type=int, default=200, help="points on the curve")
     parser.add_argument("--noise", type=float, default=0.1, help="standard deviation of the noise")
-    parser.add_argument("--hidden", type=int, default=20, help="hidden tanh units")
-    parser.add_argument("--iterations", type=int, default=5000, help="gradient-descent steps")
-    parser.add_argument("--learning-rate", type=float, default=0.2, help="step size")
+    parser.add_argument("--hidden", type=int, default=10, help="hidden tanh units")
+    parser.add_argument("--iterations", type=int, default=20000, help="gradient-descent steps")
+    parser.add_argument("--learning-rate", type=float, default=0.3, help="step size")
     parser.add_argument("--held-out", type=float, default=0.25,
                         help="fraction of the points held out for testing")
     parser.add_argument("--seed", type=int, default=1, help="seeds the data, split and weights")
