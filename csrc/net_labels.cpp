@@ -67,10 +67,10 @@ at::Tensor predictions(const at::Tensor& A2, OutputLayer output, c10::optional<d
     return labels.size(1) == 1 ? labels.reshape({-1}) : labels;
   }
   TORCH_CHECK(!threshold.has_value(),
-              "twolayer: predict's threshold applies to a sigmoid output only; a net with a ",
-              output_name(output), " output predicts ",
-              output == OutputLayer::Softmax ? "the class of largest probability"
-                                             : "the values A2");
+              "twolayer: predict's threshold applies to a sigmoid output only; a net with ",
+              output == OutputLayer::Softmax
+                  ? "a softmax output predicts the class of largest probability"
+                  : "an identity output predicts the values A2");
   if (output == OutputLayer::Softmax) return A2.argmax(/*dim=*/1);
   return A2.size(1) == 1 ? A2.reshape({-1}) : A2;
 }

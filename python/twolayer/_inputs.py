@@ -108,9 +108,11 @@ def predictions(A2: torch.Tensor, output: str, threshold: Optional[float]) -> to
             return labels.reshape(-1)
         return labels
     if threshold is not None:
-        what = "the class of largest probability" if output == "softmax" else "the values A2"
+        what = "a softmax output predicts the class of largest probability"
+        if output == "identity":
+            what = "an identity output predicts the values A2"
         raise ValueError("twolayer: predict's threshold applies to a sigmoid output only; a net "
-                         "with a " + output + " output predicts " + what)
+                         "with " + what)
     if output == "softmax":
         return A2.argmax(dim=1)
     if A2.size(1) == 1:

@@ -217,12 +217,12 @@ def test_softmax_score_refuses_what_names_no_class(value, shown):
         net.score(_X(), y)
 
 
-@pytest.mark.parametrize("output, what", [("softmax", "the class of largest probability"),
-                                          ("identity", "the values A2")])
+@pytest.mark.parametrize("output, what", [
+    ("softmax", "a softmax output predicts the class of largest probability"),
+    ("identity", "an identity output predicts the values A2")])
 def test_a_threshold_is_refused_but_for_sigmoid(output, what):
     net = _net(2, output)
-    message = (f"twolayer: predict's threshold applies to a sigmoid output only; a net with a "
-               f"{output} output predicts {what}")
+    message = f"twolayer: predict's threshold applies to a sigmoid output only; a net with {what}"
     with pytest.raises(ValueError, match=_exactly(message)):
         net.predict(_X(), 0.5)
     with pytest.raises(ValueError, match=_exactly(message)):
