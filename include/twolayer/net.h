@@ -92,7 +92,8 @@ class TWOLAYER_API TwoLayerNetImpl : public torch::nn::Cloneable<TwoLayerNetImpl
   double score(const at::Tensor& X, const at::Tensor& y);
 
   // A net read from a checkpoint file, with the sizes, dtype, activation, output layer (sigmoid
-  // for checkpoints written before it was saved) and parameters it holds: a torch::save(net, path) archive, a TorchScript file of a Python TwoLayerNet
+  // for checkpoints written before it was saved) and parameters it holds: a torch::save(net,
+  // path) archive, a TorchScript file of a Python TwoLayerNet
   // (torch.jit.save(torch.jit.script(net))) or a Python state dict saved with torch.save as a
   // plain dict (torch.save(dict(net.state_dict()))): LibTorch 1.13's unpickler cannot rebuild
   // the OrderedDict that state_dict() returns, and the error says so. The net lives on the CPU.

@@ -19,7 +19,8 @@ from . import _library
 from ._library import cmake_prefix_path, library_path
 from ._version_check import check_torch_version
 
-__all__ = ["ACTIVATIONS", "OUTPUTS", "TwoLayerNet", "__version__", "cmake_prefix_path", "datasets", "fit_",
+__all__ = ["ACTIVATIONS", "OUTPUTS", "TwoLayerNet", "__version__", "cmake_prefix_path", "datasets",
+           "fit_",
            "forward", "library_path", "loss"]
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")

@@ -41,7 +41,8 @@ def _read(path) -> Dict[str, torch.Tensor]:
 
 def read_tensors(path) -> Dict[str, torch.Tensor]:
     """The checkpoint's tensors by name, on the CPU, checked to be a TwoLayerNet's: W1, b1, W2,
-    b2 and perhaps activation_name and output_name, W1 and W2 2-D (the sizes the net is made with)."""
+    b2 and perhaps activation_name and output_name, W1 and W2 2-D (the sizes the net is made
+    with)."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"twolayer: no checkpoint file {path}")

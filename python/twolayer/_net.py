@@ -225,8 +225,9 @@ class TwoLayerNet(torch.nn.Module):
     @torch.jit.export
     def logits(self, X: torch.Tensor) -> torch.Tensor:
         """The logits Z2, shape (m, n2), with A2 = g2(Z2): for ``BCEWithLogitsLoss`` (with
-        ``pos_weight``, say), ``CrossEntropyLoss`` (with class weights) or calibration. Computed by the network, so exact where A2 rounds
-        to 0 or 1 (``torch.logit(A2)`` is infinite there). Differentiable.
+        ``pos_weight``, say), ``CrossEntropyLoss`` (with class weights) or calibration.
+        Computed by the network, so exact where A2 rounds to 0 or 1 (``torch.logit(A2)`` is
+        infinite there). Differentiable.
         """
         if not torch.jit.is_scripting():
             X = _inputs.as_input(X, self.W1)

@@ -97,7 +97,8 @@ TEST(TwoLayerNetOutputs, DefaultsToSigmoidAndRefusesUnknownNames) {
   EXPECT_EQ(bytes_of(softmax->named_buffers()["output_name"]), "identity");
   std::ostringstream text;
   softmax->pretty_print(text);
-  EXPECT_EQ(text.str(), "twolayer::TwoLayerNet(n0=3, n1=5, n2=3, activation=tanh, output=identity)");
+  EXPECT_EQ(text.str(),
+            "twolayer::TwoLayerNet(n0=3, n1=5, n2=3, activation=tanh, output=identity)");
 }
 
 TEST(TwoLayerNetOutputs, SoftmaxLossOnClassIndicesIsCrossEntropy) {
