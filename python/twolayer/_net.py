@@ -316,6 +316,8 @@ class TwoLayerNet(torch.nn.Module):
         """
         if not torch.jit.is_scripting():
             X = _inputs.as_input(X, self.W1)
+        if self.output == "sigmoid" and threshold is not None:
+            _inputs.check_threshold(threshold)  # before the forward pass, as in C++
         with torch.no_grad():
             A2 = torch.ops.twolayer.forward(X, self.W1, self.b1, self.W2, self.b2,
                                             self.activation, self.output)
