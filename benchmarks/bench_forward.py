@@ -22,7 +22,7 @@ import machine  # stdlib only: the thread variables must be set before torch loa
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_JSON = os.path.join(os.path.dirname(HERE), "build", "benchmarks", "forward.json")
-# The targets at 1 thread: the median twolayer/eager, a cell slower than eager only
+# The targets at 1 thread: the median twolayer/eager, a cell slower than eager only
 # within this factor of its two products, and S against the null operator's forward.
 MEDIAN_TARGET = 0.6
 FLOOR_TARGET = 1.05

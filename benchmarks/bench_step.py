@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""The Python benchmark suite of twolayer (issue 3): the forward+backward step against eager
+"""The Python benchmark suite of twolayer: the forward+backward step against eager
 autograd, TorchScript, the lecture's NumPy code and the bare matrix products; the bytes saved for
 backward; and gradient descent with fit_ against Python loops; then how each peer scales with
-threads, and (not with --quick) the shape sweep of issue 13 (sweep.py). Every thread setting runs
+threads, and (not with --quick) the shape sweep (sweep.py). Every thread setting runs
 in its own process, because OpenBLAS fixes its thread count when it is loaded.
 
     python benchmarks/bench_step.py [--quick] [--json build/benchmarks/results.json]

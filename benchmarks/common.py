@@ -18,7 +18,7 @@ SHAPES = {
     "M": (4096, 64, 256, 1),
     "L": (8192, 784, 1024, 1),
     "L10": (8192, 784, 1024, 10),
-    # Issue 13's scaling shapes: a million examples through the lecture's tiny net, where the
+    # The scaling shapes: a million examples through the lecture's tiny net, where the
     # elementwise work and the passes over memory dominate, and a mid-size net of 200 000.
     "B1M": (1_000_000, 2, 4, 1),
     "R200K": (200_000, 16, 32, 1),

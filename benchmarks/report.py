@@ -3,18 +3,18 @@ from common import SHAPE_LEGEND
 from fit_loop import PEERS as FIT_PEERS
 from step_peers import ALL_PEERS as STEP_ROWS  # the rows of any run, read on any torch
 
-# The ratios issue 3 asks for, to read the tables against (informational: nothing fails on them).
+# The project's target ratios, to read the tables against (informational: nothing fails on them).
 # torch.compile's only where the run has that peer (PyTorch 2.x).
 STEP_TARGETS = {
     "S": {"twolayer/eager": 0.25, "twolayer/numpy": 1.0, "twolayer/compile": 0.5},
     "M": {"twolayer/eager": 0.5, "twolayer/compile": 0.5},
-    # Issue 13 tightens issue 3's 1.10 at L to 1.05.
+    # At L the step is two large products: within 1.05x of them is the goal.
     "L": {"twolayer/eager": 0.85, "twolayer/mm_floor": 1.05, "twolayer/compile": 0.5},
     "L10": {"twolayer/eager": 0.85, "twolayer/mm_floor": 1.10},
 }
 SAVED_BYTES_TARGET = 0.6
 FIT_TARGETS = {"autograd_loop/fit_": 40.0, "numpy_loop/fit_": 10.0}  # at least this many times
-# Issue 13: twolayer's own speed-up t(1 thread)/t(2 threads) at least this, where a step's
+# twolayer's own speed-up t(1 thread)/t(2 threads) at least this, where a step's
 # work is many rows of elementwise arithmetic that two threads can share.
 SCALING_TARGETS = {2: {"B1M": 1.8, "R200K": 1.8}}
 
@@ -142,7 +142,7 @@ def sweep(sweep):
     """One line per cell, the farthest from the target first, then the summary."""
     summary = sweep["summary"]
     t = summary["targets"]
-    lines = [f"== Shape sweep (issue 13), 1 thread: twolayer against eager autograd and the "
+    lines = [f"== Shape sweep, 1 thread: twolayer against eager autograd and the "
              f"five-product floor ({sweep['floor_variant']}); load average "
              f"{sweep['load_avg_1min'][0]:.1f} at the start, {sweep['load_avg_1min'][1]:.1f} "
              f"at the end",
@@ -176,7 +176,7 @@ def sweep_summary(summary):
 
 
 def targets(results):
-    """One line per target of issue 3: the measured ratio next to the asked one."""
+    """One line per target: the measured ratio next to the target."""
     lines = ["== The targets against this run (ratios of medians; informational)"]
     for setting in results["settings"]:
         found = []

@@ -30,8 +30,8 @@ def load_null_op(path):
     return True
 
 
-# The null operator is timed where its cost matters: at the lecture's size, whose target the
-# issue sets against it. At M and beyond it is a rounding error of every peer.
+# The null operator is timed where its cost matters: at the lecture's size, whose target is
+# set against it. At M and beyond it is a rounding error of every peer.
 NULL_OP_SHAPES = ("S",)
 
 

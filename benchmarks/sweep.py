@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""The shape sweep of issue 13: twolayer's step against eager autograd and the five-product floor
+"""The shape sweep: twolayer's step against eager autograd and the five-product floor
 on ~100 cells (m, n0-n1-n2, activation, dtype), at 1 thread. The suite's four shapes say little
 about the networks people actually run; 64 cells drawn at a fixed seed from a grid, plus the
-issue's table of fixed cells, show where twolayer falls short and by how much.
+a table of fixed cells, show where twolayer falls short and by how much.
 
     python benchmarks/sweep.py [--json build/benchmarks/sweep.json] [--budget 0.3]
                                [--cells FILTER] [--list]
@@ -61,7 +61,7 @@ def drawn_cells():
 
 
 def fixed_cells():
-    """The issue's table: a mid-size net at every activation and output width (float64 for
+    """The fixed cells: a mid-size net at every activation and output width (float64 for
     tanh too), the lecture-sized nets where a step's fixed costs dominate, and one wide output
     behind a narrow hidden layer."""
     cells = [Cell(20000, 32, 64, n2, act, "float32")

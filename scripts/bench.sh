@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark suite (issue 3) in one command:
+# The benchmark suite in one command:
 #
 #   bash scripts/bench.sh            # the full suite, several minutes
 #   bash scripts/bench.sh --quick    # a smoke run: S and M only, few repetitions, no sweep
@@ -15,7 +15,8 @@
 # two products and a null operator, over the six shapes at 1 and 2 threads and the sweep's cells
 # at 1 thread) and the C++ Google Benchmark twolayer_bench_step, and prints their tables. JSON
 # goes to build/benchmarks/: results.json (Python, the sweep under "sweep"), forward.json
-# (inference), cpp_results.json (C++ medians and ratios) and
+# (inference), outputs.json (the output layers, benchmarks/bench_outputs.py), cpp_results.json
+# (C++ medians and ratios) and
 # cpp_threads<N>.json (Google Benchmark's own output).
 source "$(dirname "$0")/common.sh"
 
@@ -73,6 +74,10 @@ if [ ${#null_op[@]} -gt 0 ]; then
   "$PACKAGE_PYTHON" "$TWOLAYER_ROOT/benchmarks/fixed_costs.py" "${quick[@]}" "${null_op[@]}" \
     --json "$OUT/fixed_costs.json"
 fi
+
+log "Python: benchmarks/bench_outputs.py ${quick[*]} (sigmoid, softmax and identity outputs)"
+"$PACKAGE_PYTHON" "$TWOLAYER_ROOT/benchmarks/bench_outputs.py" "${quick[@]}" \
+  --json "$OUT/outputs.json"
 
 log "Python: benchmarks/bench_forward.py ${quick[*]} (inference: forward under no_grad)"
 "$PACKAGE_PYTHON" "$TWOLAYER_ROOT/benchmarks/bench_forward.py" "${quick[@]}" "${null_op[@]}" \

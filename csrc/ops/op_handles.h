@@ -17,7 +17,8 @@ using LossSignature = at::Tensor(const at::Tensor&, const at::Tensor&, const at:
                                  const at::Tensor&, const at::Tensor&, const at::Tensor&,
                                  c10::string_view, c10::string_view);
 using ForwardSignature = at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
-                                    const at::Tensor&, const at::Tensor&, c10::string_view, c10::string_view);
+                                    const at::Tensor&, const at::Tensor&, c10::string_view,
+                                    c10::string_view);
 using LogitsSignature = at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
                                    const at::Tensor&, const at::Tensor&, c10::string_view);
 using LossWithCacheSignature = std::tuple<at::Tensor, at::Tensor, at::Tensor>(
@@ -28,9 +29,9 @@ using LossBackwardSignature =
         const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
         const at::Tensor&, const at::Tensor&, const at::Tensor&, c10::string_view,
         std::array<bool, 6>, c10::string_view);
-using ForwardWithCacheSignature =
-    std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&,
-                                       const at::Tensor&, const at::Tensor&, c10::string_view, c10::string_view);
+using ForwardWithCacheSignature = std::tuple<at::Tensor, at::Tensor>(
+    const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+    c10::string_view, c10::string_view);
 using BackwardOfForwardSignature =
     std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>(
         const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,

@@ -58,8 +58,9 @@ def fit_(W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: torch.Tensor,
     Y (m, n2), all of one dtype (float32 or float64) and device, with the hidden activation
     ``activation`` and the output layer ``output`` (as for ``loss``), and returns the cost of
     every iteration, shape (iterations,), each taken before that iteration's update.
-    ``iterations`` must be >= 0. Like an optimizer step it is not differentiable: call it under
-    ``torch.no_grad()`` when the parameters require grad.
+    ``iterations`` must be >= 0. Like an optimizer step it is not differentiable: it updates leaf
+    parameters in place whether or not they require grad (no ``torch.no_grad()`` is needed), and
+    bumps their versions, so a graph that saved them before the update refuses to backward.
     """
     return torch.ops.twolayer.fit_(W1, b1, W2, b2, X, Y, iterations, learning_rate, activation,
                                    output)

@@ -2,7 +2,7 @@
 
 // The independent oracle of the C++ checks, shared by the GoogleTest suite (reference.h) and the
 // fuzz target (fuzz/oracle.h): the two-layer network written with stock ATen operators
-// (torch::linear, the stock activations, BCE-with-logits), so that ATen's autograd, not
+// (torch::linear, the stock activations, BCE-with-logits, log_softmax), so that ATen's autograd, not
 // twolayer's hand-written six equations, supplies every derivative compared against.
 // Nothing in here calls twolayer, and nothing needs GoogleTest or libFuzzer.
 // The Python tests' counterpart is tests/python/reference.py.
@@ -41,20 +41,38 @@ inline at::Tensor reference_logits(const at::Tensor& X, const at::Tensor& W1, co
   return torch::linear(reference_activation(torch::linear(X, W1, b1), activation), W2, b2);
 }
 
-// A2 = sigmoid(Z2).
-inline at::Tensor reference_forward(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
-                                    const at::Tensor& W2, const at::Tensor& b2,
-                                    const std::string& activation) {
-  return torch::sigmoid(reference_logits(X, W1, b1, W2, b2, activation));
+// The output layer names of the spec.
+inline const std::vector<std::string>& all_outputs() {
+  static const std::vector<std::string> names = {"sigmoid", "softmax", "identity"};
+  return names;
 }
 
-// J = the binary cross-entropy of A2 against Y, summed over every element and divided by m.
+// A2 = g2(Z2).
+inline at::Tensor reference_forward(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
+                                    const at::Tensor& W2, const at::Tensor& b2,
+                                    const std::string& activation,
+                                    const std::string& output = "sigmoid") {
+  const at::Tensor Z2 = reference_logits(X, W1, b1, W2, b2, activation);
+  if (output == "sigmoid") return torch::sigmoid(Z2);
+  if (output == "softmax") return torch::softmax(Z2, 1);
+  if (output == "identity") return Z2;
+  throw std::invalid_argument("reference: unknown output layer " + output);
+}
+
+// J: the output layer's cost (binary cross-entropy, cross-entropy with probability targets, or
+// half the squared error), summed over every element and divided by m.
 inline at::Tensor reference_loss(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                                  const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
-                                 const std::string& activation) {
+                                 const std::string& activation,
+                                 const std::string& output = "sigmoid") {
   const at::Tensor Z2 = reference_logits(X, W1, b1, W2, b2, activation);
-  return torch::binary_cross_entropy_with_logits(Z2, Y, {}, {}, at::Reduction::Sum) /
-         static_cast<double>(X.size(0));
+  const double m = static_cast<double>(X.size(0));
+  if (output == "sigmoid") {
+    return torch::binary_cross_entropy_with_logits(Z2, Y, {}, {}, at::Reduction::Sum) / m;
+  }
+  if (output == "softmax") return -(Y * torch::log_softmax(Z2, 1)).sum() / m;
+  if (output == "identity") return (Z2 - Y).pow(2).sum() / (2 * m);
+  throw std::invalid_argument("reference: unknown output layer " + output);
 }
 
 }  // namespace twolayer_reference

@@ -1,6 +1,6 @@
 // twolayer::TwoLayerNet refusals that must leave the net whole: a checkpoint of another shape or
-// activation (issue 10, points 8 and 12), a half-precision net, and a negative iteration count
-// with a progress callback (point 4); and the callback's last report.
+// activation, a half-precision net, and a negative iteration count with a progress callback;
+// and the callback's last report. A caller that catches the error must still hold a usable net.
 
 #include <cstdint>
 #include <sstream>

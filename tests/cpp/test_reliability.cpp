@@ -1,7 +1,8 @@
-// Issue 10's defects seen from C++: TwoLayerFunction::apply with undefined inputs, fit_'s
-// refusals (overlapping arguments, inference-tensor parameters, iteration counts whose costs
-// cannot be allocated) leaving the parameters untouched, relu's backward masking a NaN as
-// autograd does, and the cost of an infinite logit.
+// Edge cases that must fail cleanly or give autograd's answer, seen from C++:
+// TwoLayerFunction::apply with undefined inputs, fit_'s refusals (overlapping arguments,
+// inference-tensor parameters, iteration counts whose costs cannot be allocated) leaving the
+// parameters untouched, relu's backward masking a NaN as autograd does, and the cost of an
+// infinite logit.
 
 #include <limits>
 #include <string>

@@ -1,4 +1,4 @@
-"""The benchmark suite's own logic (benchmarks/, issue 13): the sweep's cells, its target rule
+"""The benchmark suite's own logic (benchmarks/): the sweep's cells, its target rule
 and summary, the thread settings bench_step resolves, and one tiny timed sweep of two cells.
 
 benchmarks/ is a directory of scripts, not a package: it goes on sys.path, as bench_step.py puts
@@ -28,7 +28,7 @@ ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
 N2 = (1, 4, 5, 16, 17, 32)
 GRID = set(itertools.product((1000, 20000), (2, 32, 300), (4, 64, 512), N2, ACTIVATIONS,
                              ("float32", "float64")))
-# The issue's table of fixed cells, spelled out.
+# The sweep's table of fixed cells (sweep.fixed_cells), spelled out.
 FIXED = ([(20000, 32, 64, n2, act, "float32") for act in ACTIVATIONS for n2 in N2]
          + [(20000, 32, 64, n2, "tanh", "float64") for n2 in N2]
          + [(1000, 2, 4, 1, "tanh", "float32"), (1000, 4, 16, 1, "tanh", "float32"),
@@ -224,3 +224,16 @@ def test_fixed_costs_breakdown_subtracts_the_right_medians():
     assert rows["step: forward + backward kernels, called directly"] == pytest.approx(9.0)
     assert rows["step: the rest (autograd Function, graph, engine, accumulation)"] == \
         pytest.approx(47.0)
+
+
+def test_the_output_layers_benchmark_times_every_layer_and_writes_json(tmp_path):
+    import bench_outputs
+    out = tmp_path / "outputs.json"
+    rows = bench_outputs.main(["--quick", "--budget", "0.002", "--json", str(out)])
+    assert [(r["shape"], r["output"]) for r in rows] == [
+        (shape, output) for shape in ("S", "D10") for output in ("sigmoid", "softmax", "identity")]
+    for r in rows:
+        for kind in ("step", "forward"):
+            assert r[f"{kind}_twolayer/eager"] > 0
+            assert r[kind]["twolayer"]["reps"] >= 1 and r[kind]["eager"]["reps"] >= 1
+    assert json.loads(out.read_text())["rows"] == rows

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 
 import twolayer
@@ -197,6 +198,7 @@ def rel_err(a, b):
     return ((a - b).abs().max() / b.abs().max()).item()
 
 
+@pytest.mark.slow   # two processes, each importing torch and rendezvousing over TCP
 def test_ddp_two_ranks_match_single_process_full_batch(tmp_path):
     start = time.monotonic()
     ranks = run_ranks(str(tmp_path))

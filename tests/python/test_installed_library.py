@@ -86,6 +86,7 @@ def test_row_loops_on_two_threads_repeat_bit_for_bit():
         torch.set_num_threads(threads)
 
 
+@pytest.mark.slow   # compiles and links a LibTorch program
 def test_a_cpp_app_builds_against_the_installed_package_and_maps_its_library(tmp_path):
     # As the README tells C++ users of the wheel: both prefixes from Python, find_package(TwoLayer).
     prefix = f"{torch.utils.cmake_prefix_path};{twolayer.cmake_prefix_path}"

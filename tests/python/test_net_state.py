@@ -1,5 +1,6 @@
-"""The activation is part of a TwoLayerNet checkpoint, and a refused load changes nothing
-(issue 10, point 12 and the Python side of point 8)."""
+"""The activation is part of a TwoLayerNet checkpoint, so that a net loaded from it computes
+what the saved net computed, and a refused load changes nothing, so that a caller who catches
+the error still holds a usable net."""
 import pytest
 import torch
 

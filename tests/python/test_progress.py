@@ -1,6 +1,6 @@
-"""TwoLayerNet.fit's progress: the same refusal of a negative count in every form (issue 10,
-point 4), the last iteration reported, a live tqdm bar on a terminal, plain lines elsewhere,
-the final cost at the end, and the same costs and parameters as a silent fit."""
+"""TwoLayerNet.fit's progress: the same refusal of a negative count in every form, before
+anything runs; the last iteration reported, a live tqdm bar on a terminal, plain lines
+elsewhere, the final cost at the end, and the same costs and parameters as a silent fit."""
 import io
 import re
 

@@ -382,7 +382,7 @@ def test_the_draws_cover_every_kind_of_input():
 
 
 # ---------------------------------------------------------------------------------------------
-# Issue 10's kinds of input: dual tensors, overlapping fit_ arguments, non-strided layouts and
+# The rarer kinds of input: dual tensors, overlapping fit_ arguments, non-strided layouts and
 # a failed allocation. Drawn from the same cases, with their own generator for what they add,
 # so the cases above stay as they are.
 # ---------------------------------------------------------------------------------------------

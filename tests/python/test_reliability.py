@@ -1,8 +1,9 @@
-"""Issue 10's defects: two copies of the library in one process, forward-mode AD, a failed
-allocation in the BLAS path's workspace, inference tensors and overlapping arguments in fit_,
-iteration counts whose costs cannot be allocated, NaN and inf as autograd treats them, and
-TWOLAYER_CPU_KERNEL values. Cases that could abort run in a child process whose exit status is
-checked. Expected values come from the reference network (reference.py, plain PyTorch autograd)."""
+"""Edge cases that must fail cleanly or give autograd's answer: two copies of the library in
+one process, forward-mode AD, a failed allocation in the BLAS path's workspace, inference
+tensors and overlapping arguments in fit_, iteration counts whose costs cannot be allocated, NaN
+and inf as autograd treats them, and TWOLAYER_CPU_KERNEL values. Cases that could abort run in a
+child process whose exit status is checked. Expected values come from the reference network
+(reference.py, plain PyTorch autograd)."""
 import glob
 import os
 import re

@@ -40,6 +40,7 @@ def _headers():
 
 # It compiles the extension once more (minutes on 2 cores): once per test command is enough, so
 # the PyTorch 2.x and PyPI legs of scripts/test.sh, which run the same files again, leave it out.
+@pytest.mark.slow
 @pytest.mark.skipif(bool(os.environ.get("TWOLAYER_IN_TORCH2_ROOT")
                          or os.environ.get("TWOLAYER_IN_PYPI_LEG")),
                     reason="run once, on the host leg of scripts/test.sh")

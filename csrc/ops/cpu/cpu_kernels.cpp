@@ -8,7 +8,6 @@
 #include <torch/library.h>
 
 #include "math/fit.h"
-#include "math/six_equations.h"
 #include "ops/cpu/cpu_paths.h"
 #include "ops/cpu/cpu_steps.h"
 #include "ops/cpu/vector_kernels.h"
@@ -23,13 +22,22 @@ namespace {
 // the probabilities.
 cpu::NetworkInputs network_inputs(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                                   const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
-                                  const NetworkShape& shape, c10::string_view activation) {
+                                  const NetworkShape& shape, c10::string_view activation,
+                                  c10::string_view output) {
   const Activation g1 = parse_activation(activation);
+  const OutputLayer g2 = parse_output(output);
   cpu::vector_kernels_version();  // refuses a bad TWOLAYER_CPU_KERNEL here, not in a worker thread
   const bool rows = cpu::cpu_path(shape) != cpu::CpuPath::SmallNet;
   const at::Tensor labels = rows && Y.defined() ? Y.contiguous() : Y;
-  return {rows ? X.contiguous() : X, labels,          W1.contiguous(), b1.contiguous(),
-          W2.contiguous(),           b2.contiguous(), shape,           g1};
+  return {rows ? X.contiguous() : X,
+          labels,
+          W1.contiguous(),
+          b1.contiguous(),
+          W2.contiguous(),
+          b2.contiguous(),
+          shape,
+          g1,
+          g2};
 }
 
 // Forward propagation to the cost or to the probabilities, with the cache when kept: (A1, Z2)
@@ -47,9 +55,6 @@ cpu::ForwardResult forward_propagation_cpu(const cpu::NetworkInputs& in, cpu::Fo
   return cpu::row_passes_forward(in, output, std::move(A1), keep_Z2);
 }
 
-// Output layers other than sigmoid run the ATen reference for now.
-bool fused(c10::string_view output) { return parse_output(output) == OutputLayer::Sigmoid; }
-
 Gradients backpropagation_cpu(const cpu::BackwardInputs& in, GradientMask want) {
   if (cpu::cpu_path(in.shape) == cpu::CpuPath::SmallNet) return cpu::small_net_backward(in, want);
   return cpu::row_passes_backward(in, want);
@@ -59,11 +64,7 @@ at::Tensor loss_cpu(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& 
                     const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
                     c10::string_view activation, c10::string_view output) {
   const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
-  if (!fused(output)) {
-    return output_cost(forward_propagation(X, W1, b1, W2, b2, parse_activation(activation)).Z2, Y,
-                       parse_output(output));
-  }
-  return forward_propagation_cpu(network_inputs(X, Y, W1, b1, W2, b2, shape, activation),
+  return forward_propagation_cpu(network_inputs(X, Y, W1, b1, W2, b2, shape, activation, output),
                                  cpu::ForwardOutput::Cost, false)
       .J;
 }
@@ -73,13 +74,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache_cpu(
     const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation,
     c10::string_view output) {
   const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
-  if (!fused(output)) {
-    ForwardCache cache = forward_propagation(X, W1, b1, W2, b2, parse_activation(activation));
-    at::Tensor J = output_cost(cache.Z2, Y, parse_output(output));
-    return {std::move(J), std::move(cache.A1), std::move(cache.Z2)};
-  }
-  cpu::ForwardResult out = forward_propagation_cpu(
-      network_inputs(X, Y, W1, b1, W2, b2, shape, activation), cpu::ForwardOutput::Cost, true);
+  cpu::ForwardResult out =
+      forward_propagation_cpu(network_inputs(X, Y, W1, b1, W2, b2, shape, activation, output),
+                              cpu::ForwardOutput::Cost, true);
   return {std::move(out.J), std::move(out.A1), std::move(out.Z2)};
 }
 
@@ -89,13 +86,9 @@ at::Tensor probabilities_cpu(const at::Tensor& X, const at::Tensor& W1, const at
                              const at::Tensor& W2, const at::Tensor& b2,
                              c10::string_view activation, c10::string_view output) {
   const NetworkShape shape = check_network_inputs(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
-  if (!fused(output)) {
-    return output_activation(
-        forward_propagation(X, W1, b1, W2, b2, parse_activation(activation)).Z2,
-        parse_output(output));
-  }
-  return forward_propagation_cpu(network_inputs(X, at::Tensor(), W1, b1, W2, b2, shape, activation),
-                                 cpu::ForwardOutput::Probabilities, false)
+  return forward_propagation_cpu(
+             network_inputs(X, at::Tensor(), W1, b1, W2, b2, shape, activation, output),
+             cpu::ForwardOutput::Probabilities, false)
       .A2;
 }
 
@@ -104,13 +97,9 @@ std::tuple<at::Tensor, at::Tensor> probabilities_with_cache_cpu(
     const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1, const at::Tensor& W2,
     const at::Tensor& b2, c10::string_view activation, c10::string_view output) {
   const NetworkShape shape = check_network_inputs(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
-  if (!fused(output)) {
-    ForwardCache cache = forward_propagation(X, W1, b1, W2, b2, parse_activation(activation));
-    return {output_activation(cache.Z2, parse_output(output)), std::move(cache.A1)};
-  }
-  cpu::ForwardResult out =
-      forward_propagation_cpu(network_inputs(X, at::Tensor(), W1, b1, W2, b2, shape, activation),
-                              cpu::ForwardOutput::Probabilities, true);
+  cpu::ForwardResult out = forward_propagation_cpu(
+      network_inputs(X, at::Tensor(), W1, b1, W2, b2, shape, activation, output),
+      cpu::ForwardOutput::Probabilities, true);
   return {std::move(out.A2), std::move(out.A1)};
 }
 
@@ -122,11 +111,7 @@ Gradients::LossTuple loss_backward_cpu(const at::Tensor& grad_J, const at::Tenso
   const NetworkShape shape = concrete(
       check_backward_sizes(grad_J, "grad_J", X, Y, W1, W2, A1, Z2, "Z2", Labels::Required));
   const Activation g1 = parse_activation(activation);
-  if (!fused(output)) {
-    return loss_backward(grad_J, X, Y, W1, W2, {A1, Z2}, g1, parse_output(output),
-                         GradientMask::of_loss(output_mask))
-        .loss_tuple();
-  }
+  const OutputLayer g2 = parse_output(output);
   cpu::vector_kernels_version();
   const bool rows = cpu::cpu_path(shape) != cpu::CpuPath::SmallNet;
   // Read directly, not with item(): a dispatched call costs as much as a small net's arithmetic.
@@ -140,7 +125,8 @@ Gradients::LossTuple loss_backward_cpu(const at::Tensor& grad_J, const at::Tenso
                                A1,
                                Z2,
                                shape,
-                               g1};
+                               g1,
+                               g2};
   return backpropagation_cpu(in, GradientMask::of_loss(output_mask)).loss_tuple();
 }
 
@@ -149,11 +135,7 @@ at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b
                    double learning_rate, c10::string_view activation, c10::string_view output) {
   const NetworkShape shape =
       concrete(check_fit_arguments(W1, b1, W2, b2, X, Y, iterations, learning_rate));
-  if (!fused(output)) {
-    return reference_fit(W1, b1, W2, b2, X, Y, iterations, learning_rate,
-                         parse_activation(activation), parse_output(output));
-  }
-  const cpu::NetworkInputs first = network_inputs(X, Y, W1, b1, W2, b2, shape, activation);
+  const cpu::NetworkInputs first = network_inputs(X, Y, W1, b1, W2, b2, shape, activation, output);
   at::Tensor costs = allocate_costs(iterations, X.options());  // before any update
   const bool in_place =
       W1.is_contiguous() && b1.is_contiguous() && W2.is_contiguous() && b2.is_contiguous();
@@ -177,8 +159,8 @@ at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b
              : cpu::small_net_forward(in, cpu::ForwardOutput::Cost, true);
     std::memcpy(static_cast<char*>(costs.data_ptr()) + i * costs.element_size(), f.J.data_ptr(),
                 costs.element_size());
-    const cpu::BackwardInputs b{1.0,   in.X,  in.Y, in.W1,         in.W2, f.A1,
-                                f.Z2,  shape, in.activation, true};
+    const cpu::BackwardInputs b{1.0,  in.X,  in.Y,          in.W1,     in.W2, f.A1,
+                                f.Z2, shape, in.activation, in.output, true};
     const Gradients d = backpropagation_cpu(b, GradientMask::parameters());
     W1.sub_(d.W1, learning_rate);
     b1.sub_(d.b1, learning_rate);

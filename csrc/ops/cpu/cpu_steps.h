@@ -6,6 +6,7 @@
 
 #include "math/activation.h"
 #include "math/gradients.h"
+#include "math/output_layer.h"
 #include "validation/checks.h"
 
 namespace twolayer {
@@ -17,6 +18,7 @@ struct NetworkInputs {
   at::Tensor X, Y, W1, b1, W2, b2;
   NetworkShape shape;
   Activation activation;
+  OutputLayer output;
 };
 
 // What backpropagation reads: the incoming gradient of J, the inputs and forward's cache.
@@ -25,12 +27,13 @@ struct BackwardInputs {
   at::Tensor X, Y, W1, W2, A1, Z2;
   NetworkShape shape;
   Activation activation;
+  OutputLayer output;
   // The cache is not read after this call (fit_): the row passes may write dZ1 over A1.
   bool dZ1_over_A1 = false;
 };
 
-// What forward propagation ends in: the cost J (the operator `loss`) or the probabilities
-// A2 = sigmoid(Z2) (the operator `forward`). The probabilities read no labels.
+// What forward propagation ends in: the cost J (the operator `loss`) or the outputs A2 = g2(Z2)
+// (the operator `forward`), which read no labels.
 enum class ForwardOutput { Cost, Probabilities };
 
 // J or A2 (the other undefined), and the cache when kept (else undefined): (A1, Z2) for the

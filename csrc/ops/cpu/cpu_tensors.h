@@ -7,6 +7,8 @@
 #include <ATen/EmptyTensor.h>
 
 #include "math/gradients.h"
+#include "math/output_layer.h"
+#include "ops/cpu/cpu_steps.h"
 #include "validation/checks.h"
 
 namespace twolayer {
@@ -29,6 +31,13 @@ inline Gradients empty_gradients(const NetworkShape& s, const at::TensorOptions&
   if (want.b2) d.b2 = new_cpu_tensor({s.n2}, options);
   if (want.Y) d.Y = new_cpu_tensor({s.m, s.n2}, options);
   return d;
+}
+
+// dJ/dY times grad_J, (1/m) grad_J times output_label_gradient (-Z2 for sigmoid), into the
+// allocated dY. Labels seldom require grad: ATen operators do.
+inline void store_label_gradient(const BackwardInputs& in, double scale, at::Tensor& dY) {
+  at::mul_out(dY, output_label_gradient(in.Z2, in.Y, in.output),
+              at::scalar_tensor(scale, in.Z2.options()));
 }
 
 // The alpha of the BLAS products that carry grad_J (1/m). BLAS skips its product when alpha is

@@ -290,7 +290,8 @@ TWOLAYER_INLINE V cost_term(const Logit<V>& out, V z, V y) {
   return (splat<V>(1.0f) - y) * z + out.softplus_of_minus;
 }
 
-// The functions of the fused loops by type: Math<V>::tanh(z), logit(z), logistic(z).
+// The functions of the fused loops by type: Math<V>::tanh(z), logit(z), logistic(z), exp(x)
+// (the softmax's, of x <= 0).
 template <typename V>
 struct Math;
 
@@ -299,6 +300,7 @@ struct Math<float> {
   static TWOLAYER_INLINE float tanh(float x) { return fast_tanh(x); }
   static TWOLAYER_INLINE Logit<float> logit(float z) { return fast_logit(z); }
   static TWOLAYER_INLINE float logistic(float z) { return logistic_from(z, fast_exp(-abs_of(z))); }
+  static TWOLAYER_INLINE float exp(float x) { return fast_exp(x); }
 };
 
 template <>
@@ -308,6 +310,7 @@ struct Math<VFloat> {
   static TWOLAYER_INLINE VFloat logistic(VFloat z) {
     return logistic_from(z, fast_exp(-abs_of(z)));
   }
+  static TWOLAYER_INLINE VFloat exp(VFloat x) { return fast_exp(x); }
 };
 
 template <>
@@ -315,6 +318,7 @@ struct Math<double> {
   static TWOLAYER_INLINE double tanh(double x) { return tanh_f64(x); }
   static TWOLAYER_INLINE Logit<double> logit(double z) { return logit_f64(z); }
   static TWOLAYER_INLINE double logistic(double z) { return logistic_from(z, exp_f64(-abs_of(z))); }
+  static TWOLAYER_INLINE double exp(double x) { return exp_f64(x); }
 };
 
 template <>
@@ -324,6 +328,7 @@ struct Math<VDouble> {
   static TWOLAYER_INLINE VDouble logistic(VDouble z) {
     return logistic_from(z, exp_f64(-abs_of(z)));
   }
+  static TWOLAYER_INLINE VDouble exp(VDouble x) { return exp_f64(x); }
 };
 
 }  // namespace cpu

@@ -9,13 +9,14 @@
 #include <cstdint>
 
 #include "math/activation.h"
+#include "math/output_layer.h"
 #include "ops/cpu/cpu_paths.h"
 
 namespace twolayer {
 namespace cpu {
 
 // Forward propagation after the product Z1 = X W1^T, each row once while it is in cache:
-// A1 = g1(Z1 + b1) in place, Z2 = A1 W2^T + b2 and the cost, for n2 <= kRowsMaxOutputs
+// A1 = g1(Z1 + b1) in place, Z2 = A1 W2^T + b2 and the cost (or A2 = g2(Z2)), for n2 <= kRowsMaxOutputs
 // (cpu_paths.h), whose dot products stay in registers.
 template <typename T>
 struct OutputRows {
@@ -25,12 +26,13 @@ struct OutputRows {
   const T* b2;
   const T* Y;  // m x n2, row-major (not read when A2 is set)
   T* Z2;       // if not null: Z2 (m x n2), the cache
-  T* A2;       // if not null: the probabilities sigmoid(Z2) (m x n2) instead of the cost
+  T* A2;       // if not null: the outputs A2 = g2(Z2) (m x n2) instead of the cost
   int64_t n1, n2;
   Activation activation;
+  OutputLayer output;
 };
 
-// Backpropagation from the cache, each row once: dZ2 = sigmoid(Z2) - Y, db2, dW2 += dZ2^T A1
+// Backpropagation from the cache, each row once: dZ2 = A2 - Y, db2, dW2 += dZ2^T A1
 // (if `dW2`), dZ1 = (dZ2 W2) * g1'(A1) (if dZ1 is not null), db1; n2 <= kRowsMaxOutputs.
 template <typename T>
 struct DeltaRows {
@@ -41,6 +43,7 @@ struct DeltaRows {
   T* dZ1;       // if not null: dZ1 (m x n1); may be A1 itself, which it then overwrites
   int64_t n1, n2;
   Activation activation;
+  OutputLayer output;
   bool dW2;
 };
 

@@ -58,9 +58,12 @@ void hidden_delta_rows_for(const T* A1, const T* product, T* dZ1, int64_t n1, in
   }
 }
 
-// The output layer's functions along a flat run of logits (rows x n2, row-major): whatever n2
-// is, every vector is full but the last, where one output per row would leave the lanes idle
-// and call the scalar exp and log once per logit.
+// The output layer's functions over `rows` rows of n2 logits (row-major). Sigmoid and
+// identity work along the flat run: whatever n2 is, every vector is full but the last, where
+// one output per row would leave the lanes idle. Softmax works row by row, from e^(z - max z)
+// of the row (never overflowing, and 1 at the largest logit).
+
+// sum over the run of softplus(z) - y z, the sigmoid's cross-entropy.
 template <typename T>
 double cost_sum_flat(const T* z, const T* y, int64_t n) {
   using V = Vector<T>;
@@ -76,24 +79,108 @@ double cost_sum_flat(const T* z, const T* y, int64_t n) {
   return total;
 }
 
-// A2 = sigmoid(Z2) in place along a flat run.
+// sum over the run of (1/2) (z - y)^2, identity's squared error.
 template <typename T>
-void logistic_flat(T* z, int64_t n) {
+double squared_error_sum_flat(const T* z, const T* y, int64_t n) {
   using V = Vector<T>;
   constexpr int L = Lanes<V>::count;
+  V sum = splat<V>(0);
+  int64_t k = 0;
+  for (; k + L <= n; k += L) {
+    const V e = load<V>(z + k) - load<V>(y + k);
+    sum += e * e;
+  }
+  double total = lane_sum(sum);
+  for (; k < n; ++k) total += static_cast<double>((z[k] - y[k]) * (z[k] - y[k]));
+  return 0.5 * total;
+}
+
+// The largest of a row's logits.
+template <typename T>
+T row_max(const T* z, int64_t n2) {
+  T top = z[0];
+  for (int64_t o = 1; o < n2; ++o) top = z[o] > top ? z[o] : top;
+  return top;
+}
+
+// sum over the rows of -sum_j y_j log softmax(z)_j = sum_j y_j (log sum_k e^z_k - z_j).
+template <typename T>
+double softmax_cost_sum(const T* z, const T* y, int64_t rows, int64_t n2) {
+  double total = 0.0;
+  for (int64_t i = 0; i < rows; ++i, z += n2, y += n2) {
+    const T top = row_max(z, n2);
+    T sum = 0;
+    for (int64_t o = 0; o < n2; ++o) sum += Math<T>::exp(z[o] - top);
+    const T log_sum = top + std::log(sum);
+    T cost = 0;
+    for (int64_t o = 0; o < n2; ++o) cost += y[o] * (log_sum - z[o]);
+    total += static_cast<double>(cost);
+  }
+  return total;
+}
+
+// softmax(z) of each row into a (which may be z itself); returns nothing else.
+template <typename T>
+void softmax_rows(const T* z, T* a, int64_t rows, int64_t n2) {
+  for (int64_t i = 0; i < rows; ++i, z += n2, a += n2) {
+    const T top = row_max(z, n2);
+    T sum = 0;
+    for (int64_t o = 0; o < n2; ++o) {
+      a[o] = Math<T>::exp(z[o] - top);
+      sum += a[o];
+    }
+    const T inverse = T(1) / sum;
+    for (int64_t o = 0; o < n2; ++o) a[o] *= inverse;
+  }
+}
+
+// The cost of the rows, before the 1/m.
+template <typename T>
+double output_cost_sum(OutputLayer g2, const T* z, const T* y, int64_t rows, int64_t n2) {
+  switch (g2) {
+    case OutputLayer::Sigmoid: return cost_sum_flat(z, y, rows * n2);
+    case OutputLayer::Softmax: return softmax_cost_sum(z, y, rows, n2);
+    case OutputLayer::Identity: break;
+  }
+  return squared_error_sum_flat(z, y, rows * n2);
+}
+
+// A2 = g2(Z2) in place.
+template <typename T>
+void output_activation_in_place(OutputLayer g2, T* z, int64_t rows, int64_t n2) {
+  using V = Vector<T>;
+  constexpr int L = Lanes<V>::count;
+  if (g2 == OutputLayer::Softmax) return softmax_rows(z, z, rows, n2);
+  if (g2 == OutputLayer::Identity) return;
+  const int64_t n = rows * n2;
   int64_t k = 0;
   for (; k + L <= n; k += L) store(z + k, Math<V>::logistic(load<V>(z + k)));
   for (; k < n; ++k) z[k] = Math<T>::logistic(z[k]);
 }
 
-// dZ2 = A2 - Y = sigmoid(Z2) - Y along a flat run.
+// dZ2 = A2 - Y from the logits (softmax: A2 sum_j Y_j - Y, which is A2 - Y for rows of Y that
+// are distributions).
 template <typename T>
-void output_delta_flat(const T* z, const T* y, T* d, int64_t n) {
+void output_delta_of_rows(OutputLayer g2, const T* z, const T* y, T* d, int64_t rows, int64_t n2) {
   using V = Vector<T>;
   constexpr int L = Lanes<V>::count;
+  if (g2 == OutputLayer::Softmax) {
+    softmax_rows(z, d, rows, n2);
+    for (int64_t i = 0; i < rows; ++i, y += n2, d += n2) {
+      T labels = 0;
+      for (int64_t o = 0; o < n2; ++o) labels += y[o];
+      for (int64_t o = 0; o < n2; ++o) d[o] = d[o] * labels - y[o];
+    }
+    return;
+  }
+  const bool sigmoid = g2 == OutputLayer::Sigmoid;
+  const int64_t n = rows * n2;
   int64_t k = 0;
-  for (; k + L <= n; k += L) store(d + k, Math<V>::logistic(load<V>(z + k)) - load<V>(y + k));
-  for (; k < n; ++k) d[k] = Math<T>::logistic(z[k]) - y[k];
+  for (; k + L <= n; k += L) {
+    const V zk = load<V>(z + k);
+    store(d + k, (sigmoid ? Math<V>::logistic(zk) : zk) - load<V>(y + k));
+  }
+  for (; k < n; ++k) d[k] = (sigmoid ? Math<T>::logistic(z[k]) : z[k]) - y[k];
 }
 
 // MaxN2 sizes the per-output arrays; known at compile time, they can live in registers.
@@ -134,9 +221,9 @@ void output_rows_for(const OutputRows<T>& p, int64_t begin, int64_t end, double*
       }
     }
     if (p.A2 != nullptr) {
-      logistic_flat(z_rows, (last - first) * n2);
+      output_activation_in_place(p.output, z_rows, last - first, n2);
     } else {
-      cost += cost_sum_flat(z_rows, p.Y + first * n2, (last - first) * n2);
+      cost += output_cost_sum(p.output, z_rows, p.Y + first * n2, last - first, n2);
     }
   }
   if (p.A2 == nullptr) *cost_out += cost;
@@ -158,7 +245,7 @@ void delta_rows_for(const DeltaRows<T>& p, int64_t begin, int64_t end, double* s
   for (int64_t first = begin; first < end; first += kRowsPerFlush) {
     const int64_t last = std::min(end, first + kRowsPerFlush);
     // dZ2 = A2 - Y for all the rows at once, then the rows one by one; db2 = (1/m) sum dZ2.
-    output_delta_flat(p.Z2 + first * n2, p.Y + first * n2, dZ2_rows, (last - first) * n2);
+    output_delta_of_rows(p.output, p.Z2 + first * n2, p.Y + first * n2, dZ2_rows, last - first, n2);
     for (int64_t i = first; i < last; ++i) {
       const T* d2 = dZ2_rows + (i - first) * n2;
       for (int64_t o = 0; o < n2; ++o) db2[o] += d2[o];
@@ -206,22 +293,23 @@ void delta_rows_for(const DeltaRows<T>& p, int64_t begin, int64_t end, double* s
 
 template <typename T>
 void output_cost_rows(const T* Z2, const T* Y, int64_t n2, int64_t begin, int64_t end,
-                      double* cost) {
-  *cost += cost_sum_flat(Z2 + begin * n2, Y + begin * n2, (end - begin) * n2);
+                      OutputLayer output, double* cost) {
+  *cost += output_cost_sum(output, Z2 + begin * n2, Y + begin * n2, end - begin, n2);
 }
 
 template <typename T>
-void probability_rows(T* Z2, int64_t n2, int64_t begin, int64_t end) {
-  logistic_flat(Z2 + begin * n2, (end - begin) * n2);
+void probability_rows(T* Z2, int64_t n2, int64_t begin, int64_t end, OutputLayer output) {
+  output_activation_in_place(output, Z2 + begin * n2, end - begin, n2);
 }
 
 template <typename T>
 void output_delta_rows(const T* Z2, const T* Y, T* dZ2, int64_t n2, int64_t begin, int64_t end,
-                       double* db2_sums) {
+                       OutputLayer output, double* db2_sums) {
   std::vector<T> sum(n2, T(0));
   for (int64_t first = begin; first < end; first += kRowsPerFlush) {
     const int64_t last = std::min(end, first + kRowsPerFlush);
-    output_delta_flat(Z2 + first * n2, Y + first * n2, dZ2 + first * n2, (last - first) * n2);
+    output_delta_of_rows(output, Z2 + first * n2, Y + first * n2, dZ2 + first * n2, last - first,
+                         n2);
     for (int64_t i = first; i < last; ++i) {
       const T* d = dZ2 + i * n2;
       for (int64_t o = 0; o < n2; ++o) sum[o] += d[o];

@@ -137,6 +137,7 @@ ForwardResult forward_for(const NetworkInputs& in, ForwardOutput output, const a
       p.n1 = s.n1;
       p.n2 = s.n2;
       p.activation = in.activation;
+      p.output = in.output;
       b.rows([&](int64_t slot, int64_t begin, int64_t end) {
         output_rows(p, begin, end, &costs[slot]);
       });
@@ -153,9 +154,9 @@ ForwardResult forward_for(const NetworkInputs& in, ForwardOutput output, const a
     T* logit = z2.data_ptr<T>();
     b.rows([&](int64_t slot, int64_t begin, int64_t end) {
       if (cost) {
-        output_cost_rows(logit, Y + logits, s.n2, begin, end, &costs[slot]);
+        output_cost_rows(logit, Y + logits, s.n2, begin, end, in.output, &costs[slot]);
       } else {
-        probability_rows(logit, s.n2, begin, end);  // A2 = sigmoid(Z2)
+        probability_rows(logit, s.n2, begin, end, in.output);  // A2 = g2(Z2)
       }
     });
   });
@@ -185,7 +186,7 @@ Gradients backward_for(const BackwardInputs& in, GradientMask want) {
   const double scale = in.grad_J / static_cast<double>(s.m);  // grad_J (1/m)
   const double alpha = blas_alpha(scale);
   Gradients d = empty_gradients(s, options, want);
-  if (want.Y) at::mul_out(d.Y, in.Z2, at::scalar_tensor(-scale, in.Z2.options()));  // -(1/m) Z2
+  if (want.Y) store_label_gradient(in, scale, d.Y);
   if (!want.through_dZ2()) return d;
   const at::Tensor A1 = in.A1.contiguous(), Z2 = in.Z2.contiguous();
   const bool outputs_in_pass = s.n2 <= kRowsMaxOutputs;
@@ -229,13 +230,15 @@ Gradients backward_for(const BackwardInputs& in, GradientMask want) {
       p.n1 = s.n1;
       p.n2 = s.n2;
       p.activation = in.activation;
+      p.output = in.output;
       p.dW2 = want.W2;
       b.rows([&](int64_t slot, int64_t begin, int64_t end) {
         delta_rows(p, begin, end, sums.data() + slot * width);
       });
     } else {  // the output layer's products by BLAS
       b.rows([&](int64_t slot, int64_t begin, int64_t end) {  // dZ2 = A2 - Y, db2
-        output_delta_rows(z2, y, dZ2_block, s.n2, begin, end, sums.data() + slot * width);
+        output_delta_rows(z2, y, dZ2_block, s.n2, begin, end, in.output,
+                          sums.data() + slot * width);
       });
       const at::Tensor dz2 = matrix_at(dZ2_block, b.n, s.n2, options);
       if (want.W2) at::cpu::addmm_out(dW2, dW2, dz2.t(), a1, beta, alpha);  // dW2 = (1/m) dZ2^T A1

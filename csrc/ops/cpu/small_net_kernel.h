@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "math/activation.h"
+#include "math/output_layer.h"
 #include "ops/cpu/cpu_paths.h"
 #include "validation/checks.h"
 
@@ -31,6 +32,7 @@ template <typename T>
 struct SmallNetProblem {
   NetworkShape shape;
   Activation activation;
+  OutputLayer output;
   const T* W1;  // n1 x n0, row-major, like b1, W2 (n2 x n1) and b2
   const T* b1;
   const T* W2;
@@ -42,7 +44,7 @@ struct SmallNetProblem {
   // Forward propagation stores the cache here if not null: A1 (m x n1) and Z2 (m x n2) rows.
   T* A1_out;
   T* Z2_out;
-  // The probabilities instead of the cost (the operator `forward`): A2 = sigmoid(Z2) rows
+  // The outputs instead of the cost (the operator `forward`): A2 = g2(Z2) rows
   // (m x n2) go here, and Y (then null) is not read. Never with `gradients`.
   T* A2_out;
   // Backpropagation reads the cache from here if not null, instead of recomputing it: the

@@ -41,10 +41,10 @@ inline __attribute__((always_inline)) bool gather_pairs(const SmallNetProblem<T>
   return false;
 }
 
-// The kernel for one activation G. Vectors hold examples [i, i + L); x[k], a1[j], ... one unit.
-// N0, N1, N2: the layer sizes when known at compile time (0: read them from p.shape). Known,
-// every loop unrolls and the per-unit arrays live in registers.
-template <typename T, typename G, int N0 = 0, int N1 = 0, int N2 = 0>
+// The kernel for one activation G and output layer O. Vectors hold examples [i, i + L); x[k],
+// a1[j], ... one unit. N0, N1, N2: the layer sizes when known at compile time (0: read them
+// from p.shape). Known, every loop unrolls and the per-unit arrays live in registers.
+template <typename T, typename G, OutputLayer O, int N0 = 0, int N1 = 0, int N2 = 0>
 void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* cost_out,
               double* sums) {
   using V = Vector<T>;
@@ -59,6 +59,7 @@ void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* c
   const int64_t a1_strides[2] = {n1, 1}, z2_strides[2] = {n2, 1};  // the cache's rows
 
   V x[kSmallNetMaxUnits], y[kSmallNetMaxUnits], a1[kSmallNetMaxUnits], d1[kSmallNetMaxUnits];
+  V z2[kSmallNetMaxUnits], a2[kSmallNetMaxUnits];
   V sum[kSmallNetMaxSums];
   V cost_sum = splat<V>(0);
   for (int64_t w = 0; w < width; ++w) sum[w] = splat<V>(0);
@@ -114,38 +115,78 @@ void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* c
     }
     // The lecture's column layout (one vector of examples per unit); the 1/m comes when the sums
     // are stored.
-    for (int64_t o = 0; o < n2; ++o) {  // Z2 = W2 A1 + b2, the cost, and dZ2
-      V z;
+    for (int64_t o = 0; o < n2; ++o) {  // Z2 = W2 A1 + b2
       if (p.Z2_in != nullptr) {
-        z = gather<V>(p.Z2_in, row, z2_strides, o);
-      } else {
-        z = splat<V>(p.b2[o]);
-        for (int64_t j = 0; j < n1; ++j) z += splat<V>(W2[o * n1 + j]) * a1[j];
-        if (p.Z2_out != nullptr) {
-          for (int64_t l = 0; l < n; ++l) p.Z2_out[(i + l) * n2 + o] = z[l];
-        }
-      }
-      if (p.A2_out != nullptr) {  // inference: A2 = sigmoid(Z2), no cost
-        const V a2 = Math<V>::logistic(z);
-        if (n2 == 1 && !kTail) {
-          std::memcpy(p.A2_out + i, &a2, sizeof a2);
-        } else {
-          for (int64_t l = 0; l < n; ++l) p.A2_out[(i + l) * n2 + o] = a2[l];
-        }
+        z2[o] = gather<V>(p.Z2_in, row, z2_strides, o);
         continue;
       }
-      // The cost needs the whole logit (its log1p); backpropagation from the cache only A2.
-      V a2;
-      if (p.Z2_in == nullptr) {
-        const Logit<V> out = Math<V>::logit(z);
-        cost_sum += keep(cost_term(out, z, y[o]));
-        a2 = out.logistic;
-      } else {
-        a2 = Math<V>::logistic(z);
+      V z = splat<V>(p.b2[o]);
+      for (int64_t j = 0; j < n1; ++j) z += splat<V>(W2[o * n1 + j]) * a1[j];
+      z2[o] = z;
+      if (p.Z2_out != nullptr) {
+        for (int64_t l = 0; l < n; ++l) p.Z2_out[(i + l) * n2 + o] = z[l];
       }
-      if (!p.gradients) continue;
-      const V d2 = keep(a2 - y[o]);  // dZ2 = A2 - Y
-      sum[db2 + o] += d2;            // db2 = (1/m) sum dZ2
+    }
+    // A2 = g2(Z2), and the cost unless backpropagation reads the cache (which adds none) or
+    // inference asks for A2 alone.
+    const bool with_cost = p.Z2_in == nullptr && p.A2_out == nullptr;
+    V softmax_sum = splat<V>(0), softmax_top = z2[0];
+    if constexpr (O == OutputLayer::Softmax) {
+      for (int64_t o = 1; o < n2; ++o)
+        softmax_top = select(z2[o] > softmax_top, z2[o], softmax_top);
+    }
+    for (int64_t o = 0; o < n2; ++o) {
+      if constexpr (O == OutputLayer::Sigmoid) {
+        if (with_cost) {  // the cost needs the whole logit (its log1p)
+          const Logit<V> out = Math<V>::logit(z2[o]);
+          cost_sum += keep(cost_term(out, z2[o], y[o]));
+          a2[o] = out.logistic;
+        } else {
+          a2[o] = Math<V>::logistic(z2[o]);
+        }
+      } else if constexpr (O == OutputLayer::Softmax) {
+        a2[o] = Math<V>::exp(z2[o] - softmax_top);
+        softmax_sum += a2[o];
+      } else {
+        a2[o] = z2[o];
+        if (with_cost) {
+          const V e = z2[o] - y[o];
+          cost_sum += keep(splat<V>(0.5) * e * e);
+        }
+      }
+    }
+    V labels = splat<V>(1);  // softmax: sum_j Y_j of each example
+    if constexpr (O == OutputLayer::Softmax) {
+      const V inverse = splat<V>(1) / softmax_sum;
+      for (int64_t o = 0; o < n2; ++o) a2[o] *= inverse;
+      if (p.Y != nullptr) {
+        labels = y[0];
+        for (int64_t o = 1; o < n2; ++o) labels += y[o];
+      }
+      if (with_cost) {  // sum_j Y_j (log sum_k e^Z2_k - Z2_j)
+        V log_sum;
+        for (int l = 0; l < L; ++l) log_sum[l] = std::log(softmax_sum[l]);
+        log_sum += softmax_top;
+        V cost = splat<V>(0);
+        for (int64_t o = 0; o < n2; ++o) cost += y[o] * (log_sum - z2[o]);
+        cost_sum += keep(cost);
+      }
+    }
+    if (p.A2_out != nullptr) {  // inference: A2 alone
+      for (int64_t o = 0; o < n2; ++o) {
+        if (n2 == 1 && !kTail) {
+          std::memcpy(p.A2_out + i, &a2[o], sizeof a2[o]);
+        } else {
+          for (int64_t l = 0; l < n; ++l) p.A2_out[(i + l) * n2 + o] = a2[o][l];
+        }
+      }
+      return;
+    }
+    if (!p.gradients) return;
+    for (int64_t o = 0; o < n2; ++o) {
+      // dZ2 = A2 - Y (softmax: A2 sum_j Y_j - Y, the same for rows of Y that are distributions)
+      const V d2 = keep(O == OutputLayer::Softmax ? a2[o] * labels - y[o] : a2[o] - y[o]);
+      sum[db2 + o] += d2;                                                    // db2 = (1/m) sum dZ2
       for (int64_t j = 0; j < n1; ++j) sum[dW2 + o * n1 + j] += d2 * a1[j];  // dW2 = (1/m) dZ2 A1^T
       if (!p.hidden_gradients) continue;
       for (int64_t j = 0; j < n1; ++j) {  // W2^T dZ2, one output at a time
@@ -157,7 +198,7 @@ void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* c
     for (int64_t j = 0; j < n1; ++j) {
       const V d = keep(G::delta(d1[j], a1[j]));  // dZ1 = W2^T dZ2 * g1'(Z1)
       d1[j] = d;
-      sum[db1 + j] += d;                                                    // db1 = (1/m) sum dZ1
+      sum[db1 + j] += d;                                                   // db1 = (1/m) sum dZ1
       for (int64_t k = 0; k < n0; ++k) sum[dW1 + j * n0 + k] += d * x[k];  // dW1 = (1/m) dZ1 X^T
     }
     if (p.dX != nullptr) {
@@ -183,21 +224,23 @@ void pass_for(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* c
 }
 
 // The lecture's 2-4-1 network in float32 gets a version of its own, its sizes compiled in.
-template <typename T, typename G>
+template <typename T, typename G, OutputLayer O>
 void pass_for_shape(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* cost,
                     double* sums) {
-  if constexpr (sizeof(T) == sizeof(float)) {
+  if constexpr (sizeof(T) == sizeof(float) && O == OutputLayer::Sigmoid) {
     const NetworkShape& s = p.shape;
     if (s.n0 == 2 && s.n1 == 4 && s.n2 == 1)
-      return pass_for<T, G, 2, 4, 1>(p, begin, end, cost, sums);
+      return pass_for<T, G, O, 2, 4, 1>(p, begin, end, cost, sums);
   }
-  pass_for<T, G>(p, begin, end, cost, sums);
+  pass_for<T, G, O>(p, begin, end, cost, sums);
 }
 
 template <typename T>
 void small_net_pass(const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* cost,
                     double* sums) {
-  visit_activation(p.activation, [&](auto tag) {
-    pass_for_shape<T, FunctorFor<decltype(tag)>>(p, begin, end, cost, sums);
+  visit_activation(p.activation, [&](auto g1) {
+    visit_output(p.output, [&](auto g2) {
+      pass_for_shape<T, FunctorFor<decltype(g1)>, decltype(g2)::value>(p, begin, end, cost, sums);
+    });
   });
 }

@@ -21,10 +21,11 @@ template <typename T>
 SmallNetProblem<T> small_net_problem(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                                      const at::Tensor& b1, const at::Tensor& W2,
                                      const at::Tensor& b2, const NetworkShape& s,
-                                     Activation activation) {
+                                     Activation activation, OutputLayer output) {
   SmallNetProblem<T> p{};
   p.shape = s;
   p.activation = activation;
+  p.output = output;
   p.W1 = W1.data_ptr<T>();
   p.b1 = b1.defined() ? b1.data_ptr<T>() : nullptr;  // backpropagation reads no bias
   p.W2 = W2.data_ptr<T>();
@@ -75,7 +76,7 @@ ForwardResult forward_for(const NetworkInputs& in, ForwardOutput output, bool ke
   const NetworkShape& s = in.shape;
   const bool cost = output == ForwardOutput::Cost;
   SmallNetProblem<T> p =
-      small_net_problem<T>(in.X, in.Y, in.W1, in.b1, in.W2, in.b2, s, in.activation);
+      small_net_problem<T>(in.X, in.Y, in.W1, in.b1, in.W2, in.b2, s, in.activation, in.output);
   ForwardResult out;
   if (cost) {
     out.J = new_cpu_tensor({}, in.X.options());
@@ -102,10 +103,10 @@ Gradients backward_for(const BackwardInputs& in, GradientMask want) {
   const NetworkShape& s = in.shape;
   const double scale = in.grad_J / static_cast<double>(s.m);  // grad_J (1/m)
   Gradients d = empty_gradients(s, in.X.options(), want);
-  if (want.Y) at::mul_out(d.Y, in.Z2, at::scalar_tensor(-scale, in.Z2.options()));  // -(1/m) Z2
+  if (want.Y) store_label_gradient(in, scale, d.Y);
   if (!want.through_dZ2()) return d;
-  SmallNetProblem<T> p =
-      small_net_problem<T>(in.X, in.Y, in.W1, at::Tensor(), in.W2, at::Tensor(), s, in.activation);
+  SmallNetProblem<T> p = small_net_problem<T>(in.X, in.Y, in.W1, at::Tensor(), in.W2, at::Tensor(),
+                                              s, in.activation, in.output);
   const at::Tensor A1 = in.A1.contiguous(), Z2 = in.Z2.contiguous();
   p.A1_in = A1.data_ptr<T>();
   p.Z2_in = Z2.data_ptr<T>();
@@ -136,7 +137,8 @@ void fit_for(const NetworkInputs& in, at::Tensor& W1, at::Tensor& b1, at::Tensor
   // X and Y as columns (each feature's examples consecutive), read every iteration with whole
   // vector loads; they are the same every iteration.
   const at::Tensor Xt = in.X.t().contiguous(), Yt = in.Y.t().contiguous();
-  SmallNetProblem<T> p = small_net_problem<T>(Xt.t(), Yt.t(), W1, b1, W2, b2, s, in.activation);
+  SmallNetProblem<T> p =
+      small_net_problem<T>(Xt.t(), Yt.t(), W1, b1, W2, b2, s, in.activation, in.output);
   p.gradients = p.hidden_gradients = true;
   const int64_t chunks = row_chunk_count(s.m);
   const SumOffsets offsets(s);
