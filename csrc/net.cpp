@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "math/activation.h"
+#include "math/output_layer.h"
 #include "net_checkpoint.h"
 #include "net_labels.h"
 #include "ops/op_handles.h"
@@ -35,6 +36,7 @@ std::string activation_from_bytes(const at::Tensor& saved) {
 using detail::activation_bytes;
 using detail::activation_from_bytes;
 using detail::kActivationBuffer;
+using detail::kOutputBuffer;
 
 TwoLayerNetImpl::TwoLayerNetImpl(TwoLayerNetOptions options_) : options(std::move(options_)) {
   reset();
@@ -49,7 +51,9 @@ void TwoLayerNetImpl::reset() {
               "twolayer: TwoLayerNet dtype must be float32 or float64, but got ",
               dtype_name(options.dtype()));
   parse_activation(options.activation());
+  parse_output(options.output());
   activation_ = options.activation();
+  output_ = options.output();
 
   // Registering twice throws, and clone() calls reset() on a copy whose registry is empty.
   if (!named_parameters(/*recurse=*/false).contains("W1")) {
@@ -59,6 +63,7 @@ void TwoLayerNetImpl::reset() {
     W2 = register_parameter("W2", torch::empty({n2, n1}, dtype));
     b2 = register_parameter("b2", torch::empty({n2}, dtype));
     activation_name = register_buffer(kActivationBuffer, activation_bytes(activation_));
+    output_name = register_buffer(kOutputBuffer, activation_bytes(output_));
   }
   reset_parameters();
 }
@@ -70,11 +75,19 @@ void TwoLayerNetImpl::set_activation(const std::string& name) {
   write_activation_name();
 }
 
+void TwoLayerNetImpl::set_output(const std::string& name) {
+  parse_output(name);  // refuses an unknown name before anything changes
+  options.output(name);
+  output_ = name;
+  write_activation_name();
+}
+
 void TwoLayerNetImpl::write_activation_name() {
   // set_, not copy_: the name's length may differ. The same tensor (the registered buffer)
-  // takes the new bytes, on its device.
+  // takes the new bytes, on its device. The output layer's buffer likewise.
   torch::NoGradGuard no_grad;
   activation_name.set_(activation_bytes(activation_).to(activation_name.device()));
+  output_name.set_(activation_bytes(output_).to(output_name.device()));
 }
 
 void TwoLayerNetImpl::reset_parameters() {
@@ -95,7 +108,7 @@ void TwoLayerNetImpl::reset_parameters() {
 }
 
 at::Tensor TwoLayerNetImpl::forward(const at::Tensor& X) {
-  return twolayer::forward(X, W1, b1, W2, b2, activation_);
+  return twolayer::forward(X, W1, b1, W2, b2, activation_, output_);
 }
 
 at::Tensor TwoLayerNetImpl::predict_proba(const at::Tensor& X) { return forward(X); }
@@ -105,26 +118,37 @@ at::Tensor TwoLayerNetImpl::logits(const at::Tensor& X) {
 }
 
 at::Tensor TwoLayerNetImpl::loss(const at::Tensor& X, const at::Tensor& Y) {
-  return twolayer::loss(X, labels_for_cost(X, Y, W2.size(0), W1.scalar_type()), W1, b1, W2, b2,
-                        activation_);
+  const at::Tensor labels =
+      labels_for_cost(X, Y, W2.size(0), W1.scalar_type(), parse_output(output_));
+  return twolayer::loss(X, labels, W1, b1, W2, b2, activation_, output_);
 }
 
 at::Tensor TwoLayerNetImpl::fit(const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
                                 double learning_rate, const FitProgress& progress,
                                 int64_t progress_every) {
-  return twolayer::fit_(W1, b1, W2, b2, X, labels_for_cost(X, Y, W2.size(0), W1.scalar_type()),
-                        iterations, learning_rate, activation_, progress, progress_every);
+  const at::Tensor labels =
+      labels_for_cost(X, Y, W2.size(0), W1.scalar_type(), parse_output(output_));
+  return twolayer::fit_(W1, b1, W2, b2, X, labels, iterations, learning_rate, activation_, output_,
+                        progress, progress_every);
 }
 
-at::Tensor TwoLayerNetImpl::predict(const at::Tensor& X, double threshold) {
-  check_threshold(threshold);
+at::Tensor TwoLayerNetImpl::predict(const at::Tensor& X, c10::optional<double> threshold) {
+  const OutputLayer output = parse_output(output_);
+  // A wrong threshold is refused before the forward pass.
+  if (output == OutputLayer::Sigmoid) check_threshold(threshold.value_or(0.5));
   torch::NoGradGuard no_grad;
-  // Sigmoid outputs are independent yes/no answers, each thresholded on its own.
-  const at::Tensor labels = (forward(X) > threshold).to(at::kLong);
-  return labels.size(1) == 1 ? labels.reshape({-1}) : labels;
+  return predictions(forward(X), output, threshold);
 }
 
 double TwoLayerNetImpl::score(const at::Tensor& X, const at::Tensor& y) {
+  switch (parse_output(output_)) {
+    case OutputLayer::Identity: {
+      torch::NoGradGuard no_grad;
+      return r2_score(forward(X), y);
+    }
+    case OutputLayer::Softmax: return class_accuracy(predict(X), y, W2.size(0));
+    case OutputLayer::Sigmoid: break;
+  }
   return accuracy(predict(X), y, W2.size(0));
 }
 
@@ -139,6 +163,13 @@ void TwoLayerNetImpl::load(torch::serialize::InputArchive& archive) {
                 "', but this TwoLayerNet's activation is '", activation_, "'");
   }
   // (Checkpoints written before the activation was saved hold the parameters only.)
+  at::Tensor saved_output;
+  if (archive.try_read(kOutputBuffer, saved_output, /*is_buffer=*/true)) {
+    const std::string saved = activation_from_bytes(saved_output);
+    TORCH_CHECK(saved == output_, "twolayer: the checkpoint's output layer is '", saved,
+                "', but this TwoLayerNet's output layer is '", output_, "'");
+  }
+  // (And those written before the output layer was saved hold no output_name: sigmoid nets.)
   auto parameters = named_parameters(/*recurse=*/false);
   std::vector<at::Tensor> saved(parameters.size());
   for (size_t i = 0; i < parameters.size(); ++i) {
@@ -155,7 +186,8 @@ void TwoLayerNetImpl::load(torch::serialize::InputArchive& archive) {
 
 void TwoLayerNetImpl::pretty_print(std::ostream& stream) const {
   stream << "twolayer::TwoLayerNet(n0=" << options.n0() << ", n1=" << options.n1()
-         << ", n2=" << options.n2() << ", activation=" << activation_ << ")";
+         << ", n2=" << options.n2() << ", activation=" << activation_ << ", output=" << output_
+         << ")";
 }
 
 }  // namespace twolayer

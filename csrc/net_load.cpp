@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "math/activation.h"
+#include "math/output_layer.h"
 #include "net_checkpoint.h"
 #include "twolayer/net.h"
 
@@ -117,8 +118,8 @@ std::string checked_activation(const std::string& path, const Tensors& tensors) 
                 " is not a checkpoint of a TwoLayerNet: it has no ", name);
   }
   for (const auto& [name, tensor] : tensors) {
-    const bool known = name == detail::kActivationBuffer || name == "W1" || name == "b1" ||
-                       name == "W2" || name == "b2";
+    const bool known = name == detail::kActivationBuffer || name == detail::kOutputBuffer ||
+                       name == "W1" || name == "b1" || name == "W2" || name == "b2";
     TORCH_CHECK(known, "twolayer: ", path, " is not a checkpoint of a TwoLayerNet: it holds ",
                 name, ", which a TwoLayerNet has not");
   }
@@ -140,17 +141,33 @@ std::string checked_activation(const std::string& path, const Tensors& tensors) 
   return name;
 }
 
+// The output layer a checked checkpoint records; sigmoid for one written before it was saved.
+std::string checked_output(const Tensors& tensors) {
+  if (tensors.count(detail::kOutputBuffer) == 0) return "sigmoid";
+  const std::string name = detail::activation_from_bytes(tensors.at(detail::kOutputBuffer));
+  try {
+    parse_output(name);
+  } catch (const c10::Error&) {
+    TORCH_CHECK(false, "twolayer: the checkpoint's ", detail::kOutputBuffer,
+                " holds bytes that name no output layer: the checkpoint is damaged, or was saved "
+                "from a net whose buffer was never written");
+  }
+  return name;
+}
+
 }  // namespace
 
 TwoLayerNet TwoLayerNetImpl::load(const std::string& path) {
   const Tensors tensors = read_tensors(path);
   const std::string activation = checked_activation(path, tensors);
+  const std::string output = checked_output(tensors);
   const at::Tensor& W1 = tensors.at("W1");
   // Seeded, so that making the net does not draw from the caller's global generator; the
   // loaded parameters replace the draws, and the seed is dropped so that reset() later draws
   // as for any unseeded net.
   TwoLayerNet net(TwoLayerNetOptions(W1.size(1), W1.size(0), tensors.at("W2").size(0))
                       .activation(activation)
+                      .output(output)
                       .dtype(W1.scalar_type())
                       .seed(0));
   net->options.seed(c10::nullopt);

@@ -26,6 +26,9 @@ struct TWOLAYER_API TwoLayerNetOptions {
   TORCH_ARG(int64_t, n1);  // hidden units
   TORCH_ARG(int64_t, n2);  // output units
   TORCH_ARG(std::string, activation) = "tanh";
+  // The output layer and its cost: "sigmoid" (binary or multi-label, the lecture's), "softmax"
+  // (multi-class) or "identity" (regression); see ops.h.
+  TORCH_ARG(std::string, output) = "sigmoid";
   TORCH_ARG(double, init_scale) = 0.01;
   // With a seed the weights are drawn from a private generator seeded with it (the same numbers
   // as Python's TwoLayerNet(seed=...)); without one, from the global generator
@@ -52,32 +55,45 @@ class TWOLAYER_API TwoLayerNetImpl : public torch::nn::Cloneable<TwoLayerNetImpl
   // options.activation() afterwards changes nothing until reset(), as for torch's own modules.)
   const std::string& activation() const { return activation_; }
   void set_activation(const std::string& name);
+  // The output layer, recorded in the buffer output_name, as the activation is in its own.
+  const std::string& output() const { return output_; }
+  void set_output(const std::string& name);
 
-  // Probabilities A2, shape (m, n2).
+  // The outputs A2 = g2(Z2), shape (m, n2): probabilities for sigmoid and softmax, the
+  // predicted values for identity.
   at::Tensor forward(const at::Tensor& X);
-  // The same probabilities A2, under the name scikit-learn users look for.
+  // The same A2, under the name scikit-learn users look for.
   at::Tensor predict_proba(const at::Tensor& X);
-  // The logits Z2 (A2 = sigmoid(Z2)), shape (m, n2), computed by the network: exact where A2
-  // rounds to 0 or 1, for BCEWithLogitsLoss-style losses or calibration.
+  // The logits Z2 (A2 = g2(Z2)), shape (m, n2), computed by the network: exact where A2
+  // rounds to 0 or 1, for BCEWithLogitsLoss- or CrossEntropyLoss-style losses or calibration.
   at::Tensor logits(const at::Tensor& X);
-  // The cost J for labels Y, shape (m, n2) in [0, 1]. For one output, 0/1 labels of shape (m,)
-  // are taken too, and integer or bool 0/1 labels of any accepted shape are converted to the
-  // net's dtype.
+  // The cost J for labels Y of shape (m, n2): in [0, 1] for sigmoid, rows of probabilities
+  // (one-hot) for softmax, any values for identity. Also taken: for one sigmoid output, 0/1
+  // labels of shape (m,); for one identity output, targets of shape (m,); for softmax, int64
+  // class indices of shape (m,), each from 0 to n2 - 1 (made one-hot). Integer or bool labels
+  // are converted to the net's dtype (0 or 1 only, for sigmoid and softmax rows).
   at::Tensor loss(const at::Tensor& X, const at::Tensor& Y);
   // Gradient descent on the parameters in place, as twolayer::fit_ (ops.h); returns the costs.
   // Y as for loss().
   at::Tensor fit(const at::Tensor& X, const at::Tensor& Y, int64_t iterations, double learning_rate,
                  const FitProgress& progress = nullptr, int64_t progress_every = 1000);
-  // Labels (int64): 1 where A2 > threshold, else 0. Shape (m,) for one output, (m, n2) for
-  // several (multi-label: each output thresholded on its own).
-  at::Tensor predict(const at::Tensor& X, double threshold = 0.5);
-  // The accuracy of predict(X) against 0/1 labels y: shape (m,) or (m, 1) for one output, (m, n2)
-  // for several, where a row counts as right when all its n2 labels are (as scikit-learn's
-  // accuracy_score). Other shapes, which would broadcast, are refused.
+  // The predictions, by output layer. sigmoid: labels (int64), 1 where A2 > threshold (0.5 by
+  // default), else 0, shape (m,) for one output, (m, n2) for several (multi-label: each output
+  // thresholded on its own). softmax: the int64 class of largest probability, shape (m,).
+  // identity: the values A2, shape (m,) for one output (as scikit-learn's regressors), (m, n2)
+  // for several. A threshold is refused but for sigmoid.
+  at::Tensor predict(const at::Tensor& X, c10::optional<double> threshold = c10::nullopt);
+  // sigmoid: the accuracy of predict(X) against 0/1 labels y of shape (m,) or (m, 1) for one
+  // output, (m, n2) for several, where a row counts as right when all its n2 labels are (as
+  // scikit-learn's accuracy_score). softmax: the accuracy against class indices y of shape (m,)
+  // or (m, 1), or rows (m, n2) whose largest entry names the class. identity: R² against targets
+  // of shape (m,) or (m, 1) for one output, (m, n2) for several, averaged over the outputs (as
+  // scikit-learn's r2_score). Other shapes, which would broadcast, are refused.
   double score(const at::Tensor& X, const at::Tensor& y);
 
-  // A net read from a checkpoint file, with the sizes, dtype, activation and parameters it
-  // holds: a torch::save(net, path) archive, a TorchScript file of a Python TwoLayerNet
+  // A net read from a checkpoint file, with the sizes, dtype, activation, output layer (sigmoid
+  // for checkpoints written before it was saved) and parameters it holds: a torch::save(net,
+  // path) archive, a TorchScript file of a Python TwoLayerNet
   // (torch.jit.save(torch.jit.script(net))) or a Python state dict saved with torch.save as a
   // plain dict (torch.save(dict(net.state_dict()))): LibTorch 1.13's unpickler cannot rebuild
   // the OrderedDict that state_dict() returns, and the error says so. The net lives on the CPU.
@@ -85,8 +101,8 @@ class TWOLAYER_API TwoLayerNetImpl : public torch::nn::Cloneable<TwoLayerNetImpl
   static TwoLayerNet load(const std::string& path);
 
   // torch::load(net, path): like Python's load_state_dict, values are copied into the existing
-  // parameters (converted to their dtype). A checkpoint of another shape or another activation
-  // is refused before anything is copied: the net is then unchanged.
+  // parameters (converted to their dtype). A checkpoint of another shape, activation or output
+  // layer is refused before anything is copied: the net is then unchanged.
   void load(torch::serialize::InputArchive& archive) override;
 
   void pretty_print(std::ostream& stream) const override;
@@ -96,10 +112,13 @@ class TWOLAYER_API TwoLayerNetImpl : public torch::nn::Cloneable<TwoLayerNetImpl
   // The activation's name in ASCII (uint8): saved with the parameters so that a checkpoint
   // records the activation it was trained with. Always activation()'s bytes.
   at::Tensor activation_name;
+  // The output layer's name in ASCII (uint8), likewise. Always output()'s bytes.
+  at::Tensor output_name;
 
  private:
   void write_activation_name();
   std::string activation_;
+  std::string output_ = "sigmoid";
 };
 
 TORCH_MODULE(TwoLayerNet);

@@ -10,8 +10,11 @@ Importing the package loads the C++ library, which registers ``torch.ops.twolaye
 - ``twolayer.loss``, ``twolayer.forward``, ``twolayer.fit_``: the operators as functions.
 - ``twolayer.datasets``: the lecture's planar data sets (the flower and four others).
 
-``forward`` returns probabilities A2 = sigmoid(Z2), not logits: pass them to
-``torch.nn.BCELoss``, never to ``BCEWithLogitsLoss`` (or use ``loss``, which is stable).
+The output layer is an argument of every operator and of ``TwoLayerNet`` (``output=``, one of
+``twolayer.OUTPUTS``): ``"sigmoid"`` (the default, binary or multi-label), ``"softmax"``
+(multi-class) or ``"identity"`` (regression). ``forward`` returns A2 = g2(Z2), probabilities for
+sigmoid and softmax, not logits: never pass them to ``BCEWithLogitsLoss`` or
+``CrossEntropyLoss`` (use ``loss``, which is stable, or ``TwoLayerNet.logits``).
 """
 import torch
 
@@ -19,10 +22,12 @@ from . import _library
 from ._library import cmake_prefix_path, library_path
 from ._version_check import check_torch_version
 
-__all__ = ["ACTIVATIONS", "TwoLayerNet", "__version__", "cmake_prefix_path", "datasets", "fit_",
-           "forward", "library_path", "loss"]
+__all__ = ["ACTIVATIONS", "OUTPUTS", "TwoLayerNet", "__version__", "cmake_prefix_path", "datasets",
+           "fit_", "forward", "library_path", "loss"]
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
+# The output layers, each with its cost: binary/multi-label, multi-class, regression.
+OUTPUTS = ("sigmoid", "softmax", "identity")
 
 __version__, _built_with_torch = check_torch_version(torch.__version__)
 

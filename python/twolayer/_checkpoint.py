@@ -41,7 +41,8 @@ def _read(path) -> Dict[str, torch.Tensor]:
 
 def read_tensors(path) -> Dict[str, torch.Tensor]:
     """The checkpoint's tensors by name, on the CPU, checked to be a TwoLayerNet's: W1, b1, W2,
-    b2 and perhaps activation_name, W1 and W2 2-D (the sizes the net is made with)."""
+    b2 and perhaps activation_name and output_name, W1 and W2 2-D (the sizes the net is made
+    with)."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"twolayer: no checkpoint file {path}")
@@ -61,9 +62,9 @@ def read_tensors(path) -> Dict[str, torch.Tensor]:
         if name not in tensors:
             raise RuntimeError(f"twolayer: {path} is not a checkpoint of a TwoLayerNet: it has "
                                f"no {name}")
-    from ._net import ACTIVATION_BUFFER
+    from ._net import ACTIVATION_BUFFER, OUTPUT_BUFFER
     for name in sorted(tensors):
-        if name not in PARAMETERS and name != ACTIVATION_BUFFER:
+        if name not in PARAMETERS and name not in (ACTIVATION_BUFFER, OUTPUT_BUFFER):
             raise RuntimeError(f"twolayer: {path} is not a checkpoint of a TwoLayerNet: it holds "
                                f"{name}, which a TwoLayerNet has not")
     for name in ("W1", "W2"):

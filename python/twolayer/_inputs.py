@@ -8,6 +8,7 @@ csrc/net_labels.cpp, with the same messages.
 """
 import numbers
 import operator
+from typing import Optional
 
 import torch
 
@@ -46,14 +47,32 @@ def _converted(name: str, value, like: torch.Tensor, keep_integers: bool) -> tor
     return tensor.to(like.device)
 
 
-def labels_for_cost(X: torch.Tensor, Y: torch.Tensor, n2: int, dtype: torch.dtype) -> torch.Tensor:
-    """Y for the cost: 0/1 labels of shape (m,) for one output become (m, 1); integer or bool
-    labels, which must be 0 or 1, become `dtype`. Anything else goes on unchanged, for the
-    operator to check and report as the user gave it."""
+def labels_for_cost(X: torch.Tensor, Y: torch.Tensor, n2: int, dtype: torch.dtype,
+                    output: str = "sigmoid") -> torch.Tensor:
+    """Y for the cost of a net with n2 outputs and the output layer `output`.
+
+    - labels of shape (m,) for one output become (m, 1) (0/1 labels for sigmoid, targets for
+      identity);
+    - for softmax, integer class indices of shape (m,) become one-hot rows of `dtype`, after a
+      check that each is in [0, n2);
+    - integer or bool labels become `dtype`; for sigmoid and softmax they must be 0 or 1 (for
+      identity they are targets like any other).
+
+    Anything else goes on unchanged, for the operator to check and report as the user gave it.
+    """
+    integral = not Y.is_floating_point() and not Y.is_complex()
+    if (output == "softmax" and integral and Y.dtype != torch.bool and Y.dim() == 1
+            and X.dim() >= 1 and Y.size(0) == X.size(0)):
+        bad = Y[(Y < 0) | (Y >= n2)]
+        if bad.numel() > 0:
+            raise ValueError("twolayer: class indices Y must be in [0, n2) = [0, " + str(n2)
+                             + ") for a net with " + str(n2) + " outputs, but got "
+                             + str(int(bad[0])))
+        return torch.nn.functional.one_hot(Y.to(torch.long), n2).to(dtype)
     if Y.dim() == 1 and n2 == 1 and X.dim() >= 1 and Y.size(0) == X.size(0):
         Y = Y.unsqueeze(1)
-    if not Y.is_floating_point() and not Y.is_complex():
-        if Y.dtype != torch.bool:
+    if integral:
+        if Y.dtype != torch.bool and output != "identity":
             bad = Y[(Y != 0) & (Y != 1)]
             if bad.numel() > 0:
                 raise ValueError("twolayer: integer labels Y must be 0 or 1, but got "
@@ -67,6 +86,38 @@ def check_threshold(threshold: float) -> None:
     if not (threshold >= 0.0 and threshold <= 1.0):
         raise ValueError("twolayer: predict's threshold must be in [0, 1], but got "
                          + str(threshold))
+
+
+def predictions(A2: torch.Tensor, output: str, threshold: Optional[float]) -> torch.Tensor:
+    """What predict returns for the outputs A2 (m, n2) of the output layer `output`.
+
+    sigmoid: int64 labels, 1 where A2 > threshold (0.5 by default), shape (m,) for one output
+    and (m, n2) for several (multi-label); softmax: the int64 class of largest probability,
+    shape (m,); identity: A2 itself, shape (m,) for one output (as scikit-learn's regressors
+    return for one target) and (m, n2) for several. A threshold is refused but for sigmoid: it
+    would change nothing, and a caller who passes one expects it to.
+    """
+    if output == "sigmoid":
+        t = 0.5
+        if threshold is not None:
+            t = threshold
+        check_threshold(t)
+        # Sigmoid outputs are independent yes/no answers, each thresholded on its own.
+        labels = (A2 > t).to(torch.long)
+        if labels.size(1) == 1:
+            return labels.reshape(-1)
+        return labels
+    if threshold is not None:
+        what = "a softmax output predicts the class of largest probability"
+        if output == "identity":
+            what = "an identity output predicts the values A2"
+        raise ValueError("twolayer: predict's threshold applies to a sigmoid output only; a net "
+                         "with " + what)
+    if output == "softmax":
+        return A2.argmax(dim=1)
+    if A2.size(1) == 1:
+        return A2.reshape(-1)
+    return A2
 
 
 def accuracy(predicted: torch.Tensor, y: torch.Tensor, n2: int) -> float:
@@ -95,6 +146,64 @@ def accuracy(predicted: torch.Tensor, y: torch.Tensor, n2: int) -> float:
     if right.dim() == 2:
         right = right.all(dim=1)
     return float(right.to(torch.float64).mean())
+
+
+def class_accuracy(predicted: torch.Tensor, y: torch.Tensor, n2: int) -> float:
+    """The fraction of the classes `predicted` (int64, (m,)) equal to y: class indices of shape
+    (m,) or (m, 1), integers from 0 to n2 - 1 (floats with such values too), or rows of shape
+    (m, n2), one-hot or probabilities, whose largest entry names the class."""
+    m = predicted.size(0)
+    if y.dim() == 2 and y.size(0) == m and y.size(1) == n2 and n2 > 1:
+        classes = y.to(predicted.device).argmax(dim=1)
+    elif (y.dim() == 1 and y.size(0) == m) or (y.dim() == 2 and y.size(0) == m
+                                                and y.size(1) == 1):
+        classes = y.to(predicted.device).reshape(-1)
+        bad = classes[(classes < 0) | (classes >= n2) | (classes != torch.floor(classes))]
+        if bad.numel() > 0:
+            value = str(float(bad[0])) if bad.is_floating_point() else str(int(bad[0]))
+            raise ValueError("twolayer: score needs class indices y from 0 to n2 - 1 = "
+                             + str(n2 - 1) + " for a net with " + str(n2)
+                             + " outputs, but got " + value)
+        classes = classes.to(torch.long)
+    else:
+        raise ValueError("twolayer: score needs class indices y of shape (m,) or (m, 1) = ("
+                         + str(m) + ",) or (" + str(m) + ", 1), or rows of shape (m, n2) = ("
+                         + str(m) + ", " + str(n2) + "), for a net with a softmax output, "
+                         "but got " + str(list(y.shape))
+                         + "; other shapes would broadcast against the predictions")
+    return float((predicted == classes).to(torch.float64).mean())
+
+
+def r2_score(A2: torch.Tensor, y: torch.Tensor) -> float:
+    """The coefficient of determination R² of the predictions A2 (m, n2) for the targets y,
+    averaged uniformly over the outputs (scikit-learn's r2_score): 1 - SS_res / SS_tot per output,
+    where an output with constant targets scores 1 if predicted exactly, else 0. NaN for fewer
+    than two examples, as scikit-learn. y has shape (m,) or (m, 1) for one output, (m, n2) for
+    several."""
+    m = A2.size(0)
+    n2 = A2.size(1)
+    if n2 == 1:
+        if not ((y.dim() == 1 and y.size(0) == m)
+                or (y.dim() == 2 and y.size(0) == m and y.size(1) == 1)):
+            raise ValueError("twolayer: score needs targets y of shape (m,) or (m, 1) = ("
+                             + str(m) + ",) or (" + str(m) + ", 1) for a net with one output, "
+                             "but got " + str(list(y.shape))
+                             + "; other shapes would broadcast against the predictions")
+    elif not (y.dim() == 2 and y.size(0) == m and y.size(1) == n2):
+        raise ValueError("twolayer: score needs targets y of shape (m, n2) = (" + str(m) + ", "
+                         + str(n2) + ") for a net with " + str(n2) + " outputs, but got "
+                         + str(list(y.shape))
+                         + "; other shapes would broadcast against the predictions")
+    if m < 2:
+        return float("nan")
+    predicted = A2.detach().to(torch.float64)
+    targets = y.to(predicted.device).to(torch.float64).reshape(predicted.shape)
+    residual = ((targets - predicted) ** 2).sum(dim=0)
+    total = ((targets - targets.mean(dim=0)) ** 2).sum(dim=0)
+    ones = torch.ones_like(total)
+    scores = torch.where(total != 0, 1.0 - residual / torch.where(total != 0, total, ones),
+                         torch.where(residual == 0, ones, torch.zeros_like(total)))
+    return float(scores.mean())
 
 
 def iterations(value) -> int:

@@ -9,6 +9,9 @@ from . import _checkpoint, _inputs, _progress
 # The activation travels in the state dict as this buffer, its name in ASCII bytes, so that a
 # relu checkpoint cannot load silently into a tanh net (C++: the same buffer, net.cpp).
 ACTIVATION_BUFFER = "activation_name"
+# The output layer travels the same way, in the buffer output_name; checkpoints written before it
+# existed hold no such buffer and load as sigmoid, the only output layer there was.
+OUTPUT_BUFFER = "output_name"
 PARAMETERS = ("W1", "b1", "W2", "b2")
 
 
@@ -43,19 +46,30 @@ def _valid_activation(name) -> str:
     return name
 
 
+def _valid_output(name) -> str:
+    from . import OUTPUTS
+    if not isinstance(name, str) or name not in OUTPUTS:
+        raise ValueError(f"twolayer: unknown output layer {name!r}; expected one of sigmoid "
+                         "(binary or multi-label), softmax (multi-class), identity (regression)")
+    return name
+
+
 def _fit_steps(net, X: torch.Tensor, Y: torch.Tensor, iterations: int,
                learning_rate: float) -> torch.Tensor:
     # A function rather than a method: a scripted net keeps fit (ignored by the compiler, so it
     # runs in Python) but has no uncompiled helper methods.
     with torch.no_grad():
         return torch.ops.twolayer.fit_(net.W1, net.b1, net.W2, net.b2, X, Y, iterations,
-                                       learning_rate, net.activation)
+                                       learning_rate, net.activation, net.output)
 
 
 class TwoLayerNet(torch.nn.Module):
-    r"""The lecture's two-layer network: n0 inputs, n1 hidden units, n2 sigmoid outputs.
+    r"""The lecture's two-layer network: n0 inputs, n1 hidden units, n2 outputs.
 
-    A1 = g1(X W1^T + b1), A2 = sigmoid(A1 W2^T + b2), trained on the cross-entropy cost J.
+    A1 = g1(X W1^T + b1), Z2 = A1 W2^T + b2, A2 = g2(Z2) with the output layer g2 and its cost J:
+    sigmoid and binary cross-entropy (binary or multi-label classification, the lecture's),
+    softmax and categorical cross-entropy (multi-class), identity and half the mean squared
+    error (regression). Each makes the lecture's dZ2 = A2 - Y.
     The computation runs in the C++ operators ``torch.ops.twolayer.*`` with the lecture's
     hand-written backward.
 
@@ -65,6 +79,8 @@ class TwoLayerNet(torch.nn.Module):
         n2: output units (the columns of Y); 1 for binary classification.
         activation: the hidden non-linearity g1: ``"tanh"`` (the lecture's), ``"relu"``,
             ``"sigmoid"`` or ``"leaky_relu"`` (slope 0.01).
+        output: the output layer g2: ``"sigmoid"`` (the lecture's), ``"softmax"`` or
+            ``"identity"``.
         init_scale: the weights are ``init_scale * N(0, 1)``, the biases zero (the lecture's
             initialisation: random, so that hidden units differ; small, so that tanh and
             sigmoid start in their steep middle).
@@ -73,14 +89,18 @@ class TwoLayerNet(torch.nn.Module):
         device, dtype: as for ``torch.nn.Linear``; dtype float32 or float64 (default:
             ``torch.get_default_dtype()``).
 
-    Shapes: X (m, n0) -> forward -> A2 (m, n2); labels Y (m, n2) in [0, 1] with X's dtype.
+    Shapes: X (m, n0) -> forward -> A2 (m, n2); labels Y (m, n2) with X's dtype: in [0, 1] for
+    sigmoid, rows of probabilities (one-hot) for softmax, any values for identity. ``loss`` and
+    ``fit`` also take 0/1 labels of shape (m,) for one sigmoid output, targets of shape (m,) for
+    one identity output and int64 class indices of shape (m,) for softmax.
     Parameters: W1 (n1, n0), b1 (n1,), W2 (n2, n1), b2 (n2,). The state dict also carries the
-    activation (buffer ``activation_name``), and loading a checkpoint of another activation
-    or other shapes is refused before anything is copied.
+    activation and the output layer (buffers ``activation_name`` and ``output_name``), and
+    loading a checkpoint of another activation, output layer or other shapes is refused before
+    anything is copied.
 
-    ``forward`` returns probabilities, not logits: train with ``loss`` or ``fit`` (or
-    ``torch.nn.BCELoss``), never with ``BCEWithLogitsLoss``. The module works with
-    ``torch.jit.script`` and ``torch.jit.trace``.
+    ``forward`` returns A2 (probabilities for sigmoid and softmax), not logits: train with
+    ``loss`` or ``fit``, never with ``BCEWithLogitsLoss`` or ``CrossEntropyLoss`` on it (take
+    ``logits`` for those). The module works with ``torch.jit.script`` and ``torch.jit.trace``.
 
     Example::
 
@@ -90,18 +110,23 @@ class TwoLayerNet(torch.nn.Module):
     """
 
     activation: str
+    output: str
 
     def __init__(self, n0: int, n1: int, n2: int, activation: str = "tanh",
                  init_scale: float = 0.01, seed: Optional[int] = None,
                  device: Optional[Union[torch.device, str]] = None,
-                 dtype: Optional[torch.dtype] = None) -> None:
+                 dtype: Optional[torch.dtype] = None, *, output: str = "sigmoid") -> None:
         """W1 (n1, n0), b1 (n1,), W2 (n2, n1), b2 (n2,) for X (m, n0) and Y (m, n2).
 
-        activation: "tanh", "relu", "sigmoid" or "leaky_relu". The weights start as
+        activation: "tanh", "relu", "sigmoid" or "leaky_relu"; output: "sigmoid", "softmax" or
+        "identity". The weights start as
         ``init_scale * N(0, 1)`` (seeded by ``seed``, if given), the biases at zero, as in the
         lecture. device and dtype (float32 or float64) as for ``torch.nn.Linear``.
         """
         super().__init__()
+        # The names first: a wrong one is refused before anything is allocated or drawn.
+        _valid_activation(activation)
+        _valid_output(output)
         n0, n1, n2 = (_size(name, value) for name, value in (("n0", n0), ("n1", n1), ("n2", n2)))
         dtype = torch.get_default_dtype() if dtype is None else dtype
         if not isinstance(dtype, torch.dtype):
@@ -118,27 +143,36 @@ class TwoLayerNet(torch.nn.Module):
         self.W2 = torch.nn.Parameter(torch.empty(n2, n1, **factory))
         self.b2 = torch.nn.Parameter(torch.empty(n2, **factory))
         self.register_buffer(ACTIVATION_BUFFER, torch.empty(0, dtype=torch.uint8, device=device))
-        self.activation = activation  # validated, and written into the buffer (__setattr__)
+        self.register_buffer(OUTPUT_BUFFER, torch.empty(0, dtype=torch.uint8, device=device))
+        # Validated, and written into their buffers (__setattr__).
+        self.activation = activation
+        self.output = output
         self.reset_parameters()
 
     # The activation is one value seen in two places: the attribute the operators read and the
-    # buffer that checkpoints carry. Every way to change either goes through here, so the two
-    # cannot drift apart: assigning ``activation`` validates it and rewrites the buffer, and
+    # buffer that checkpoints carry (the output layer too, with its buffer). Every way to change
+    # either goes through here, so the two cannot drift apart: assigning ``activation`` (or
+    # ``output``) validates it and rewrites the buffers, and
     # whatever replaces the buffer's memory (``to_empty``, which leaves it uninitialised; ``to``,
     # ``cuda``, ``share_memory``) writes it again after.
     def __setattr__(self, name, value):
         if name == "activation":
             value = _valid_activation(value)
+        elif name == "output":
+            value = _valid_output(value)
         super().__setattr__(name, value)
-        if name == "activation" and ACTIVATION_BUFFER in self._buffers:
+        if name in ("activation", "output") and OUTPUT_BUFFER in self._buffers \
+                and hasattr(self, "output"):
             self._write_activation_buffer()
 
     @torch.jit.ignore
     def _write_activation_buffer(self) -> None:
-        old = self._buffers[ACTIVATION_BUFFER]
+        # Both names: the activation's and the output layer's.
         # On the meta device there is nothing to write; the buffer is written when the net
         # gets real memory (_apply, reset_parameters).
-        self._buffers[ACTIVATION_BUFFER] = _activation_bytes(self.activation).to(old.device)
+        for buffer, name in ((ACTIVATION_BUFFER, self.activation), (OUTPUT_BUFFER, self.output)):
+            old = self._buffers[buffer]
+            self._buffers[buffer] = _activation_bytes(name).to(old.device)
 
     @torch.jit.ignore
     def _apply(self, fn, *args, **kwargs):
@@ -162,14 +196,17 @@ class TwoLayerNet(torch.nn.Module):
             self.b2.zero_()
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        """The probabilities A2 = sigmoid(Z2), shape (m, n2), for X of shape (m, n0).
+        """The outputs A2 = g2(Z2), shape (m, n2), for X of shape (m, n0): probabilities for
+        sigmoid (each output on its own) and softmax (each row sums to 1), Z2 itself for identity.
 
         Probabilities, as in the lecture, not logits: never pass them to
-        ``BCEWithLogitsLoss`` (it would apply a second sigmoid and train badly in silence).
+        ``BCEWithLogitsLoss`` or ``CrossEntropyLoss`` (they would apply a second sigmoid or
+        softmax and train badly in silence).
         """
         if not torch.jit.is_scripting():
             X = _inputs.as_input(X, self.W1)
-        return torch.ops.twolayer.forward(X, self.W1, self.b1, self.W2, self.b2, self.activation)
+        return torch.ops.twolayer.forward(X, self.W1, self.b1, self.W2, self.b2, self.activation,
+                                          self.output)
 
     # The methods below call the operators rather than self.forward: torch.jit.trace defines
     # forward itself, and a compiled method that called it would define it a second time. In
@@ -178,16 +215,19 @@ class TwoLayerNet(torch.nn.Module):
 
     @torch.jit.export
     def predict_proba(self, X: torch.Tensor) -> torch.Tensor:
-        """The probabilities A2, shape (m, n2): ``forward`` under scikit-learn's name."""
+        """The outputs A2, shape (m, n2): ``forward`` under scikit-learn's name (for identity,
+        the predicted values)."""
         if not torch.jit.is_scripting():
             X = _inputs.as_input(X, self.W1)
-        return torch.ops.twolayer.forward(X, self.W1, self.b1, self.W2, self.b2, self.activation)
+        return torch.ops.twolayer.forward(X, self.W1, self.b1, self.W2, self.b2, self.activation,
+                                          self.output)
 
     @torch.jit.export
     def logits(self, X: torch.Tensor) -> torch.Tensor:
-        """The logits Z2, shape (m, n2), with A2 = sigmoid(Z2): for ``BCEWithLogitsLoss`` (with
-        ``pos_weight``, say) or calibration. Computed by the network, so exact where A2 rounds
-        to 0 or 1 (``torch.logit(A2)`` is infinite there). Differentiable.
+        """The logits Z2, shape (m, n2), with A2 = g2(Z2): for ``BCEWithLogitsLoss`` (with
+        ``pos_weight``, say), ``CrossEntropyLoss`` (with class weights) or calibration.
+        Computed by the network, so exact where A2 rounds to 0 or 1 (``torch.logit(A2)`` is
+        infinite there). Differentiable.
         """
         if not torch.jit.is_scripting():
             X = _inputs.as_input(X, self.W1)
@@ -195,18 +235,23 @@ class TwoLayerNet(torch.nn.Module):
 
     @torch.jit.export
     def loss(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
-        """The cost J (0-dim) for X (m, n0) and labels Y (m, n2) in [0, 1] of X's dtype.
+        """The cost J (0-dim) for X (m, n0) and labels Y (m, n2) of X's dtype.
+
+        Y: for sigmoid, labels in [0, 1] (for one output, 0/1 labels of shape (m,) too); for
+        softmax, rows of probabilities (one-hot rows) or int64 class indices of shape (m,), each
+        from 0 to n2 - 1, made one-hot here; for identity, the targets (for one output, shape
+        (m,) too). Integer or bool labels are converted to the net's dtype (for sigmoid and
+        softmax rows they must be 0 or 1).
 
         ``loss(X, Y).backward()`` fills the parameters' ``.grad`` through the hand-written
-        backward, for any ``torch.optim`` optimizer. For one output, 0/1 labels of shape (m,)
-        are taken too; integer or bool labels (which must be 0 or 1) are converted to the net's
-        dtype.
+        backward, for any ``torch.optim`` optimizer.
         """
         if not torch.jit.is_scripting():
             X = _inputs.as_input(X, self.W1)
             Y = _inputs.as_labels(Y, self.W1)
-        Y = _inputs.labels_for_cost(X, Y, self.W2.size(0), self.W1.dtype)
-        return torch.ops.twolayer.loss(X, Y, self.W1, self.b1, self.W2, self.b2, self.activation)
+        Y = _inputs.labels_for_cost(X, Y, self.W2.size(0), self.W1.dtype, self.output)
+        return torch.ops.twolayer.loss(X, Y, self.W1, self.b1, self.W2, self.b2, self.activation,
+                                       self.output)
 
     @torch.jit.ignore
     def fit(self, X: torch.Tensor, Y: torch.Tensor, iterations: int, learning_rate: float,
@@ -232,7 +277,7 @@ class TwoLayerNet(torch.nn.Module):
         iterations = _inputs.iterations(iterations)
         X = _inputs.as_input(X, self.W1)
         Y = _inputs.labels_for_cost(X, _inputs.as_labels(Y, self.W1), self.W2.size(0),
-                                    self.W1.dtype)
+                                    self.W1.dtype, self.output)
         # A parametrized weight (torch.nn.utils.parametrize) is recomputed from its original at
         # every access: fit_ would update a temporary and report falling costs while the net
         # stays as it was. (named_parameters, not _parameters: a scripted net runs this too.)
@@ -256,42 +301,63 @@ class TwoLayerNet(torch.nn.Module):
             final_cost)
 
     @torch.jit.export
-    def predict(self, X: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
-        """Labels (int64): 1 where A2 > threshold, else 0.
+    def predict(self, X: torch.Tensor, threshold: Optional[float] = None) -> torch.Tensor:
+        """The predictions for X, by output layer:
 
-        Shape (m,) for one output, so that ``(net.predict(X) == y).float().mean()`` is the
-        accuracy for labels y of shape (m,); (m, n2) for several outputs (multi-label: each
-        output is thresholded on its own). ``threshold`` is in [0, 1].
+        - sigmoid: int64 labels, 1 where A2 > threshold (0.5 when None), else 0. Shape (m,) for
+          one output, so that ``(net.predict(X) == y).float().mean()`` is the accuracy for
+          labels y of shape (m,); (m, n2) for several outputs (multi-label: each output is
+          thresholded on its own). ``threshold`` is in [0, 1].
+        - softmax: the int64 class of largest probability (argmax of A2), shape (m,).
+        - identity: the predicted values A2 (the net's dtype), shape (m,) for one output, as
+          scikit-learn's regressors return for one target, and (m, n2) for several.
+
+        A threshold is taken for sigmoid only: for the others it would change nothing.
         """
         if not torch.jit.is_scripting():
             X = _inputs.as_input(X, self.W1)
-        _inputs.check_threshold(threshold)
+        if self.output == "sigmoid" and threshold is not None:
+            _inputs.check_threshold(threshold)  # before the forward pass, as in C++
         with torch.no_grad():
             A2 = torch.ops.twolayer.forward(X, self.W1, self.b1, self.W2, self.b2,
-                                            self.activation)
-        # Sigmoid outputs are independent yes/no answers, each thresholded on its own.
-        labels = (A2 > threshold).to(torch.long)
-        if labels.size(1) == 1:
-            return labels.reshape(-1)
-        return labels
+                                            self.activation, self.output)
+        return _inputs.predictions(A2, self.output, threshold)
 
     @torch.jit.export
     def score(self, X: torch.Tensor, y: torch.Tensor) -> float:
-        """The accuracy of ``predict(X)`` against 0/1 labels y, a float in [0, 1].
+        """How well ``predict(X)`` matches y, a float: accuracy for sigmoid and softmax, R² for
+        identity.
 
-        y has shape (m,) or (m, 1) for one output, (m, n2) for several, where a row counts as
-        right when all its n2 labels are (scikit-learn's ``accuracy_score``). Other shapes are
-        refused: they would broadcast against the predictions and give a meaningless number.
+        - sigmoid: the accuracy against 0/1 labels y of shape (m,) or (m, 1) for one output,
+          (m, n2) for several, where a row counts as right when all its n2 labels are
+          (scikit-learn's ``accuracy_score``).
+        - softmax: the accuracy against class indices y of shape (m,) or (m, 1), or rows of
+          shape (m, n2) (one-hot or probabilities) whose largest entry names the class.
+        - identity: the coefficient of determination R² against targets y of shape (m,) or
+          (m, 1) for one output, (m, n2) for several, averaged over the outputs
+          (scikit-learn's ``r2_score``): 1 for exact predictions, 0 for the targets' mean.
+
+        Other shapes are refused: they would broadcast against the predictions and give a
+        meaningless number.
         """
         if not torch.jit.is_scripting():
             X = _inputs.as_input(X, self.W1)
             y = _inputs.as_labels(y, self.W1, "y")
-        return _inputs.accuracy(self.predict(X, 0.5), y, self.W2.size(0))
+        n2 = self.W2.size(0)
+        if self.output == "identity":
+            with torch.no_grad():
+                A2 = torch.ops.twolayer.forward(X, self.W1, self.b1, self.W2, self.b2,
+                                                self.activation, self.output)
+            return _inputs.r2_score(A2, y)
+        if self.output == "softmax":
+            return _inputs.class_accuracy(self.predict(X, None), y, n2)
+        return _inputs.accuracy(self.predict(X, None), y, n2)
 
     @classmethod
     def load(cls, path, device: Optional[Union[torch.device, str]] = None) -> "TwoLayerNet":
-        """A net read from a checkpoint file, with the sizes, dtype, activation and parameters
-        it holds, on ``device`` (default: the CPU).
+        """A net read from a checkpoint file, with the sizes, dtype, activation, output layer and
+        parameters it holds, on ``device`` (default: the CPU). A checkpoint written before the
+        output layer was saved loads as sigmoid, the only one there was.
 
         Reads the three files a TwoLayerNet is saved as: ``torch.save(net.state_dict(), path)``,
         C++'s ``torch::save(net, path)`` and ``torch.jit.save(torch.jit.script(net), path)``.
@@ -307,6 +373,15 @@ class TwoLayerNet(torch.nn.Module):
                     f"twolayer: the checkpoint's {ACTIVATION_BUFFER} holds bytes that name no "
                     "activation: the checkpoint is damaged, or was saved from a net whose "
                     "buffer was never written")
+        output = "sigmoid"  # checkpoints older than the saved output layer: sigmoid was all
+        if OUTPUT_BUFFER in tensors:
+            output = _activation_from_bytes(tensors[OUTPUT_BUFFER])
+            from . import OUTPUTS
+            if output not in OUTPUTS:
+                raise RuntimeError(
+                    f"twolayer: the checkpoint's {OUTPUT_BUFFER} holds bytes that name no "
+                    "output layer: the checkpoint is damaged, or was saved from a net whose "
+                    "buffer was never written")
         n1, n0 = tensors["W1"].shape
         n2 = tensors["W2"].shape[0]
         for name in PARAMETERS:
@@ -319,7 +394,7 @@ class TwoLayerNet(torch.nn.Module):
         # Seeded, so that making the net draws nothing from the caller's global generator; the
         # checkpoint's values replace the draws, and the seed is dropped so that
         # reset_parameters later draws as for any unseeded net (as C++'s load does).
-        net = cls(n0, n1, n2, activation=activation, seed=0, device=device,
+        net = cls(n0, n1, n2, activation=activation, output=output, seed=0, device=device,
                   dtype=tensors["W1"].dtype)
         net.seed = None
         net.load_state_dict(tensors, strict=True)
@@ -343,6 +418,19 @@ class TwoLayerNet(torch.nn.Module):
             if saved != self.activation:
                 raise RuntimeError(f"twolayer: the checkpoint's activation is '{saved}', but this "
                                    f"TwoLayerNet's activation is '{self.activation}'")
+        output_key = prefix + OUTPUT_BUFFER
+        if output_key in state_dict:
+            saved = _activation_from_bytes(state_dict[output_key])
+            from . import OUTPUTS
+            if saved not in OUTPUTS:
+                raise RuntimeError(
+                    f"twolayer: the checkpoint's {OUTPUT_BUFFER} holds the bytes "
+                    f"{state_dict[output_key].tolist()}, which name no output layer (expected one "
+                    "of " + ", ".join(OUTPUTS) + "): the checkpoint is damaged, or was saved from "
+                    "a net whose buffer was never written")
+            if saved != self.output:
+                raise RuntimeError(f"twolayer: the checkpoint's output layer is '{saved}', but "
+                                   f"this TwoLayerNet's output layer is '{self.output}'")
         for name in PARAMETERS:
             if prefix + name in state_dict:
                 saved_shape = tuple(state_dict[prefix + name].shape)
@@ -353,10 +441,13 @@ class TwoLayerNet(torch.nn.Module):
                                        f"shape {list(mine)}")
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
                                       unexpected_keys, error_msgs)
-        # Checkpoints written before the activation was saved hold the parameters only.
-        if key in missing_keys:
-            missing_keys.remove(key)
+        # Checkpoints written before the activation (or the output layer) was saved hold the
+        # parameters only.
+        for name in (key, output_key):
+            if name in missing_keys:
+                missing_keys.remove(name)
 
     def extra_repr(self) -> str:
         n1, n0 = self.W1.shape
-        return f"n0={n0}, n1={n1}, n2={self.W2.shape[0]}, activation={self.activation}"
+        return (f"n0={n0}, n1={n1}, n2={self.W2.shape[0]}, activation={self.activation}, "
+                f"output={self.output}")

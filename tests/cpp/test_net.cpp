@@ -48,9 +48,12 @@ TEST(TwoLayerNet, ParameterNamesOrderAndShapes) {
   EXPECT_TRUE(net->b1.is_same(params["b1"]));
   EXPECT_TRUE(net->W2.is_same(params["W2"]));
   EXPECT_TRUE(net->b2.is_same(params["b2"]));
-  // One buffer: the activation, saved with the parameters (test_net_reliability.cpp).
-  EXPECT_EQ(net->named_buffers().keys(), (std::vector<std::string>{"activation_name"}));
+  // Two buffers: the activation and the output layer, saved with the parameters
+  // (test_net_reliability.cpp, test_net_outputs.cpp).
+  EXPECT_EQ(net->named_buffers().keys(),
+            (std::vector<std::string>{"activation_name", "output_name"}));
   EXPECT_TRUE(net->activation_name.is_same(net->named_buffers()["activation_name"]));
+  EXPECT_TRUE(net->output_name.is_same(net->named_buffers()["output_name"]));
 }
 
 TEST(TwoLayerNet, ThreeArgumentConstructorUsesDefaults) {

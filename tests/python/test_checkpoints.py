@@ -70,8 +70,9 @@ def test_state_dict_round_trip_is_bitwise(tmp_path, dtype):
     torch.save(net.state_dict(), path)
 
     state = torch.load(path)
-    # The names C++ (net.h) registers, in its order: the parameters, then the activation.
-    assert list(state) == list(PARAMS) + ["activation_name"]
+    # The names C++ (net.h) registers, in its order: the parameters, then the activation and
+    # the output layer.
+    assert list(state) == list(PARAMS) + ["activation_name", "output_name"]
     loaded = twolayer.TwoLayerNet(2, 4, 1, seed=99, dtype=dtype)
     assert not bitwise_equal(loaded.W1.detach(), net.W1.detach())   # the load must do the work
     loaded.load_state_dict(state)
@@ -331,6 +332,7 @@ def test_save_checkpoints_writes_what_its_text_says(tmp_path):
     expected = read_values(tmp_path / "python_expected.txt")
     state = torch.load(tmp_path / "python_state_dict.pt")
     assert bytes(state.pop("activation_name").tolist()) == b"tanh"
+    assert bytes(state.pop("output_name").tolist()) == b"sigmoid"
     assert_same_params(state, {p: expected[p] for p in PARAMS})
     assert_same_params(params(torch.jit.load(str(tmp_path / "python_scripted_net.pt"))),
                        {p: expected[p] for p in PARAMS})

@@ -23,7 +23,7 @@ def test_parameters_names_shapes_and_dtype():
     for p in params.values():
         assert p.dtype == torch.float32 and p.requires_grad and p.is_leaf
     # The activation travels with the parameters (tests/python/test_net_state.py).
-    assert list(net.state_dict()) == ["W1", "b1", "W2", "b2", "activation_name"]
+    assert list(net.state_dict()) == ["W1", "b1", "W2", "b2", "activation_name", "output_name"]
 
 
 def test_biases_start_at_zero():

@@ -70,11 +70,14 @@ def test_help_tells_a_newcomer_what_to_pass():
     text = pydoc.render_doc(twolayer.TwoLayerNet, renderer=pydoc.plaintext)
     for needed in ("n0", "n1", "n2", "tanh", "relu", "sigmoid", "leaky_relu", "init_scale",
                    "seed", "device", "dtype", "(m, n0)", "(m, n2)", "BCEWithLogitsLoss",
-                   "reset_parameters", "predict", "progress"):
+                   "reset_parameters", "predict", "progress", "softmax", "identity"):
         assert needed in text, needed
     signature = inspect.signature(twolayer.TwoLayerNet)
+    # output comes last, by keyword only: calls that pass init_scale and the rest by position
+    # keep their meaning.
     assert list(signature.parameters) == ["n0", "n1", "n2", "activation", "init_scale", "seed",
-                                          "device", "dtype"]
+                                          "device", "dtype", "output"]
+    assert signature.parameters["output"].kind is inspect.Parameter.KEYWORD_ONLY
 
 
 @pytest.mark.parametrize("function", ["loss", "forward", "fit_"])

@@ -18,7 +18,7 @@ def _assert_unchanged(net, before):
 
 def test_the_state_dict_carries_the_activation_as_ascii():
     state = twolayer.TwoLayerNet(2, 4, 1, activation="leaky_relu", seed=0).state_dict()
-    assert list(state) == ["W1", "b1", "W2", "b2", "activation_name"]
+    assert list(state) == ["W1", "b1", "W2", "b2", "activation_name", "output_name"]
     assert state["activation_name"].dtype == torch.uint8
     assert bytes(state["activation_name"].tolist()) == b"leaky_relu"
 
