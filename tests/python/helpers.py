@@ -20,9 +20,9 @@ ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
 LOSS_INPUTS = ("X", "Y", "W1", "b1", "W2", "b2")
 FORWARD_INPUTS = ("X", "W1", "b1", "W2", "b2")
 
-# Output layers of the table below. Only the sigmoid of the lecture for now: a new output layer
-# is one more entry here, and every test that draws from SAMPLES runs on it.
-OUTPUTS = ("sigmoid",)
+# Output layers of the table below: every test that draws from SAMPLES runs on each. A new output
+# layer is one more entry here (and its targets in targets_for).
+OUTPUTS = ("sigmoid", "softmax", "identity")
 
 DTYPES = (torch.float64, torch.float32)
 
@@ -93,9 +93,11 @@ class Sample:
         return self.id
 
     def inputs(self, *salt, **kwargs):
-        """make_inputs for this sample; salt (e.g. the test's name) varies the seed."""
+        """make_inputs for this sample, with targets for its output layer (targets_for); salt
+        (e.g. the test's name) varies the seed."""
         kwargs.setdefault("seed", seed_for(self.shape, self.activation, self.output, *salt))
-        return make_inputs(*self.shape, dtype=self.dtype, **kwargs)
+        return targets_for(self.output, make_inputs(*self.shape, dtype=self.dtype, **kwargs),
+                           kwargs["seed"])
 
 
 # shapes x activations x outputs x dtypes.
@@ -113,6 +115,25 @@ def samples(shapes=None, activations=None, outputs=None, dtypes=None, per_path=N
             and (activations is None or s.activation in activations)
             and (outputs is None or s.output in outputs)
             and (dtypes is None or s.dtype in dtypes)]
+
+
+def targets_for(output, inputs, seed, distributions=True):
+    """Y as each output layer's users give it: make_inputs' labels in [0, 1) (or 0/1) for
+    sigmoid, rows that are probability distributions for softmax (or any positive rows when not
+    `distributions`), any real numbers for identity."""
+    if output == "sigmoid":
+        return inputs
+    Y = inputs["Y"]
+    gen = torch.Generator().manual_seed(seed)
+    if output == "softmax":
+        Y = torch.rand(Y.shape, generator=gen, dtype=torch.float64) + 0.05
+        if distributions:
+            Y = Y / Y.sum(1, keepdim=True)
+    elif output == "identity":
+        Y = torch.randn(Y.shape, generator=gen, dtype=torch.float64) * 2
+    else:
+        raise ValueError(output)
+    return {**inputs, "Y": Y.to(inputs["X"].dtype)}
 
 
 def sample_id(sample):

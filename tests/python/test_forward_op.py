@@ -1,4 +1,5 @@
-"""twolayer.forward: the probabilities A2 and the five gradients against the reference."""
+"""twolayer.forward: the outputs A2 and the five gradients against the reference."""
+import functools
 import math
 
 import pytest
@@ -11,8 +12,8 @@ from helpers import (ACTIVATIONS, DTYPES, FORWARD_INPUTS, SAMPLES, TOLERANCE, as
 from reference import reference_forward, reference_logits
 
 
-# Every sample of helpers.SAMPLES: the edge-case networks and one per CPU path, every activation
-# and dtype.
+# Every sample of helpers.SAMPLES: the edge-case networks and one per CPU path, every activation,
+# output layer and dtype.
 @pytest.mark.parametrize("sample", SAMPLES, ids=sample_id)
 def test_forward_value_and_all_gradients_match_reference(sample):
     activation, shape, dtype = sample.activation, sample.shape, sample.dtype
@@ -23,8 +24,10 @@ def test_forward_value_and_all_gradients_match_reference(sample):
     # A random incoming gradient per output entry: exercises every (example, unit) separately.
     g = random_like((m, n2), seed, dtype)
 
-    A2, grads = forward_and_grads(twolayer.forward, inputs, activation, g)
-    A2_ref, ref_grads = forward_and_grads(reference_forward, inputs, activation, g)
+    A2, grads = forward_and_grads(functools.partial(twolayer.forward, output=sample.output),
+                                  inputs, activation, g)
+    A2_ref, ref_grads = forward_and_grads(
+        functools.partial(reference_forward, output=sample.output), inputs, activation, g)
 
     tol = TOLERANCE[dtype]
     assert A2.shape == (m, n2)

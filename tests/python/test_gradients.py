@@ -1,4 +1,6 @@
 """twolayer.loss: the cost and all six gradients against the plain-PyTorch reference."""
+import functools
+
 import pytest
 import torch
 
@@ -9,8 +11,9 @@ from helpers import (ACTIVATIONS, DTYPES, LOSS_INPUTS, SAMPLES, TOLERANCE, asser
 from reference import reference_logits, reference_loss
 
 
-# Every sample of helpers.SAMPLES (the edge-case networks and one per CPU path, every activation
-# and dtype), with soft and with hard labels.
+# Every sample of helpers.SAMPLES (the edge-case networks and one per CPU path, every activation,
+# output layer and dtype), with soft and with hard labels (for sigmoid; the other layers' targets
+# come from helpers.targets_for).
 @pytest.mark.parametrize("labels", ["soft", "hard"])
 @pytest.mark.parametrize("sample", SAMPLES, ids=sample_id)
 def test_loss_value_and_all_gradients_match_reference(sample, labels):
@@ -19,8 +22,10 @@ def test_loss_value_and_all_gradients_match_reference(sample, labels):
     inputs = sample.inputs(labels, seed=seed, labels=labels)
     g = random_scalar(seed, dtype)
 
-    J, grads = loss_and_grads(twolayer.loss, inputs, activation, g)
-    J_ref, ref_grads = loss_and_grads(reference_loss, inputs, activation, g)
+    J, grads = loss_and_grads(functools.partial(twolayer.loss, output=sample.output), inputs,
+                              activation, g)
+    J_ref, ref_grads = loss_and_grads(functools.partial(reference_loss, output=sample.output),
+                                      inputs, activation, g)
 
     tol = TOLERANCE[dtype]
     assert J.shape == torch.Size([])

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 import twolayer
-from conftest import make_inputs
+from helpers import make_inputs
 from reference import reference_logits
 
 UNKNOWN_OUTPUT = ("twolayer: unknown output layer 'softplus'; expected one of sigmoid (binary or "

@@ -17,7 +17,7 @@ import twolayer  # noqa: F401  (registers torch.ops.twolayer)
 from helpers import (ACTIVATIONS, CPU_PATH_SHAPES, TOLERANCE, assert_close_rel,
                       assert_grads_match, cpu_path_id, forward_and_grads, loss_and_grads,
                       make_inputs, make_inputs_off_kink, manual_descent, random_like,
-                      random_scalar, seed_for)
+                      random_scalar, seed_for, targets_for)
 from reference import reference_cost, reference_forward, reference_logits, reference_loss
 
 ops = torch.ops.twolayer
@@ -25,21 +25,6 @@ OUTPUTS = ("sigmoid", "softmax", "identity")
 NEW_OUTPUTS = ("softmax", "identity")
 DTYPES = [torch.float64, torch.float32]
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
-
-
-def targets_for(output, inputs, seed, distributions=True):
-    """Y as each output layer's users give it: [0, 1) for sigmoid, rows that are probability
-    distributions for softmax (or any non-negative rows when not `distributions`), any real
-    numbers for identity."""
-    Y = inputs["Y"]
-    gen = torch.Generator().manual_seed(seed)
-    if output == "softmax":
-        Y = torch.rand(Y.shape, generator=gen, dtype=torch.float64) + 0.05
-        if distributions:
-            Y = Y / Y.sum(1, keepdim=True)
-    elif output == "identity":
-        Y = torch.randn(Y.shape, generator=gen, dtype=torch.float64) * 2
-    return {**inputs, "Y": Y.to(inputs["X"].dtype)}
 
 
 def twolayer_loss(output):

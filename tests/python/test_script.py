@@ -7,17 +7,18 @@ import torch
 
 import twolayer
 from helpers import (ACTIVATIONS, LOSS_INPUTS, SAMPLES, forward_and_grads, loss_and_grads,
-                     make_inputs, random_like, random_scalar, sample_id)
+                     make_inputs, random_like, random_scalar, sample_id, targets_for)
 
 
 def loss_fn(X: torch.Tensor, Y: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor,
-            W2: torch.Tensor, b2: torch.Tensor, activation: str) -> torch.Tensor:
-    return torch.ops.twolayer.loss(X, Y, W1, b1, W2, b2, activation)
+            W2: torch.Tensor, b2: torch.Tensor, activation: str,
+            output: str = "sigmoid") -> torch.Tensor:
+    return torch.ops.twolayer.loss(X, Y, W1, b1, W2, b2, activation, output)
 
 
 def forward_fn(X: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor,
-               b2: torch.Tensor, activation: str) -> torch.Tensor:
-    return torch.ops.twolayer.forward(X, W1, b1, W2, b2, activation)
+               b2: torch.Tensor, activation: str, output: str = "sigmoid") -> torch.Tensor:
+    return torch.ops.twolayer.forward(X, W1, b1, W2, b2, activation, output)
 
 
 def loss_default_fn(X: torch.Tensor, Y: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor,
@@ -76,12 +77,16 @@ def test_scripted_functions_match_eager(sample):
     assert "twolayer::loss" in str(scripted_loss.graph)
     assert "twolayer::forward" in str(scripted_forward.graph)
 
+    out = sample.output
     inputs, g = _loss_case(activation, dtype, sample.shape)
-    _assert_identical(loss_and_grads(scripted_loss, inputs, activation, g),
-                      loss_and_grads(twolayer.loss, inputs, activation, g))
+    inputs = targets_for(out, inputs, 31)
+    _assert_identical(loss_and_grads(lambda *a: scripted_loss(*a, out), inputs, activation, g),
+                      loss_and_grads(lambda *a: twolayer.loss(*a, output=out), inputs,
+                                     activation, g))
     inputs, g = _forward_case(activation, dtype, sample.shape)
-    _assert_identical(forward_and_grads(scripted_forward, inputs, activation, g),
-                      forward_and_grads(twolayer.forward, inputs, activation, g))
+    _assert_identical(
+        forward_and_grads(lambda *a: scripted_forward(*a, out), inputs, activation, g),
+        forward_and_grads(lambda *a: twolayer.forward(*a, output=out), inputs, activation, g))
 
 
 def test_scripted_default_activation_is_tanh():
@@ -171,7 +176,9 @@ def test_operator_schemas_match_the_spec():
     # TorchScript and C++ callers bind to these signatures (argument names and the default).
     schema = str(torch.ops.twolayer.forward.default._schema)
     assert schema.startswith("twolayer::forward(Tensor X, Tensor W1, Tensor b1, Tensor W2, "
-                             "Tensor b2, str activation=\"tanh\") -> Tensor")
+                             "Tensor b2, str activation=\"tanh\", str output=\"sigmoid\") "
+                             "-> Tensor")
     schema = str(torch.ops.twolayer.loss.default._schema)
     assert schema.startswith("twolayer::loss(Tensor X, Tensor Y, Tensor W1, Tensor b1, "
-                             "Tensor W2, Tensor b2, str activation=\"tanh\") -> Tensor")
+                             "Tensor W2, Tensor b2, str activation=\"tanh\", "
+                             "str output=\"sigmoid\") -> Tensor")
