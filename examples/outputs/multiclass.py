@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 import twolayer
+from side_by_side import sequential_like, split, train_sequential  # beside this script
 
 
 def spiral(points_per_class=300, classes=3, seed=0):
@@ -51,37 +52,6 @@ def have_sklearn():
     except ImportError:
         return False
     return True
-
-
-def split(X, y, held_out, seed):
-    """A fixed shuffled split: the last `held_out` fraction of a seeded permutation is held out."""
-    order = torch.randperm(X.shape[0], generator=torch.Generator().manual_seed(seed))
-    n_test = int(round(held_out * X.shape[0]))
-    train, test = order[n_test:], order[:n_test]
-    return X[train], y[train], X[test], y[test]
-
-
-def sequential_like(net):
-    """torch.nn.Sequential with the net's (untrained) weights."""
-    n1, n0 = net.W1.shape
-    model = torch.nn.Sequential(torch.nn.Linear(n0, n1), torch.nn.Tanh(),
-                                torch.nn.Linear(n1, net.W2.shape[0])).to(net.W1.dtype)
-    with torch.no_grad():
-        for layer, (W, b) in ((model[0], (net.W1, net.b1)), (model[2], (net.W2, net.b2))):
-            layer.weight.copy_(W)
-            layer.bias.copy_(b)
-    return model
-
-
-def train_sequential(model, X, y, iterations, learning_rate):
-    """The same full-batch gradient descent, W := W - learning_rate * dW, with autograd."""
-    for _ in range(iterations):
-        model.zero_grad()
-        F.cross_entropy(model(X), y).backward()
-        with torch.no_grad():
-            for p in model.parameters():
-                p -= learning_rate * p.grad
-    return model
 
 
 def confusion(predicted, y, classes):
@@ -154,7 +124,8 @@ def main(argv=None):
                                dtype=torch.float64)
     model = sequential_like(net)  # the same starting weights
     net.fit(X_train, y_train, iterations, learning_rate)  # class indices, made one-hot by fit
-    train_sequential(model, X_train, y_train, iterations, learning_rate)
+    train_sequential(model, lambda model: F.cross_entropy(model(X_train), y_train),
+                     iterations, learning_rate)
 
     with torch.no_grad():
         rows = [("twolayer", net.score(X_train, y_train), net.score(X_test, y_test))]

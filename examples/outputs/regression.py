@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 import twolayer
+from side_by_side import sequential_like, split, train_sequential  # beside this script
 
 
 def noisy_curve(m, noise, seed):
@@ -30,41 +31,11 @@ def noisy_curve(m, noise, seed):
     return x, y
 
 
-def split(X, y, held_out, seed):
-    """A fixed shuffled split: a seeded permutation's first `held_out` fraction is held out."""
-    order = torch.randperm(X.shape[0], generator=torch.Generator().manual_seed(seed + 1))
-    n_test = int(round(held_out * X.shape[0]))
-    train, test = order[n_test:], order[:n_test]
-    return X[train], y[train], X[test], y[test]
-
-
 def r2(prediction, y):
     """The coefficient of determination: 1 - sum of squared residuals / sum of squares about
     the mean (1 for a perfect fit, 0 for predicting the mean)."""
     prediction, y = prediction.reshape(-1), y.reshape(-1)
     return (1.0 - ((y - prediction) ** 2).sum() / ((y - y.mean()) ** 2).sum()).item()
-
-
-def sequential_like(net):
-    n1 = net.W1.shape[0]
-    model = torch.nn.Sequential(torch.nn.Linear(1, n1), torch.nn.Tanh(),
-                                torch.nn.Linear(n1, 1)).to(net.W1.dtype)
-    with torch.no_grad():
-        for layer, (W, b) in ((model[0], (net.W1, net.b1)), (model[2], (net.W2, net.b2))):
-            layer.weight.copy_(W)
-            layer.bias.copy_(b)
-    return model
-
-
-def train_sequential(model, X, y, iterations, learning_rate):
-    """The same full-batch gradient descent on J = 0.5 * mean squared error."""
-    for _ in range(iterations):
-        model.zero_grad()
-        (0.5 * F.mse_loss(model(X).reshape(-1), y)).backward()
-        with torch.no_grad():
-            for p in model.parameters():
-                p -= learning_rate * p.grad
-    return model
 
 
 def plot_fit(x_train, y_train, x_test, y_test, net, model, title, path):
@@ -109,7 +80,7 @@ def main(argv=None):
 
     x, y = noisy_curve(args.examples, args.noise, args.seed)
     X = x.reshape(-1, 1)
-    X_train, y_train, X_test, y_test = split(X, y, args.held_out, args.seed)
+    X_train, y_train, X_test, y_test = split(X, y, args.held_out, args.seed + 1)
     print(f"sin(2x) + {args.noise} noise: {X_train.shape[0]} training and {X_test.shape[0]} "
           f"held-out points; {args.hidden} hidden tanh units, {args.iterations} iterations, "
           f"learning rate {args.learning_rate}")
@@ -118,7 +89,9 @@ def main(argv=None):
                                seed=args.seed, dtype=torch.float64)
     model = sequential_like(net)  # the same starting weights
     net.fit(X_train, y_train, args.iterations, args.learning_rate)  # targets of shape (m,)
-    train_sequential(model, X_train, y_train, args.iterations, args.learning_rate)
+    train_sequential(model,
+                     lambda model: 0.5 * F.mse_loss(model(X_train).reshape(-1), y_train),
+                     args.iterations, args.learning_rate)
 
     with torch.no_grad():
         rows = [("twolayer", net.score(X_train, y_train), net.score(X_test, y_test)),
