@@ -21,23 +21,14 @@
 #include <torch/torch.h>
 #include <twolayer/twolayer.h>
 
+#include "throws_with_message.h"
+
 namespace twolayer_test {
 namespace {
 
 using twolayer::TwoLayerNet;
 using twolayer::TwoLayerNetImpl;
 using twolayer::TwoLayerNetOptions;
-
-std::string message_of(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
-  } catch (const std::exception& e) {
-    return std::string("not a c10::Error: ") + e.what();
-  }
-  return "(no exception)";
-}
 
 class Folder {
  public:

@@ -18,6 +18,8 @@
 #include <torch/torch.h>
 #include <twolayer/twolayer.h>
 
+#include "throws_with_message.h"
+
 #include "reference.h"
 
 namespace twolayer_test {
@@ -30,17 +32,6 @@ using twolayer::TwoLayerNetOptions;
 const char* const kUnknownOutput =
     "twolayer: unknown output layer 'softplus'; expected one of sigmoid (binary or "
     "multi-label), softmax (multi-class), identity (regression)";
-
-std::string message_of(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
-  } catch (const std::exception& e) {
-    return std::string("not a c10::Error: ") + e.what();
-  }
-  return "(no exception)";
-}
 
 TwoLayerNet make_net(int64_t n2, const std::string& output, uint64_t seed = 4) {
   return TwoLayerNet(TwoLayerNetOptions(3, 5, n2)

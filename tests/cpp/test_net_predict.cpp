@@ -14,6 +14,8 @@
 #include <torch/torch.h>
 #include <twolayer/twolayer.h>
 
+#include "throws_with_message.h"
+
 #include "reference.h"
 
 namespace twolayer_test {
@@ -21,18 +23,6 @@ namespace {
 
 using twolayer::TwoLayerNet;
 using twolayer::TwoLayerNetOptions;
-
-// The whole message of the c10::Error that `call` throws, or what happened instead.
-std::string message_of(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
-  } catch (const std::exception& e) {
-    return std::string("not a c10::Error: ") + e.what();
-  }
-  return "(no exception)";
-}
 
 std::vector<at::Tensor> params_of(const TwoLayerNet& net) {
   return {net->W1.detach(), net->b1.detach(), net->W2.detach(), net->b2.detach()};
