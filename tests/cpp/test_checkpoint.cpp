@@ -477,11 +477,14 @@ TEST_F(CheckpointCrossLanguage, ReadsPythonStateDictWithPickleLoad) {
   const c10::IValue state = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
   ASSERT_TRUE(state.isGenericDict()) << state.tagKind();
   const c10::Dict<c10::IValue, c10::IValue> dict = state.toGenericDict();
-  // The four parameters and the activation, as its name in ASCII.
-  EXPECT_EQ(dict.size(), 5u);
+  // The four parameters, the activation and the output layer, as their names in ASCII.
+  EXPECT_EQ(dict.size(), 6u);
   ASSERT_TRUE(dict.contains(std::string("activation_name")));
   EXPECT_TRUE(torch::equal(dict.at(std::string("activation_name")).toTensor(),
                            torch::tensor({'t', 'a', 'n', 'h'}, torch::kUInt8)));
+  ASSERT_TRUE(dict.contains(std::string("output_name")));
+  EXPECT_TRUE(torch::equal(dict.at(std::string("output_name")).toTensor(),
+                           torch::tensor({'s', 'i', 'g', 'm', 'o', 'i', 'd'}, torch::kUInt8)));
 
   twolayer::TwoLayerNet net = make_net(at::kDouble, 123);
   {
