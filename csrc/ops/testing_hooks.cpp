@@ -9,6 +9,7 @@
 #include <torch/library.h>
 
 #include "ops/cpu/cpu_paths.h"
+#include "ops/cpu/low_precision_path.h"
 #include "ops/cpu/row_chunks.h"
 #include "ops/cpu/vector_kernels.h"
 #include "ops/registration.h"
@@ -35,6 +36,13 @@ void define_hooks(torch::Library& m) {
   // "avx2" or "baseline": which compilation of the vectorised CPU kernels this process runs.
   m.def("cpu_kernel_version() -> str",
         [] { return std::string(twolayer::cpu::vector_kernels_version()); });
+  // "native" or "float32": how the CPU runs a bfloat16 or float16 network's products
+  // (low_precision_path.h).
+  m.def("low_precision_products(ScalarType dtype) -> str", [](at::ScalarType dtype) {
+    TORCH_CHECK(dtype == at::kBFloat16 || dtype == at::kHalf,
+                "twolayer: low_precision_products takes bfloat16 or float16, but got ", dtype);
+    return std::string(twolayer::cpu::low_precision_products(dtype));
+  });
   // How many distinct threads run the row chunks of a batch of `rows` examples.
   m.def("row_chunk_threads(int rows) -> int", &twolayer::cpu::row_chunk_threads);
 }

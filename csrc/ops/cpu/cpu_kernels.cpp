@@ -49,8 +49,7 @@ cpu::NetworkInputs network_inputs(const at::Tensor& X, const at::Tensor& Y, cons
 cpu::ForwardResult forward_propagation_cpu(const cpu::NetworkInputs& in, cpu::ForwardOutput output,
                                            bool keep_cache) {
   if (is_low_precision(in.X.scalar_type())) {
-    return cpu::low_precision_forward(in.X, in.Y, in.W1, in.b1, in.W2, in.b2, in.activation,
-                                      in.output, output, keep_cache);
+    return cpu::low_precision_forward(in, output, keep_cache);
   }
   if (cpu::cpu_path(in.shape) == cpu::CpuPath::SmallNet) {
     return cpu::small_net_forward(in, output, keep_cache);
@@ -64,8 +63,7 @@ cpu::ForwardResult forward_propagation_cpu(const cpu::NetworkInputs& in, cpu::Fo
 
 Gradients backpropagation_cpu(const cpu::BackwardInputs& in, GradientMask want) {
   if (is_low_precision(in.X.scalar_type())) {
-    return cpu::low_precision_backward(in.grad_J, in.X, in.Y, in.W1, in.W2, in.A1, in.Z2,
-                                       in.activation, in.output, want);
+    return cpu::low_precision_backward(in, want);
   }
   if (cpu::cpu_path(in.shape) == cpu::CpuPath::SmallNet) return cpu::small_net_backward(in, want);
   return cpu::row_passes_backward(in, want);

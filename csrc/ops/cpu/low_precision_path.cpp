@@ -1,16 +1,73 @@
 #include "ops/cpu/low_precision_path.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#endif
 
 #include "math/precision.h"
 #include "math/six_equations.h"
+#include "ops/cpu/cpu_paths.h"
 #include "ops/cpu/row_chunks.h"
 #include "ops/cpu/vector_kernels.h"
 
 namespace twolayer {
 namespace cpu {
 namespace {
+
+// Whether the CPU multiplies the dtype natively: AVX512-BF16 (CPUID leaf 7, subleaf 1, EAX bit
+// 5) or AMX-BF16 (leaf 7, EDX bit 22) for bfloat16; AVX512-FP16 (leaf 7, EDX bit 23) or
+// AMX-FP16 (leaf 7, subleaf 1, EAX bit 21) for float16. Both need the OS's AVX-512 state, which
+// __builtin_cpu_supports("avx512f") checks.
+bool cpu_multiplies_natively(at::ScalarType network) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx512f")) return false;
+  unsigned leaf0[4] = {}, leaf1[4] = {};
+  if (!__get_cpuid_count(7, 0, &leaf0[0], &leaf0[1], &leaf0[2], &leaf0[3])) return false;
+  __get_cpuid_count(7, 1, &leaf1[0], &leaf1[1], &leaf1[2], &leaf1[3]);
+  const auto bit = [](unsigned word, int b) { return ((word >> b) & 1u) != 0; };
+  if (network == at::kBFloat16) return bit(leaf1[0], 5) || bit(leaf0[3], 22);
+  return bit(leaf0[3], 23) || bit(leaf1[0], 21);
+#else
+  (void)network;
+  return true;  // other CPUs (ARM's BF16 and FP16 extensions): ATen decides
+#endif
+}
+
+// Read at the first call, as TWOLAYER_CPU_KERNEL is (vector_kernels.cpp): a bad value is an
+// exception the caller sees.
+bool native_products(at::ScalarType network) {
+  static const char* const forced = [] {
+    const char* value = std::getenv("TWOLAYER_LOW_PRECISION_PRODUCTS");
+    if (value == nullptr || value[0] == '\0') return static_cast<const char*>(nullptr);
+    TORCH_CHECK(std::strcmp(value, "native") == 0 || std::strcmp(value, "float32") == 0,
+                "twolayer: TWOLAYER_LOW_PRECISION_PRODUCTS must be one of native, float32 (or "
+                "unset for the CPU's best), but got '",
+                value, "'");
+    return value;
+  }();
+  if (forced != nullptr) return std::strcmp(forced, "native") == 0;
+  static const bool bfloat16 = cpu_multiplies_natively(at::kBFloat16);
+  static const bool float16 = cpu_multiplies_natively(at::kHalf);
+  return network == at::kBFloat16 ? bfloat16 : float16;
+}
+
+// a b and bias + a b in the network's dtype, by ATen's kernels or read into float32.
+at::Tensor product(const at::Tensor& a, const at::Tensor& b, bool native) {
+  if (native) return at::mm(a, b);
+  return at::mm(a.to(at::kFloat), b.to(at::kFloat)).to(a.scalar_type());
+}
+
+at::Tensor biased_product(const at::Tensor& bias, const at::Tensor& a, const at::Tensor& b,
+                          bool native) {
+  if (native) return at::addmm(bias, a, b);
+  return at::addmm(bias.to(at::kFloat), a.to(at::kFloat), b.to(at::kFloat)).to(a.scalar_type());
+}
 
 // Rows converted to float32 at a time: a buffer (two for backward) that stays in L2.
 constexpr int64_t kFloatsPerBlock = 16384;
@@ -91,14 +148,33 @@ at::Tensor hidden_delta_in_place(at::Tensor& product, const at::Tensor& A1, Acti
 
 }  // namespace
 
-ForwardResult low_precision_forward(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
-                                    const at::Tensor& b1, const at::Tensor& W2,
-                                    const at::Tensor& b2, Activation g1, OutputLayer g2,
-                                    ForwardOutput output, bool keep_cache) {
+const char* low_precision_products(at::ScalarType network) {
+  return native_products(network) ? "native" : "float32";
+}
+
+ForwardResult low_precision_forward(const NetworkInputs& in, ForwardOutput output,
+                                    bool keep_cache) {
+  const at::ScalarType network = in.X.scalar_type();
+  if (cpu_path(in.shape) == CpuPath::SmallNet) {
+    NetworkInputs in_float32 = in;
+    for (at::Tensor* t : {&in_float32.X, &in_float32.Y, &in_float32.W1, &in_float32.b1,
+                          &in_float32.W2, &in_float32.b2}) {
+      if (t->defined()) *t = t->to(at::kFloat);
+    }
+    ForwardResult result = small_net_forward(in_float32, output, keep_cache);
+    for (at::Tensor* t : {&result.A2, &result.A1, &result.Z2}) {
+      if (t->defined()) *t = t->to(network);
+    }
+    return result;
+  }
+  const at::Tensor &X = in.X, &Y = in.Y, &W1 = in.W1, &b1 = in.b1, &W2 = in.W2, &b2 = in.b2;
+  const Activation g1 = in.activation;
+  const OutputLayer g2 = in.output;
+  const bool native = native_products(network);
   // Z1 = X W1^T in the network's dtype; b1 is added in float32 in the pass.
-  at::Tensor A1 = at::mm(X, W1.t());
+  at::Tensor A1 = product(X, W1.t(), native);
   activate_in_place(A1, b1, g1);  // A1 = g1(Z1)
-  at::Tensor Z2 = at::addmm(b2, A1, W2.t());
+  at::Tensor Z2 = biased_product(b2, A1, W2.t(), native);
   ForwardResult result;
   const ForwardCache cache{A1, Z2};
   if (output == ForwardOutput::Cost) {
@@ -111,11 +187,26 @@ ForwardResult low_precision_forward(const at::Tensor& X, const at::Tensor& Y, co
   return result;
 }
 
-Gradients low_precision_backward(double grad_J, const at::Tensor& X, const at::Tensor& Y,
-                                 const at::Tensor& W1, const at::Tensor& W2, const at::Tensor& A1,
-                                 const at::Tensor& Z2, Activation g1, OutputLayer g2,
-                                 GradientMask want) {
-  const at::ScalarType network = X.scalar_type();
+Gradients low_precision_backward(const BackwardInputs& in, GradientMask want) {
+  const at::ScalarType network = in.X.scalar_type();
+  if (cpu_path(in.shape) == CpuPath::SmallNet) {
+    BackwardInputs in_float32 = in;
+    for (at::Tensor* t : {&in_float32.X, &in_float32.Y, &in_float32.W1, &in_float32.W2,
+                          &in_float32.A1, &in_float32.Z2}) {
+      *t = t->to(at::kFloat);
+    }
+    Gradients d = small_net_backward(in_float32, want);
+    for (at::Tensor* t : {&d.X, &d.W1, &d.b1, &d.W2, &d.b2}) {
+      if (t->defined()) *t = t->to(network);
+    }
+    if (d.Y.defined()) d.Y = d.Y.to(in.Y.scalar_type());
+    return d;
+  }
+  const at::Tensor &X = in.X, &Y = in.Y, &W1 = in.W1, &W2 = in.W2, &A1 = in.A1, &Z2 = in.Z2;
+  const Activation g1 = in.activation;
+  const OutputLayer g2 = in.output;
+  const double grad_J = in.grad_J;
+  const bool native = native_products(network);
   const at::Tensor logits = Z2.to(at::kFloat), labels = Y.to(at::kFloat);
   const double scale = grad_J / static_cast<double>(X.size(0));
   Gradients d;
@@ -124,15 +215,15 @@ Gradients low_precision_backward(double grad_J, const at::Tensor& X, const at::T
   // dZ2 = A2 - Y, times grad_J / m, in float32; rounded only to enter the products.
   const at::Tensor dZ2 = scale * output_delta(output_activation(logits, g2), labels, g2);
   const at::Tensor dZ2_product = dZ2.to(network);
-  if (want.W2) d.W2 = at::mm(dZ2_product.t(), A1);  // dW2 = (1/m) dZ2^T A1
-  if (want.b2) d.b2 = dZ2.sum(0).to(network);       // db2 = (1/m) sum_rows dZ2
+  if (want.W2) d.W2 = product(dZ2_product.t(), A1, native);  // dW2 = (1/m) dZ2^T A1
+  if (want.b2) d.b2 = dZ2.sum(0).to(network);                // db2 = (1/m) sum_rows dZ2
   if (want.hidden()) {
-    at::Tensor dZ1 = at::mm(dZ2_product, W2);
+    at::Tensor dZ1 = product(dZ2_product, W2, native);
     const at::Tensor db1 =
         hidden_delta_in_place(dZ1, A1.contiguous(), g1);  // dZ1 = (dZ2 W2) * g1'(Z1)
-    if (want.W1) d.W1 = at::mm(dZ1.t(), X);               // dW1 = (1/m) dZ1^T X
+    if (want.W1) d.W1 = product(dZ1.t(), X, native);      // dW1 = (1/m) dZ1^T X
     if (want.b1) d.b1 = db1.to(network);                  // db1 = (1/m) sum_rows dZ1
-    if (want.X) d.X = at::mm(dZ1, W1);                    // dX = (1/m) dZ1 W1
+    if (want.X) d.X = product(dZ1, W1, native);           // dX = (1/m) dZ1 W1
   }
   return d;
 }
