@@ -12,6 +12,7 @@
 #include "math/precision.h"
 #include "math/six_equations.h"
 #include "ops/cpu/cpu_paths.h"
+#include "ops/cpu/cpu_tensors.h"
 #include "ops/cpu/row_chunks.h"
 #include "ops/cpu/vector_kernels.h"
 
@@ -92,6 +93,26 @@ void visit_low_precision(at::ScalarType dtype, const F& f) {
   }
 }
 
+// t in dtype `to` (t itself if it is already), converted without the dispatcher: a small
+// network's step converts a dozen tensors of a few hundred values, where each dispatched .to()
+// would cost about as much as the arithmetic. One of the two dtypes is float32.
+at::Tensor converted(const at::Tensor& t, at::ScalarType to) {
+  if (!t.defined() || t.scalar_type() == to) return t;
+  const at::Tensor from = t.contiguous();
+  at::Tensor out = new_cpu_tensor(from.sizes(), from.options().dtype(to));
+  const int64_t count = from.numel();
+  const bool widen = to == at::kFloat;
+  visit_low_precision(widen ? from.scalar_type() : to, [&](auto type) {
+    using Low = decltype(type);
+    if (widen) {
+      to_float(from.data_ptr<Low>(), out.data_ptr<float>(), count);
+    } else {
+      from_float(from.data_ptr<float>(), out.data_ptr<Low>(), count);
+    }
+  });
+  return out;
+}
+
 // Runs body(first_row, end_row, slot) over blocks of rows of n1 values, within the chunks of
 // row_chunks.h, so that sums added to per-chunk slots come out the same on every run.
 template <typename Body>
@@ -102,17 +123,17 @@ void for_each_block(int64_t rows, int64_t n1, int64_t chunks, const Body& body) 
   });
 }
 
-// Z1 (m x n1, contiguous, the network's dtype) becomes A1 = g1(Z1 + b1) in place.
-void activate_in_place(at::Tensor& Z1, const at::Tensor& b1, Activation g1) {
+// Z1 (m x n1, contiguous, the network's dtype) becomes A1 = g1(Z1) in place.
+void activate_in_place(at::Tensor& Z1, Activation g1) {
   const int64_t m = Z1.size(0), n1 = Z1.size(1);
-  const at::Tensor bias = b1.to(at::kFloat).contiguous();
+  const std::vector<float> no_bias(static_cast<size_t>(n1), 0.0f);  // in Z1 already
   visit_low_precision(Z1.scalar_type(), [&](auto type) {
     using scalar_t = decltype(type);
     scalar_t* z = Z1.data_ptr<scalar_t>();
     for_each_block(m, n1, row_chunk_count(m), [&](int64_t first, int64_t end, int64_t) {
       std::vector<float> values((end - first) * n1);
       to_float(z + first * n1, values.data(), (end - first) * n1);
-      bias_activation_rows<float>(values.data(), bias.data_ptr<float>(), n1, 0, end - first, g1);
+      bias_activation_rows<float>(values.data(), no_bias.data(), n1, 0, end - first, g1);
       from_float(values.data(), z + first * n1, (end - first) * n1);
     });
   });
@@ -159,21 +180,20 @@ ForwardResult low_precision_forward(const NetworkInputs& in, ForwardOutput outpu
     NetworkInputs in_float32 = in;
     for (at::Tensor* t : {&in_float32.X, &in_float32.Y, &in_float32.W1, &in_float32.b1,
                           &in_float32.W2, &in_float32.b2}) {
-      if (t->defined()) *t = t->to(at::kFloat);
+      *t = converted(*t, at::kFloat);
     }
     ForwardResult result = small_net_forward(in_float32, output, keep_cache);
-    for (at::Tensor* t : {&result.A2, &result.A1, &result.Z2}) {
-      if (t->defined()) *t = t->to(network);
-    }
+    for (at::Tensor* t : {&result.A2, &result.A1, &result.Z2}) *t = converted(*t, network);
     return result;
   }
   const at::Tensor &X = in.X, &Y = in.Y, &W1 = in.W1, &b1 = in.b1, &W2 = in.W2, &b2 = in.b2;
   const Activation g1 = in.activation;
   const OutputLayer g2 = in.output;
   const bool native = native_products(network);
-  // Z1 = X W1^T in the network's dtype; b1 is added in float32 in the pass.
-  at::Tensor A1 = product(X, W1.t(), native);
-  activate_in_place(A1, b1, g1);  // A1 = g1(Z1)
+  // Z1 = X W1^T + b1 rounded once to the network's dtype, as nn.Linear rounds it: a Z1 near
+  // relu's kink then falls on the side eager's falls.
+  at::Tensor A1 = biased_product(b1, X, W1.t(), native);
+  activate_in_place(A1, g1);  // A1 = g1(Z1)
   at::Tensor Z2 = biased_product(b2, A1, W2.t(), native);
   ForwardResult result;
   const ForwardCache cache{A1, Z2};
@@ -193,13 +213,11 @@ Gradients low_precision_backward(const BackwardInputs& in, GradientMask want) {
     BackwardInputs in_float32 = in;
     for (at::Tensor* t : {&in_float32.X, &in_float32.Y, &in_float32.W1, &in_float32.W2,
                           &in_float32.A1, &in_float32.Z2}) {
-      *t = t->to(at::kFloat);
+      *t = converted(*t, at::kFloat);
     }
     Gradients d = small_net_backward(in_float32, want);
-    for (at::Tensor* t : {&d.X, &d.W1, &d.b1, &d.W2, &d.b2}) {
-      if (t->defined()) *t = t->to(network);
-    }
-    if (d.Y.defined()) d.Y = d.Y.to(in.Y.scalar_type());
+    for (at::Tensor* t : {&d.X, &d.W1, &d.b1, &d.W2, &d.b2}) *t = converted(*t, network);
+    d.Y = converted(d.Y, in.Y.scalar_type());
     return d;
   }
   const at::Tensor &X = in.X, &Y = in.Y, &W1 = in.W1, &W2 = in.W2, &A1 = in.A1, &Z2 = in.Z2;

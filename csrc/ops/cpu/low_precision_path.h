@@ -5,7 +5,7 @@
 // MKL's bfloat16 kernels where the CPU has the instructions); the elementwise work between
 // them is bound by memory, so it runs as one pass over the rows that reads and writes the
 // network's dtype and computes in float32, with the float32 vector kernels of the row paths:
-// A1 = g1(Z1 + b1) over Z1 in place, and dZ1 = (dZ2 W2) * g1'(Z1) with db1's sums over the
+// A1 = g1(Z1) over Z1 in place, and dZ1 = (dZ2 W2) * g1'(Z1) with db1's sums over the
 // product in place. The output layer's m x n2 values go through math/output_layer in float32.
 //
 // On a CPU without instructions for the dtype (AVX512-BF16 or AMX-BF16 for bfloat16,
