@@ -115,7 +115,7 @@ TEST(LowPrecision, BFloat16LossGivesFloat32CostAndBFloat16GradientsNearFloat64) 
           J.backward();
           J_ref.backward();
           for (size_t i = 0; i < ours.list().size(); ++i) {
-            const at::Tensor& leaf = ours.list()[i];
+            const at::Tensor leaf = ours.list()[i];  // a copy: list() is a temporary
             ASSERT_TRUE(leaf.grad().defined()) << "gradient of " << input_names()[i];
             EXPECT_EQ(leaf.grad().scalar_type(), leaf.scalar_type())
                 << "gradient of " << input_names()[i];
