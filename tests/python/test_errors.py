@@ -85,6 +85,7 @@ X_TO_FLOAT32 = ("twolayer: X is float64, but the parameters W1, b1, W2, b2 are f
                 "with X.float(), or build the net with dtype=torch.float64")
 X_TO_FLOAT64 = ("twolayer: X is float32, but the parameters W1, b1, W2, b2 are float64: convert X "
                 "with X.double(), or build the net with dtype=torch.float32")
+X_DTYPE = "twolayer: X must be float32, float64, bfloat16 or float16, but got "
 UNKNOWN = "twolayer: unknown activation '{}'; expected one of tanh, relu, sigmoid, leaky_relu"
 
 CASES = [
@@ -96,12 +97,11 @@ CASES = [
     Case("W1-1d", _rank("W1", "(n1, n0)", (8,)), W1=(8,)),
     Case("W2-1d", _rank("W2", "(n2, n1)", (4,)), W2=(4,)),
     Case("W2-3d", _rank("W2", "(n2, n1)", (1, 4, 1)), W2=(1, 4, 1)),
-    # dtype of X
-    *[Case(f"X-{name}", f"twolayer: X must be float32 or float64, but got {name}",
+    # dtype of X (bfloat16 and float16 networks are valid: test_low_precision.py)
+    *[Case(f"X-{name}", X_DTYPE + name,
            X={"dtype": dtype})
       for name, dtype in [("int64", torch.int64), ("int32", torch.int32), ("int16", torch.int16),
-                          ("int8", torch.int8), ("uint8", torch.uint8), ("bool", torch.bool),
-                          ("float16", torch.float16), ("bfloat16", torch.bfloat16)]],
+                          ("int8", torch.int8), ("uint8", torch.uint8), ("bool", torch.bool)]],
     # the other tensors must have X's dtype, whichever of the two float types X has
     *[Case(f"{name}-float64-vs-float32",
            _same_dtype(name, "float32", "float64") + (INTEGER_Y if name == "Y" else ""),
@@ -171,11 +171,11 @@ CASES = [
     # W2 (rank, dtype, device, n2, shape), b2, Y (dtype, device, shape), activation
     Case("order-X-rank-before-dtype", _rank("X", "(m, n0)", (5,)),
          X={"shape": (5,), "dtype": torch.int64}),
-    Case("order-X-dtype-before-m", "twolayer: X must be float32 or float64, but got float16",
-         X={"shape": (0, 2), "dtype": torch.float16}),
+    Case("order-X-dtype-before-m", X_DTYPE + "int32",
+         X={"shape": (0, 2), "dtype": torch.int32}),
     Case("order-m-before-n0",
          "twolayer: X must hold at least one example (m >= 1), but got shape [0, 0]", X=(0, 0)),
-    Case("order-X-before-W1", "twolayer: X must be float32 or float64, but got int64",
+    Case("order-X-before-W1", X_DTYPE + "int64",
          X={"dtype": torch.int64}, W1=(3,)),
     Case("order-X-dtype-before-W1-rank", X_TO_FLOAT32, X={"dtype": F64}, W1=(3,)),
     Case("order-W1-rank-before-dtype", _rank("W1", "(n1, n0)", (4,)),
