@@ -92,10 +92,11 @@ SymNetworkShape check_fit_arguments(const at::Tensor& W1, const at::Tensor& b1,
     }
   }
   TORCH_CHECK(iterations >= 0, "twolayer: iterations must be >= 0, but got ", iterations);
+  const at::ScalarType cost_type = compute_type(X.scalar_type());
   const int64_t max_iterations =
-      std::numeric_limits<int64_t>::max() / static_cast<int64_t>(X.element_size());
+      std::numeric_limits<int64_t>::max() / static_cast<int64_t>(c10::elementSize(cost_type));
   TORCH_CHECK(iterations <= max_iterations, "twolayer: iterations must be at most ", max_iterations,
-              " (the returned costs, one ", dtype_name(X.scalar_type()),
+              " (the returned costs, one ", dtype_name(cost_type),
               " per iteration, must fit in memory), but got ", iterations);
   TORCH_CHECK(std::isfinite(learning_rate), "twolayer: learning_rate must be finite, but got ",
               learning_rate);
@@ -116,11 +117,12 @@ at::Tensor allocate_costs(int64_t iterations, const at::TensorOptions& options) 
 at::Tensor reference_fit(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
                          const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
                          double learning_rate, Activation activation, OutputLayer output) {
-  at::Tensor costs = allocate_costs(iterations, X.options());
-  const at::Tensor one = at::ones({}, X.options());
+  const at::TensorOptions cost_options = X.options().dtype(compute_type(X.scalar_type()));
+  at::Tensor costs = allocate_costs(iterations, cost_options);
+  const at::Tensor one = at::ones({}, cost_options);
   for (int64_t i = 0; i < iterations; ++i) {
     const ForwardCache cache = forward_propagation(X, W1, b1, W2, b2, activation);
-    costs[i].copy_(output_cost(cache.Z2, Y, output));  // a copy, not item(): no device sync
+    costs[i].copy_(network_cost(cache, Y, output));  // a copy, not item(): no device sync
     const Gradients d =
         loss_backward(one, X, Y, W1, W2, cache, activation, output, GradientMask::parameters());
     W1.sub_(d.W1, learning_rate);

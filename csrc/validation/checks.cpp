@@ -3,6 +3,10 @@
 #include <string>
 #include <utility>
 
+#include <torch/version.h>
+
+#include "math/precision.h"
+
 namespace twolayer {
 
 std::string dtype_name(at::ScalarType dtype) {
@@ -34,28 +38,67 @@ void check_like_X(const at::Tensor& t, const char* name, const at::Tensor& X) {
     // Labels of another dtype (integer or bool class labels above all) are the commonest
     // mistake: say how to mend them.
     const bool labels = name[0] == 'Y' && name[1] == '\0';
-    TORCH_CHECK(false, "twolayer: ", name, " must have the same dtype as X (",
-                dtype_name(X.scalar_type()), "), but got ", dtype_name(t.scalar_type()),
-                labels ? "; convert the labels with Y.to(X.dtype)" : "");
+    TORCH_CHECK(
+        false, "twolayer: ", name, " must have the same dtype as X (", dtype_name(X.scalar_type()),
+        ")", labels && is_low_precision(X.scalar_type()) ? " or float32" : "", ", but got ",
+        dtype_name(t.scalar_type()), labels ? "; convert the labels with Y.to(X.dtype)" : "");
   }
   TORCH_CHECK(t.device() == X.device(), "twolayer: ", name, " must be on the same device as X (",
               X.device(), "), but got ", t.device());
 }
 
+bool is_network_dtype(at::ScalarType t) {
+  return t == at::kFloat || t == at::kDouble || is_low_precision(t);
+}
+
+// The Tensor method that converts to t: what a message tells the user to call.
+const char* conversion_method(at::ScalarType t) {
+  switch (t) {
+    case at::kDouble: return "double()";
+    case at::kBFloat16: return "bfloat16()";
+    case at::kHalf: return "half()";
+    default: return "float()";
+  }
+}
+
+// X's dtype sets the network's: one of four, and float16 on the CPU only where ATen has its
+// products (PyTorch 2).
+void check_network_dtype(const at::Tensor& X) {
+  TORCH_CHECK(is_network_dtype(X.scalar_type()),
+              "twolayer: X must be float32, float64, bfloat16 or float16, but got ",
+              dtype_name(X.scalar_type()));
+#if TORCH_VERSION_MAJOR < 2
+  TORCH_CHECK(X.scalar_type() != at::kHalf || !X.device().is_cpu(),
+              "twolayer: float16 on the CPU needs PyTorch 2.0 or later, but this is PyTorch ",
+              TORCH_VERSION_MAJOR, ".", TORCH_VERSION_MINOR,
+              ", whose CPU has no float16 matrix products; use bfloat16 (or float32) on the CPU");
+#endif
+}
+
+// Labels in the network's dtype, or in float32 for a bfloat16 or float16 network (whose cost
+// runs in float32: soft labels keep their digits).
+void check_labels_like_X(const at::Tensor& Y, const char* name, const at::Tensor& X) {
+  if (Y.scalar_type() == at::kFloat && is_low_precision(X.scalar_type())) {
+    TORCH_CHECK(Y.device() == X.device(), "twolayer: ", name, " must be on the same device as X (",
+                X.device(), "), but got ", Y.device());
+    return;
+  }
+  check_like_X(Y, name, X);
+}
+
 // When the four parameters agree with each other and X alone differs, X is the odd one out
 // (typically NumPy's float64 data into a float32 net): blaming W1, as comparing each parameter
 // with X would, sends the user to the wrong tensor. Name X and both ways to mend it.
-void check_parameters_agree_with_X(const at::Tensor& X, const at::Tensor& W1,
-                                   const at::Tensor& b1, const at::Tensor& W2,
-                                   const at::Tensor& b2) {
+void check_parameters_agree_with_X(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
+                                   const at::Tensor& W2, const at::Tensor& b2) {
   const at::ScalarType p = W1.scalar_type();
   if (X.scalar_type() == p || b1.scalar_type() != p || W2.scalar_type() != p ||
-      b2.scalar_type() != p || (p != at::kFloat && p != at::kDouble)) {
+      b2.scalar_type() != p || !is_network_dtype(p)) {
     return;  // nothing to say here, or a parameter is the odd one: check_layer names it
   }
   TORCH_CHECK(false, "twolayer: X is ", dtype_name(X.scalar_type()),
               ", but the parameters W1, b1, W2, b2 are ", dtype_name(p), ": convert X with X.",
-              p == at::kFloat ? "float()" : "double()", ", or build the net with dtype=torch.",
+              conversion_method(p), ", or build the net with dtype=torch.",
               dtype_name(X.scalar_type()));
 }
 
@@ -112,8 +155,7 @@ SymNetworkShape check_network_sizes(const at::Tensor& X, const at::Tensor& Y, co
   }
 
   check_rank(X, "X", "m", "n0");
-  TORCH_CHECK(X.scalar_type() == at::kFloat || X.scalar_type() == at::kDouble,
-              "twolayer: X must be float32 or float64, but got ", dtype_name(X.scalar_type()));
+  check_network_dtype(X);
   c10::SymInt m = X.sym_size(0);
   c10::SymInt n0 = X.sym_size(1);
   TORCH_CHECK(m >= 1, "twolayer: X must hold at least one example (m >= 1), but got shape ",
@@ -128,7 +170,7 @@ SymNetworkShape check_network_sizes(const at::Tensor& X, const at::Tensor& Y, co
       check_layer({"W2", "b2", "n2", "n1", "output unit", "W1", "hidden units"}, W2, b2, X, n1);
 
   if (labels == Labels::Required) {
-    check_like_X(Y, "Y", X);
+    check_labels_like_X(Y, "Y", X);
     const bool matches = Y.dim() == 2 && Y.sym_size(0) == m && Y.sym_size(1) == n2;
     if (!matches) {
       // Labels of shape (m,) for one output are the other common mistake.
@@ -170,8 +212,7 @@ SymNetworkShape check_backward_sizes(const at::Tensor& grad, const char* grad_na
                 " must be a strided (dense) tensor, but got layout ", tensor->layout());
   }
   check_rank(X, "X", "m", "n0");
-  TORCH_CHECK(X.scalar_type() == at::kFloat || X.scalar_type() == at::kDouble,
-              "twolayer: X must be float32 or float64, but got ", dtype_name(X.scalar_type()));
+  check_network_dtype(X);
   const c10::SymInt m = X.sym_size(0), n0 = X.sym_size(1);
   TORCH_CHECK(m >= 1 && n0 >= 1,
               "twolayer: X must have m >= 1 examples of n0 >= 1 features, "
@@ -188,8 +229,17 @@ SymNetworkShape check_backward_sizes(const at::Tensor& grad, const char* grad_na
   check_cache_matrix(A1, "A1", "m", m, "n1", n1, X);
   check_cache_matrix(out, out_name, "m", m, "n2", n2, X);
   if (labels == Labels::Required) {
-    check_cache_matrix(Y, "Y", "m", m, "n2", n2, X);
-    check_like_X(grad, grad_name, X);
+    check_labels_like_X(Y, "Y", X);
+    TORCH_CHECK(Y.dim() == 2 && Y.sym_size(0) == m && Y.sym_size(1) == n2,
+                "twolayer: Y must have shape (m, n2) = (", m, ", ", n2, "), but got ",
+                Y.sym_sizes());
+    // The gradient of the cost, in the cost's dtype.
+    const at::ScalarType cost_type = compute_type(X.scalar_type());
+    TORCH_CHECK(grad.scalar_type() == cost_type, "twolayer: ", grad_name,
+                " must have the cost's dtype (", dtype_name(cost_type), "), but got ",
+                dtype_name(grad.scalar_type()));
+    TORCH_CHECK(grad.device() == X.device(), "twolayer: ", grad_name,
+                " must be on the same device as X (", X.device(), "), but got ", grad.device());
     TORCH_CHECK(grad.dim() == 0, "twolayer: ", grad_name,
                 " must be a scalar (0-D) tensor, the gradient of the cost, but got shape ",
                 grad.sym_sizes());

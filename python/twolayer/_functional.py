@@ -18,9 +18,11 @@ def loss(X: torch.Tensor, Y: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor,
     Each is computed stably from the logits Z2 (no log of 0 for saturated outputs).
 
     Args:
-        X: inputs, shape (m, n0), float32 or float64.
-        Y: labels, shape (m, n2), X's dtype: in [0, 1] for sigmoid, rows that are one-hot or
-            probabilities for softmax, any values for identity (for one output:
+        X: inputs, shape (m, n0), float32, float64, bfloat16 or float16 (the products run in
+            X's dtype; for the last two the rest runs in float32 and J is float32).
+        Y: labels, shape (m, n2), X's dtype (or float32 for bfloat16 or float16 X): in [0, 1]
+            for sigmoid, rows that are one-hot or probabilities for softmax, any values for
+            identity (for one output:
             ``y.reshape(-1, 1)``, and ``.to(X.dtype)`` for integer or bool labels;
             ``TwoLayerNet`` takes class indices and labels of shape (m,) itself).
         W1: (n1, n0), b1: (n1,), W2: (n2, n1), b2: (n2,): the parameters, X's dtype and device.
@@ -38,8 +40,9 @@ def forward(X: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tenso
             b2: torch.Tensor, activation: str = "tanh", output: str = "sigmoid") -> torch.Tensor:
     """The outputs A2 = g2(g1(X W1^T + b1) W2^T + b2), shape (m, n2).
 
-    X (m, n0), W1 (n1, n0), b1 (n1,), W2 (n2, n1), b2 (n2,), one dtype (float32 or float64);
-    activation: "tanh", "relu", "sigmoid" or "leaky_relu", and output: "sigmoid" (each output a
+    X (m, n0), W1 (n1, n0), b1 (n1,), W2 (n2, n1), b2 (n2,), one dtype (float32, float64,
+    bfloat16 or float16; A2 comes back in it); activation: "tanh", "relu", "sigmoid" or
+    "leaky_relu", and output: "sigmoid" (each output a
     probability), "softmax" (along each row) or "identity" (A2 = Z2), as for ``loss``.
 
     Probabilities, as in the lecture, not logits: use ``loss`` on them, never
@@ -55,7 +58,8 @@ def fit_(W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: torch.Tensor,
     """The lecture's gradient descent in C++: ``iterations`` steps of W := W - learning_rate * dW.
 
     Updates W1 (n1, n0), b1 (n1,), W2 (n2, n1), b2 (n2,) in place for X (m, n0) and labels
-    Y (m, n2), all of one dtype (float32 or float64) and device, with the hidden activation
+    Y (m, n2), all of one dtype (float32, float64, bfloat16 or float16; Y may be float32 for
+    the last two, whose costs are float32) and device, with the hidden activation
     ``activation`` and the output layer ``output`` (as for ``loss``), and returns the cost of
     every iteration, shape (iterations,), each taken before that iteration's update.
     ``iterations`` must be >= 0. Like an optimizer step it is not differentiable: it updates leaf

@@ -80,28 +80,37 @@ std::vector<ErrorCase> error_cases() {
           [](NetInputs& in) {
             in.X = torch::randint(0, 3, {5, 2}, torch::kLong);
           },
-          "twolayer: X must be float32 or float64, but got int64"),
+          "twolayer: X must be float32, float64, bfloat16 or float16, but got int64"),
       loss_and_forward(
           "dtype/X_int32",
           [](NetInputs& in) {
             in.X = torch::randint(0, 3, {5, 2}, torch::kInt);
           },
-          "twolayer: X must be float32 or float64, but got int32"),
+          "twolayer: X must be float32, float64, bfloat16 or float16, but got int32"),
       loss_and_forward(
           "dtype/X_uint8",
           [](NetInputs& in) {
             in.X = torch::randint(0, 3, {5, 2}, torch::kByte);
           },
-          "twolayer: X must be float32 or float64, but got uint8"),
+          "twolayer: X must be float32, float64, bfloat16 or float16, but got uint8"),
       loss_and_forward(
           "dtype/X_bool", [](NetInputs& in) { in.X = in.X > 0; },
-          "twolayer: X must be float32 or float64, but got bool"),
+          "twolayer: X must be float32, float64, bfloat16 or float16, but got bool"),
+      // A low-precision X into a float32 net: X is the odd one out.
       loss_and_forward(
           "dtype/X_float16", [](NetInputs& in) { in.X = in.X.to(torch::kHalf); },
-          "twolayer: X must be float32 or float64, but got float16"),
+#if TORCH_VERSION_MAJOR < 2
+          "twolayer: float16 on the CPU needs PyTorch 2.0 or later, but this is PyTorch " +
+              std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) +
+              ", whose CPU has no float16 matrix products; use bfloat16 (or float32) on the CPU"),
+#else
+          "twolayer: X is float16, but the parameters W1, b1, W2, b2 are float32: convert X "
+          "with X.float(), or build the net with dtype=torch.float16"),
+#endif
       loss_and_forward(
           "dtype/X_bfloat16", [](NetInputs& in) { in.X = in.X.to(torch::kBFloat16); },
-          "twolayer: X must be float32 or float64, but got bfloat16"),
+          "twolayer: X is bfloat16, but the parameters W1, b1, W2, b2 are float32: convert X "
+          "with X.float(), or build the net with dtype=torch.bfloat16"),
       // Mixed dtypes.
       loss_and_forward(
           "mixed_dtype/W1_float64", [=](NetInputs& in) { in.W1 = in.W1.to(f64); },
@@ -282,7 +291,7 @@ std::vector<ErrorCase> error_cases() {
             in.X = torch::randint(0, 3, {5, 2}, torch::kLong);
             in.W1 = torch::randn({4, 3}, f32);
           },
-          "twolayer: X must be float32 or float64, but got int64"),
+          "twolayer: X must be float32, float64, bfloat16 or float16, but got int64"),
       loss_and_forward(
           "order/order_m_before_n0",
           [=](NetInputs& in) {

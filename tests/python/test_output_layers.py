@@ -188,8 +188,9 @@ def test_autocast_runs_the_output_layer_too(output):
     args = (t["X"], t["Y"], t["W1"], t["b1"], t["W2"], t["b2"], "tanh")
     with torch.autocast("cpu", dtype=torch.bfloat16):
         J = ops.loss(*args, output)
+    # The products run in bfloat16 (8 bits), the output layer and the cost in float32.
     assert J.dtype == torch.float32
-    assert_close_rel(J, reference_loss(*args, output), 1e-5, "J under autocast")
+    assert_close_rel(J, reference_loss(*args, output), 3e-2, "J under autocast")
 
 
 def test_unknown_output_layers_are_refused_with_the_valid_names():

@@ -55,7 +55,7 @@ at::Tensor loss_autograd(const at::Tensor& X, const at::Tensor& Y, const at::Ten
     check_network_sizes(X, Y, W1, b1, W2, b2, Labels::Required);
     const Activation g1 = parse_activation(activation);
     const OutputLayer g2 = parse_output(output);
-    return output_cost(forward_propagation(X, W1, b1, W2, b2, g1).Z2, Y, g2);
+    return network_cost(forward_propagation(X, W1, b1, W2, b2, g1), Y, g2);
   }
   if (needs_graph({&X, &Y, &W1, &b1, &W2, &b2})) {
     return TwoLayerFunction::apply(X, Y, W1, b1, W2, b2, activation, output);
@@ -65,13 +65,13 @@ at::Tensor loss_autograd(const at::Tensor& X, const at::Tensor& Y, const at::Ten
 }
 
 at::Tensor forward_autograd(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
-                            const at::Tensor& W2, const at::Tensor& b2,
-                            c10::string_view activation, c10::string_view output) {
+                            const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation,
+                            c10::string_view output) {
   if (has_tangent({&X, &W1, &b1, &W2, &b2}) || under_functorch({&X, &W1, &b1, &W2, &b2})) {
     check_network_sizes(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
     const Activation g1 = parse_activation(activation);
     const OutputLayer g2 = parse_output(output);
-    return output_activation(forward_propagation(X, W1, b1, W2, b2, g1).Z2, g2);
+    return network_probabilities(forward_propagation(X, W1, b1, W2, b2, g1), g2);
   }
   if (needs_graph({&X, &W1, &b1, &W2, &b2})) {
     return TwoLayerProbabilitiesFunction::apply(X, W1, b1, W2, b2, activation, output);
@@ -95,7 +95,8 @@ at::Tensor fit_autograd(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tens
     // An update in place of a tensor computed from others (a parametrization's output) never
     // reaches what it is computed from: the caller's training would do nothing while the costs
     // fall. A view shares its base's memory, so an update of it does reach the base.
-    TORCH_CHECK(!p->requires_grad() || p->is_leaf() || p->is_view(), "twolayer: fit_ cannot update ", name,
+    TORCH_CHECK(!p->requires_grad() || p->is_leaf() || p->is_view(),
+                "twolayer: fit_ cannot update ", name,
                 ": it is computed from other tensors (grad_fn ", p->grad_fn()->name(),
                 "), and an update in place would not reach them; pass the leaf tensor itself, or "
                 "train with loss().backward() and a torch.optim optimizer");
@@ -103,8 +104,7 @@ at::Tensor fit_autograd(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tens
   at::Tensor costs;
   {
     at::AutoDispatchBelowADInplaceOrView below_autograd;
-    costs = ops::fit().call(W1, b1, W2, b2, X, Y, iterations, learning_rate, activation,
-                            output);
+    costs = ops::fit().call(W1, b1, W2, b2, X, Y, iterations, learning_rate, activation, output);
   }
   for (at::Tensor* p : {&W1, &b1, &W2, &b2}) p->unsafeGetTensorImpl()->bump_version();
   return costs;

@@ -58,9 +58,9 @@ at::Tensor TwoLayerFunction::apply(const at::Tensor& X, const at::Tensor& Y, con
 }
 
 at::Tensor TwoLayerProbabilitiesFunction::apply(const at::Tensor& X, const at::Tensor& W1,
-                                          const at::Tensor& b1, const at::Tensor& W2,
-                                          const at::Tensor& b2, c10::string_view activation,
-                                          c10::string_view output) {
+                                                const at::Tensor& b1, const at::Tensor& W2,
+                                                const at::Tensor& b2, c10::string_view activation,
+                                                c10::string_view output) {
   check_defined({{"X", &X}, {"W1", &W1}, {"b1", &b1}, {"W2", &W2}, {"b2", &b2}});
   return Function<TwoLayerProbabilitiesFunction>::apply(X, W1, b1, W2, b2, activation, output);
 }
@@ -111,10 +111,10 @@ variable_list TwoLayerFunction::backward(AutogradContext* ctx, variable_list gra
 
 // Forward propagation to the probabilities; the cache is A1 and A2 itself.
 at::Tensor TwoLayerProbabilitiesFunction::forward(AutogradContext* ctx, const at::Tensor& X,
-                                            const at::Tensor& W1, const at::Tensor& b1,
-                                            const at::Tensor& W2, const at::Tensor& b2,
-                                            c10::string_view activation,
-                                            c10::string_view output) {
+                                                  const at::Tensor& W1, const at::Tensor& b1,
+                                                  const at::Tensor& W2, const at::Tensor& b2,
+                                                  c10::string_view activation,
+                                                  c10::string_view output) {
   at::Tensor A2, A1;
   {
     at::AutoDispatchBelowADInplaceOrView below_autograd;
@@ -125,7 +125,8 @@ at::Tensor TwoLayerProbabilitiesFunction::forward(AutogradContext* ctx, const at
   return A2;
 }
 
-variable_list TwoLayerProbabilitiesFunction::backward(AutogradContext* ctx, variable_list grad_outputs) {
+variable_list TwoLayerProbabilitiesFunction::backward(AutogradContext* ctx,
+                                                      variable_list grad_outputs) {
   const variable_list saved = ctx->get_saved_variables();
   const at::Tensor &X = saved[0], &W1 = saved[1], &b1 = saved[2], &W2 = saved[3], &b2 = saved[4];
   const at::Tensor& grad_A2 = grad_outputs[0];
@@ -136,14 +137,13 @@ variable_list TwoLayerProbabilitiesFunction::backward(AutogradContext* ctx, vari
   if (at::GradMode::is_enabled()) {
     // As TwoLayerFunction::backward: recomputed in the graph for double backward.
     const ForwardCache cache = forward_propagation(X, W1, b1, W2, b2, g1);
-    d = backward_of_forward(grad_A2, X, W1, W2, cache.A1, output_activation(cache.Z2, g2), g1, g2,
+    d = backward_of_forward(grad_A2, X, W1, W2, cache.A1, network_probabilities(cache, g2), g1, g2,
                             want);
   } else {
     at::AutoDispatchBelowADInplaceOrView below_autograd;
-    d = Gradients::of_forward(ops::backward_of_forward().call(grad_A2, X, W1, W2, saved[5],
-                                                              saved[6], activation_name(g1),
-                                                              want.forward_array(),
-                                                              output_name(g2)));
+    d = Gradients::of_forward(
+        ops::backward_of_forward().call(grad_A2, X, W1, W2, saved[5], saved[6], activation_name(g1),
+                                        want.forward_array(), output_name(g2)));
   }
   return {d.X, d.W1, d.b1, d.W2, d.b2, at::Tensor(), at::Tensor()};
 }

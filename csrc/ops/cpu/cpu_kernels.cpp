@@ -1,17 +1,20 @@
 // The CPU kernels of the cost (loss, _loss_with_cache, _loss_backward), of the probabilities
 // (forward, _forward_with_cache) and of fit_: the checks, the choice of path (cpu_paths.h) and
 // the registration. Other backends, and the probabilities' backward (_backward_of_forward),
-// keep the ATen reference kernels (composite_kernels.cpp).
+// keep the ATen reference kernels (composite_kernels.cpp), and so do bfloat16 and float16
+// networks: their time is in the products, which ATen's kernels run in those dtypes.
 
 #include <cstring>
 
 #include <torch/library.h>
 
 #include "math/fit.h"
+#include "math/precision.h"
 #include "ops/cpu/cpu_paths.h"
 #include "ops/cpu/cpu_steps.h"
 #include "ops/cpu/vector_kernels.h"
 #include "ops/cpu/workspace.h"
+#include "ops/reference_kernels.h"
 #include "ops/registration.h"
 
 namespace twolayer {
@@ -63,6 +66,9 @@ Gradients backpropagation_cpu(const cpu::BackwardInputs& in, GradientMask want) 
 at::Tensor loss_cpu(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                     const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
                     c10::string_view activation, c10::string_view output) {
+  if (is_low_precision(X.scalar_type())) {
+    return std::get<0>(reference::loss_with_cache(X, Y, W1, b1, W2, b2, activation, output));
+  }
   const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
   return forward_propagation_cpu(network_inputs(X, Y, W1, b1, W2, b2, shape, activation, output),
                                  cpu::ForwardOutput::Cost, false)
@@ -73,6 +79,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache_cpu(
     const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1, const at::Tensor& b1,
     const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation,
     c10::string_view output) {
+  if (is_low_precision(X.scalar_type())) {
+    return reference::loss_with_cache(X, Y, W1, b1, W2, b2, activation, output);
+  }
   const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
   cpu::ForwardResult out =
       forward_propagation_cpu(network_inputs(X, Y, W1, b1, W2, b2, shape, activation, output),
@@ -85,6 +94,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache_cpu(
 at::Tensor probabilities_cpu(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
                              const at::Tensor& W2, const at::Tensor& b2,
                              c10::string_view activation, c10::string_view output) {
+  if (is_low_precision(X.scalar_type())) {
+    return std::get<0>(reference::forward_with_cache(X, W1, b1, W2, b2, activation, output));
+  }
   const NetworkShape shape = check_network_inputs(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
   return forward_propagation_cpu(
              network_inputs(X, at::Tensor(), W1, b1, W2, b2, shape, activation, output),
@@ -96,6 +108,9 @@ at::Tensor probabilities_cpu(const at::Tensor& X, const at::Tensor& W1, const at
 std::tuple<at::Tensor, at::Tensor> probabilities_with_cache_cpu(
     const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1, const at::Tensor& W2,
     const at::Tensor& b2, c10::string_view activation, c10::string_view output) {
+  if (is_low_precision(X.scalar_type())) {
+    return reference::forward_with_cache(X, W1, b1, W2, b2, activation, output);
+  }
   const NetworkShape shape = check_network_inputs(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
   cpu::ForwardResult out = forward_propagation_cpu(
       network_inputs(X, at::Tensor(), W1, b1, W2, b2, shape, activation, output),
@@ -108,6 +123,9 @@ Gradients::LossTuple loss_backward_cpu(const at::Tensor& grad_J, const at::Tenso
                                        const at::Tensor& W2, const at::Tensor& A1,
                                        const at::Tensor& Z2, c10::string_view activation,
                                        std::array<bool, 6> output_mask, c10::string_view output) {
+  if (is_low_precision(X.scalar_type())) {
+    return reference::loss_backward(grad_J, X, Y, W1, W2, A1, Z2, activation, output_mask, output);
+  }
   const NetworkShape shape = concrete(
       check_backward_sizes(grad_J, "grad_J", X, Y, W1, W2, A1, Z2, "Z2", Labels::Required));
   const Activation g1 = parse_activation(activation);
@@ -133,6 +151,9 @@ Gradients::LossTuple loss_backward_cpu(const at::Tensor& grad_J, const at::Tenso
 at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
                    const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
                    double learning_rate, c10::string_view activation, c10::string_view output) {
+  if (is_low_precision(X.scalar_type())) {
+    return reference::fit(W1, b1, W2, b2, X, Y, iterations, learning_rate, activation, output);
+  }
   const NetworkShape shape =
       concrete(check_fit_arguments(W1, b1, W2, b2, X, Y, iterations, learning_rate));
   const cpu::NetworkInputs first = network_inputs(X, Y, W1, b1, W2, b2, shape, activation, output);
