@@ -45,9 +45,13 @@ ALL_MODES = (("bfloat16", torch.bfloat16, False), ("autocast_bfloat16", torch.bf
 MODES = tuple(m for m in ALL_MODES if m[1] != torch.float16 or TORCH2)
 PEERS = ("twolayer", "eager", "twolayer_float32")
 # twolayer in low precision against its own float32: the cost, each gradient (relative to its
-# largest entry) and A2. bfloat16 keeps 8 bits: sums over up to 8192 x 784 terms that ATen
-# accumulates in float32 but whose operands are rounded to 8 bits stay within a few percent.
-CHECK_RTOL = 5e-2
+# largest entry) and A2, each within CHECK_RTOL or within CHECK_EAGER_FACTOR times eager's error
+# in the same mode. The second bound is for the products: where ATen accumulates a bfloat16
+# product in bfloat16 (PyTorch 1.13 on a CPU without bfloat16 instructions does), dW1 and dW2,
+# sums over the m examples, are off by tens of percent in eager and twolayer alike
+# (docs/low_precision.md); twolayer must be no worse than eager there.
+CHECK_RTOL = step_peers.CHECK_RTOL_BY_DTYPE[torch.bfloat16]
+CHECK_EAGER_FACTOR = step_peers.LOW_PRECISION_EAGER_FACTOR
 
 
 def _autocast(dtype, on):
@@ -81,28 +85,29 @@ def peers(shape, dtype, autocast):
     eager_step, eager_result = step_peers._autograd_step(in_mode(common.reference_loss), Xm, Ym, pm)
     f32_step, f32_result = step_peers._autograd_step(common.twolayer_loss, X, Y, params)
 
-    def forward_in_mode(fn, X_, ps):
+    def forward_in(fn, X_, ps, on):
         def forward():
-            with torch.no_grad(), _autocast(dtype, autocast):
+            with torch.no_grad(), _autocast(dtype, on):
                 return fn(X_, *ps)
         return forward
 
-    twolayer_forward = forward_in_mode(torch.ops.twolayer.forward, Xm, pm)
-    forwards = {"twolayer": twolayer_forward,
-                "eager": forward_in_mode(_eager_forward, Xm, pm),
-                "twolayer_float32": forward_in_mode(torch.ops.twolayer.forward, X, params)}
+    forwards = {"twolayer": forward_in(torch.ops.twolayer.forward, Xm, pm, autocast),
+                "eager": forward_in(_eager_forward, Xm, pm, autocast),
+                "twolayer_float32": forward_in(torch.ops.twolayer.forward, X, params, False)}
 
     reference = f32_result()
     check = {"twolayer": step_peers.relative_error(twolayer_result(), reference),
-             # eager's own error, for the record: its cost and sums may run in the low dtype
              "eager": step_peers.relative_error(eager_result(), reference)}
-    A2, A2_ref = twolayer_forward().float(), forwards["twolayer_float32"]()
-    check["twolayer_forward"] = ((A2 - A2_ref).abs().max() / A2_ref.abs().max()).item()
-    for what in ("twolayer", "twolayer_forward"):
-        if not check[what] <= CHECK_RTOL:
-            raise SystemExit(f"bench_low_precision: {what} in {dtype} (autocast {autocast}) "
+    A2_ref = forwards["twolayer_float32"]()
+    for peer in ("twolayer", "eager"):
+        A2 = forwards[peer]().float()
+        check[f"{peer}_forward"] = ((A2 - A2_ref).abs().max() / A2_ref.abs().max()).item()
+    for mine, eager in (("twolayer", "eager"), ("twolayer_forward", "eager_forward")):
+        bound = max(CHECK_RTOL, CHECK_EAGER_FACTOR * check[eager])
+        if not check[mine] <= bound:
+            raise SystemExit(f"bench_low_precision: {mine} in {dtype} (autocast {autocast}) "
                              f"disagrees with its float32 at {shape}: relative error "
-                             f"{check[what]:.2e} > {CHECK_RTOL}")
+                             f"{check[mine]:.2e} > {bound:.2e} (eager's {check[eager]:.2e})")
     return ({"step": {"twolayer": twolayer_step, "eager": eager_step,
                       "twolayer_float32": f32_step},
              "forward": forwards}, check)

@@ -8,7 +8,8 @@ a table of fixed cells, show where twolayer falls short and by how much.
                                [--cells FILTER] [--list] [--bfloat16]
 
 --bfloat16 adds the fixed float32 cells again in bfloat16 (checked against eager in float32 on
-the same rounded numbers, summarised apart from the others).
+the same rounded numbers, within 5e-2 or 1.5 times eager-in-bfloat16's own error, and summarised
+apart from the others).
 
 FILTER: comma-separated cell indices (as --list numbers them) or substrings of a cell's label,
 e.g. --cells "20000 32-64-17 sigmoid float32" or --cells 3,17,"relu float64".
@@ -201,15 +202,21 @@ def measure_cell(cell, timing_budget, rounds=ROUNDS):
     X, Y, params = X.to(dtype), Y.to(dtype), [p.to(dtype) for p in params]
     eager, eager_result = step_peers.build("eager", X, Y, params, cell.activation)
     twolayer, twolayer_result = step_peers.build("twolayer", X, Y, params, cell.activation)
+    check = {}
     if low:
         # Checked against eager in float32 on the same rounded numbers: eager in bfloat16 rounds
-        # its activations, cost and sums to 8 bits and is no reference.
+        # its activations, cost and sums to 8 bits and is no reference. Within the dtype's
+        # tolerance, or no worse than eager in bfloat16 is (step_peers.LOW_PRECISION_EAGER_FACTOR):
+        # where ATen sums a product's m terms in bfloat16 (1.13), dW1 and dW2 are off in both.
         reference = step_peers.build("eager", X.float(), Y.float(), [p.float() for p in params],
-                                     cell.activation)[1]
-        err = step_peers.relative_error(twolayer_result(), reference())
+                                     cell.activation)[1]()
+        err = step_peers.relative_error(twolayer_result(), reference)
+        check["eager_relative_error"] = step_peers.relative_error(eager_result(), reference)
+        tol = max(step_peers.CHECK_RTOL_BY_DTYPE[dtype],
+                  step_peers.LOW_PRECISION_EAGER_FACTOR * check["eager_relative_error"])
     else:
         err = step_peers.relative_error(twolayer_result(), eager_result())
-    tol = step_peers.CHECK_RTOL_BY_DTYPE[dtype]
+        tol = step_peers.CHECK_RTOL_BY_DTYPE[dtype]
     if not err <= tol:
         raise CheckFailed(f"twolayer disagrees with eager autograd at {label(cell)}: "
                           f"relative error {err:.2e} > {tol:g}")
@@ -223,7 +230,7 @@ def measure_cell(cell, timing_budget, rounds=ROUNDS):
     return {
         "label": label(cell),
         "cell": cell._asdict(),
-        "check": {"relative_error": err, "tolerance": tol, "passed": True},
+        "check": {"relative_error": err, "tolerance": tol, "passed": True, **check},
         "peers": {peer: t.to_json() for peer, t in timings.items()},
         "medians_us": med,
         "ratios": {"twolayer/eager": ratio_eager, "twolayer/mm_floor": ratio_floor},

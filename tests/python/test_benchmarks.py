@@ -173,8 +173,10 @@ def test_measure_cell_smoke():
         result = json.loads(json.dumps(sweep.measure_cell(cell, budget, rounds=3)))
         assert result["label"] == f"1000 2-{cell.n1}-{cell.n2} {cell.activation} {cell.dtype}"
         assert result["check"]["passed"] is True
-        assert result["check"]["relative_error"] <= {"float32": 2e-3, "float64": 1e-8,
-                                                     "bfloat16": 5e-2}[cell.dtype]
+        tolerance = {"float32": 2e-3, "float64": 1e-8, "bfloat16": 5e-2}[cell.dtype]
+        if cell.dtype == "bfloat16":  # or no worse than eager in bfloat16, 1.5 times its error
+            tolerance = max(tolerance, 1.5 * result["check"]["eager_relative_error"])
+        assert result["check"]["relative_error"] <= tolerance
         med = result["medians_us"]
         assert set(med) == {"twolayer", "eager", "mm_floor"}
         assert all(v > 0 for v in med.values())
@@ -271,7 +273,8 @@ def test_the_low_precision_benchmark_times_every_mode_and_writes_json(tmp_path):
     for r in results["rows"]:
         assert r["dims"] == [400, 2, 4, 1]
         assert r["autocast"] == r["mode"].startswith("autocast_")
-        assert r["check"]["twolayer"] <= 5e-2 and r["check"]["twolayer_forward"] <= 5e-2
+        for mine, eager in (("twolayer", "eager"), ("twolayer_forward", "eager_forward")):
+            assert r["check"][mine] <= max(5e-2, 1.5 * r["check"][eager])
         for kind in ("step", "forward"):
             med = {p: r[kind][p]["median_us"] for p in ("twolayer", "eager", "twolayer_float32")}
             assert all(v > 0 for v in med.values())
