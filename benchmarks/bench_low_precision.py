@@ -149,10 +149,10 @@ def summary(rows):
     return result
 
 
-def header(info, threads):
+def header(info, threads, blas_threads):
     flags = ", ".join(f"{flag} {'yes' if info[flag] else 'no'}" for flag in machine.BF16_FLAGS)
-    return (f"Low precision: {info['cpu_model']} ({flags}); {threads} thread(s); "
-            f"torch {torch.__version__}; tanh, sigmoid output")
+    return (f"Low precision: {info['cpu_model']} ({flags}); {threads} torch thread(s), "
+            f"OpenBLAS threads {blas_threads}; torch {torch.__version__}; tanh, sigmoid output")
 
 
 def table(rows):
@@ -213,13 +213,16 @@ def main(argv=None):
     load_start = os.getloadavg()[0]
     rows = measure(names, MODES, budget, rounds)
     load = [load_start, os.getloadavg()[0]]
-    print(header(info, args.threads) + f"; load average {load[0]:.1f} at the start, "
-          f"{load[1]:.1f} at the end")
+    # One process: torch's threads are set here, OpenBLAS's only by the environment it started
+    # with (OPENBLAS_NUM_THREADS; machine.py says why).
+    blas_threads = machine.blas_runtime().get("openblas_threads")
+    print(header(info, args.threads, blas_threads) + f"; load average {load[0]:.1f} at the "
+          f"start, {load[1]:.1f} at the end")
     if not TORCH2:
         print(f"float16: not run (torch {torch.__version__} has no float16 products on the CPU)")
     print(table(rows), flush=True)
     results = {"torch": torch.__version__, "threads": args.threads,
-               "blas_threads": machine.blas_runtime().get("openblas_threads"),
+               "blas_threads": blas_threads,
                "machine": info, "modes": [m[0] for m in MODES], "load_avg_1min": load,
                "rows": rows, "summary": summary(rows)}
     if args.json:

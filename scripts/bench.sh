@@ -92,7 +92,9 @@ log "Python: benchmarks/bench_outputs.py ${quick[*]} (sigmoid, softmax and ident
   --json "$OUT/outputs.json"
 
 log "Python: benchmarks/bench_low_precision.py ${quick[*]} (bfloat16 and float16: tensors and autocast)"
-"$PACKAGE_PYTHON" "$TWOLAYER_ROOT/benchmarks/bench_low_precision.py" "${quick[@]}" \
+# One process at 1 thread: OpenBLAS takes its count from the environment when it loads.
+OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+  "$PACKAGE_PYTHON" "$TWOLAYER_ROOT/benchmarks/bench_low_precision.py" "${quick[@]}" \
   --json "$OUT/low_precision.json"
 
 log "Python: benchmarks/bench_forward.py ${quick[*]} (inference: forward under no_grad)"
