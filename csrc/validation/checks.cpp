@@ -68,10 +68,11 @@ void check_network_dtype(const at::Tensor& X) {
               "twolayer: X must be float32, float64, bfloat16 or float16, but got ",
               dtype_name(X.scalar_type()));
 #if TORCH_VERSION_MAJOR < 2
-  TORCH_CHECK(X.scalar_type() != at::kHalf || !X.device().is_cpu(),
-              "twolayer: float16 on the CPU needs PyTorch 2.0 or later, but this is PyTorch ",
-              TORCH_VERSION_MAJOR, ".", TORCH_VERSION_MINOR,
-              ", whose CPU has no float16 matrix products; use bfloat16 (or float32) on the CPU");
+  TORCH_CHECK(
+      X.scalar_type() != at::kHalf || !X.device().is_cpu(),
+      "twolayer: X is float16, which on the CPU needs PyTorch 2.0 or later, but this is PyTorch ",
+      TORCH_VERSION_MAJOR, ".", TORCH_VERSION_MINOR,
+      ", whose CPU has no float16 matrix products; use bfloat16 (or float32) on the CPU");
 #endif
 }
 

@@ -1,8 +1,8 @@
 // The CPU kernels of the cost (loss, _loss_with_cache, _loss_backward), of the probabilities
 // (forward, _forward_with_cache) and of fit_: the checks, the choice of path (cpu_paths.h) and
 // the registration. Other backends, and the probabilities' backward (_backward_of_forward),
-// keep the ATen reference kernels (composite_kernels.cpp), and so do bfloat16 and float16
-// networks: their time is in the products, which ATen's kernels run in those dtypes.
+// keep the ATen reference kernels (composite_kernels.cpp). bfloat16 and float16 networks take
+// a path of their own (low_precision_path.h).
 
 #include <cstring>
 
@@ -12,9 +12,9 @@
 #include "math/precision.h"
 #include "ops/cpu/cpu_paths.h"
 #include "ops/cpu/cpu_steps.h"
+#include "ops/cpu/low_precision_path.h"
 #include "ops/cpu/vector_kernels.h"
 #include "ops/cpu/workspace.h"
-#include "ops/reference_kernels.h"
 #include "ops/registration.h"
 
 namespace twolayer {
@@ -48,6 +48,10 @@ cpu::NetworkInputs network_inputs(const at::Tensor& X, const at::Tensor& Y, cons
 // the hidden layer in per-thread memory.
 cpu::ForwardResult forward_propagation_cpu(const cpu::NetworkInputs& in, cpu::ForwardOutput output,
                                            bool keep_cache) {
+  if (is_low_precision(in.X.scalar_type())) {
+    return cpu::low_precision_forward(in.X, in.Y, in.W1, in.b1, in.W2, in.b2, in.activation,
+                                      in.output, output, keep_cache);
+  }
   if (cpu::cpu_path(in.shape) == cpu::CpuPath::SmallNet) {
     return cpu::small_net_forward(in, output, keep_cache);
   }
@@ -59,6 +63,10 @@ cpu::ForwardResult forward_propagation_cpu(const cpu::NetworkInputs& in, cpu::Fo
 }
 
 Gradients backpropagation_cpu(const cpu::BackwardInputs& in, GradientMask want) {
+  if (is_low_precision(in.X.scalar_type())) {
+    return cpu::low_precision_backward(in.grad_J, in.X, in.Y, in.W1, in.W2, in.A1, in.Z2,
+                                       in.activation, in.output, want);
+  }
   if (cpu::cpu_path(in.shape) == cpu::CpuPath::SmallNet) return cpu::small_net_backward(in, want);
   return cpu::row_passes_backward(in, want);
 }
@@ -66,9 +74,6 @@ Gradients backpropagation_cpu(const cpu::BackwardInputs& in, GradientMask want) 
 at::Tensor loss_cpu(const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1,
                     const at::Tensor& b1, const at::Tensor& W2, const at::Tensor& b2,
                     c10::string_view activation, c10::string_view output) {
-  if (is_low_precision(X.scalar_type())) {
-    return std::get<0>(reference::loss_with_cache(X, Y, W1, b1, W2, b2, activation, output));
-  }
   const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
   return forward_propagation_cpu(network_inputs(X, Y, W1, b1, W2, b2, shape, activation, output),
                                  cpu::ForwardOutput::Cost, false)
@@ -79,9 +84,6 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache_cpu(
     const at::Tensor& X, const at::Tensor& Y, const at::Tensor& W1, const at::Tensor& b1,
     const at::Tensor& W2, const at::Tensor& b2, c10::string_view activation,
     c10::string_view output) {
-  if (is_low_precision(X.scalar_type())) {
-    return reference::loss_with_cache(X, Y, W1, b1, W2, b2, activation, output);
-  }
   const NetworkShape shape = check_network_inputs(X, Y, W1, b1, W2, b2, Labels::Required);
   cpu::ForwardResult out =
       forward_propagation_cpu(network_inputs(X, Y, W1, b1, W2, b2, shape, activation, output),
@@ -94,9 +96,6 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> loss_with_cache_cpu(
 at::Tensor probabilities_cpu(const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1,
                              const at::Tensor& W2, const at::Tensor& b2,
                              c10::string_view activation, c10::string_view output) {
-  if (is_low_precision(X.scalar_type())) {
-    return std::get<0>(reference::forward_with_cache(X, W1, b1, W2, b2, activation, output));
-  }
   const NetworkShape shape = check_network_inputs(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
   return forward_propagation_cpu(
              network_inputs(X, at::Tensor(), W1, b1, W2, b2, shape, activation, output),
@@ -108,9 +107,6 @@ at::Tensor probabilities_cpu(const at::Tensor& X, const at::Tensor& W1, const at
 std::tuple<at::Tensor, at::Tensor> probabilities_with_cache_cpu(
     const at::Tensor& X, const at::Tensor& W1, const at::Tensor& b1, const at::Tensor& W2,
     const at::Tensor& b2, c10::string_view activation, c10::string_view output) {
-  if (is_low_precision(X.scalar_type())) {
-    return reference::forward_with_cache(X, W1, b1, W2, b2, activation, output);
-  }
   const NetworkShape shape = check_network_inputs(X, at::Tensor(), W1, b1, W2, b2, Labels::None);
   cpu::ForwardResult out = forward_propagation_cpu(
       network_inputs(X, at::Tensor(), W1, b1, W2, b2, shape, activation, output),
@@ -123,9 +119,6 @@ Gradients::LossTuple loss_backward_cpu(const at::Tensor& grad_J, const at::Tenso
                                        const at::Tensor& W2, const at::Tensor& A1,
                                        const at::Tensor& Z2, c10::string_view activation,
                                        std::array<bool, 6> output_mask, c10::string_view output) {
-  if (is_low_precision(X.scalar_type())) {
-    return reference::loss_backward(grad_J, X, Y, W1, W2, A1, Z2, activation, output_mask, output);
-  }
   const NetworkShape shape = concrete(
       check_backward_sizes(grad_J, "grad_J", X, Y, W1, W2, A1, Z2, "Z2", Labels::Required));
   const Activation g1 = parse_activation(activation);
@@ -151,21 +144,20 @@ Gradients::LossTuple loss_backward_cpu(const at::Tensor& grad_J, const at::Tenso
 at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b2,
                    const at::Tensor& X, const at::Tensor& Y, int64_t iterations,
                    double learning_rate, c10::string_view activation, c10::string_view output) {
-  if (is_low_precision(X.scalar_type())) {
-    return reference::fit(W1, b1, W2, b2, X, Y, iterations, learning_rate, activation, output);
-  }
   const NetworkShape shape =
       concrete(check_fit_arguments(W1, b1, W2, b2, X, Y, iterations, learning_rate));
   const cpu::NetworkInputs first = network_inputs(X, Y, W1, b1, W2, b2, shape, activation, output);
-  at::Tensor costs = allocate_costs(iterations, X.options());  // before any update
+  const bool low_precision = is_low_precision(X.scalar_type());
+  at::Tensor costs = allocate_costs(  // before any update
+      iterations, X.options().dtype(compute_type(X.scalar_type())));
   const bool in_place =
       W1.is_contiguous() && b1.is_contiguous() && W2.is_contiguous() && b2.is_contiguous();
-  if (in_place && cpu::cpu_path(shape) == cpu::CpuPath::SmallNet) {
+  if (in_place && !low_precision && cpu::cpu_path(shape) == cpu::CpuPath::SmallNet) {
     // The one-pass kernel: forward and backward together, no cache.
     cpu::small_net_fit(first, W1, b1, W2, b2, iterations, learning_rate, costs);
     return costs;
   }
-  const bool rows = cpu::cpu_path(shape) != cpu::CpuPath::SmallNet;
+  const bool rows = !low_precision && cpu::cpu_path(shape) != cpu::CpuPath::SmallNet;
   for (int64_t i = 0; i < iterations; ++i) {
     cpu::NetworkInputs in = first;
     if (i > 0) {  // this iteration's parameters
@@ -177,7 +169,7 @@ at::Tensor fit_cpu(at::Tensor& W1, at::Tensor& b1, at::Tensor& W2, at::Tensor& b
         rows ? cpu::hidden_workspace(shape.m, shape.n1, X.options()) : at::Tensor();
     const cpu::ForwardResult f =
         rows ? cpu::row_passes_forward(in, cpu::ForwardOutput::Cost, A1, true)
-             : cpu::small_net_forward(in, cpu::ForwardOutput::Cost, true);
+             : forward_propagation_cpu(in, cpu::ForwardOutput::Cost, true);
     std::memcpy(static_cast<char*>(costs.data_ptr()) + i * costs.element_size(), f.J.data_ptr(),
                 costs.element_size());
     const cpu::BackwardInputs b{1.0,  in.X,  in.Y,          in.W1,     in.W2, f.A1,
