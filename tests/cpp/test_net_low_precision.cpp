@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <sstream>
 #include <string>
 
@@ -178,6 +180,31 @@ TEST(LowPrecisionNetTorch1, AFloat16NetIsMadeButItsCpuCallsAreRefusedOn1x) {
   EXPECT_NE(message.find("bfloat16"), std::string::npos) << message;
   net->to(at::kBFloat16);
   EXPECT_EQ(net->forward(torch::zeros({3, 2}, at::kBFloat16)).scalar_type(), at::kBFloat16);
+}
+
+// Python's bfloat16 checkpoints (tests/python/save_checkpoints.py, run first by ctest, which
+// sets TWOLAYER_CHECKPOINT_DIR; kept out of the plain run like CheckpointCrossLanguage.*): a
+// pickled state dict and a TorchScript file, each made into a bfloat16 net with the same
+// trained parameters.
+TEST(CheckpointCrossLanguageLowPrecision, LoadMakesBfloat16NetsOfPythonFiles) {
+  const char* dir = std::getenv("TWOLAYER_CHECKPOINT_DIR");
+  if (dir == nullptr || *dir == '\0') GTEST_SKIP() << "TWOLAYER_CHECKPOINT_DIR is not set";
+  const std::string state = std::string(dir) + "/python_bfloat16_state_dict.pt";
+  const std::string scripted = std::string(dir) + "/python_bfloat16_scripted_net.pt";
+  ASSERT_TRUE(std::ifstream(state).good()) << state << " is missing";
+  ASSERT_TRUE(std::ifstream(scripted).good()) << scripted << " is missing";
+  TwoLayerNet from_state = TwoLayerNetImpl::load(state);
+  TwoLayerNet from_script = TwoLayerNetImpl::load(scripted);
+  // Trained: not the seeded initial weights (save_checkpoints.py's seed 5).
+  TwoLayerNet initial(TwoLayerNetOptions(2, 4, 1).seed(5).dtype(at::kBFloat16));
+  for (const auto& p : from_state->named_parameters()) {
+    EXPECT_EQ(p.value().scalar_type(), at::kBFloat16) << p.key();
+    EXPECT_TRUE(torch::equal(p.value(), from_script->named_parameters()[p.key()])) << p.key();
+  }
+  EXPECT_FALSE(torch::equal(from_state->W1, initial->W1));
+  const at::Tensor X = torch::randn({10, 2}).to(at::kBFloat16);
+  EXPECT_EQ(from_state->forward(X).scalar_type(), at::kBFloat16);
+  EXPECT_TRUE(torch::equal(from_state->forward(X), from_script->forward(X)));
 }
 
 }  // namespace
