@@ -7,7 +7,7 @@ in its own process, because OpenBLAS fixes its thread count when it is loaded.
 
     python benchmarks/bench_step.py [--quick] [--json build/benchmarks/results.json]
                                     [--threads 1,2,nproc] [--shapes S,M,L,L10,B1M,R200K]
-                                    [--no-sweep | --sweep-cells FILTER]
+                                    [--no-sweep | --sweep-cells FILTER] [--sweep-bfloat16]
 """
 import argparse
 import dataclasses
@@ -40,6 +40,8 @@ def parse_args(argv):
                    help="skip the shape sweep (sweep.py) that a full run ends with")
     p.add_argument("--sweep-cells", metavar="FILTER",
                    help="only these cells of the sweep (sweep.py --cells)")
+    p.add_argument("--sweep-bfloat16", action="store_true",
+                   help="add the sweep's bfloat16 cells (sweep.py --bfloat16)")
     p.add_argument("--worker", metavar="SETTING_JSON", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -227,6 +229,7 @@ def main(argv=None):
         progress(f"the shape sweep, {sweep.THREADS} thread")
         cmd = [os.path.join(HERE, "sweep.py"), "--json", machine.JSON_ARG, "--in-suite"]
         cmd += ["--cells", args.sweep_cells] if args.sweep_cells else []
+        cmd += ["--bfloat16"] if args.sweep_bfloat16 else []
         rc, results["sweep"] = machine.run_python(cmd, sweep.THREADS)
         if rc:
             failed = "bench_step: the shape sweep failed (its message above says why)"

@@ -129,6 +129,31 @@ def _cpuinfo():
     return model or platform.processor() or "unknown", len(cores) or None
 
 
+# The instructions that give a CPU bfloat16 arithmetic of its own (AVX-512 BF16's dot products,
+# AMX's tiles). Without them ATen's bfloat16 products convert to float32 and back in software,
+# and run slower than float32 (docs/low_precision.md).
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_flags():
+    """The flags of the first processor in /proc/cpuinfo, as a set (empty where there is none)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "flags":
+                    return set(value.split())
+    except OSError:
+        pass
+    return set()
+
+
+def bf16_support():
+    """The CPU's model and, for each of BF16_FLAGS, whether /proc/cpuinfo lists it."""
+    flags = cpu_flags()
+    return {"cpu_model": _cpuinfo()[0], **{flag: flag in flags for flag in BF16_FLAGS}}
+
+
 def _git_revision(root):
     try:
         rev = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],

@@ -149,7 +149,7 @@ def sweep(sweep):
              f"   a cell meets the target if twolayer/eager <= {t['twolayer/eager']} or "
              f"twolayer/floor <= {t['twolayer/mm_floor']}; sorted the farthest from it first "
              "(distance: the smaller of the two ratios over its limit)",
-             f"   {'#':>4} {'m':>6} {'n0-n1-n2':<12}{'activation':<11}{'dtype':<8}"
+             f"   {'#':>4} {'m':>6} {'n0-n1-n2':<12}{'activation':<11}{'dtype':<9}"
              f"{'twolayer µs':>12}{'eager µs':>12}{'floor µs':>12}{'/eager':>8}{'/floor':>8}"
              f"{'dist.':>7}  verdict"]
     for r in sorted(sweep["cells"], key=lambda r: -r["distance"]):
@@ -157,11 +157,17 @@ def sweep(sweep):
         net = f"{c['n0']}-{c['n1']}-{c['n2']}"
         lines.append(
             f"   {r['index']:>4} {c['m']:>6} {net:<12}"
-            f"{c['activation']:<11}{c['dtype']:<8}{med['twolayer']:12.1f}{med['eager']:12.1f}"
+            f"{c['activation']:<11}{c['dtype']:<9}{med['twolayer']:12.1f}{med['eager']:12.1f}"
             f"{med['mm_floor']:12.1f}{_ratio(ratio['twolayer/eager'])}"
             f"{_ratio(ratio['twolayer/mm_floor'])}{r['distance']:7.2f}  "
             f"{'met' if r['met'] else 'NOT met'}")
+    low = sweep.get("summary_bfloat16")
+    if low:
+        lines.append("   float32 and float64 cells:")
     lines += ["   " + line for line in sweep_summary(summary)]
+    if low:
+        lines.append("   bfloat16 cells:")
+        lines += ["   " + line for line in sweep_summary(low)]
     return "\n".join(lines)
 
 

@@ -5,7 +5,11 @@ about the networks people actually run; 64 cells drawn at a fixed seed from a gr
 a table of fixed cells, show where twolayer falls short and by how much.
 
     python benchmarks/sweep.py [--json build/benchmarks/sweep.json] [--budget 0.3]
-                               [--cells FILTER] [--list]
+                               [--cells FILTER] [--list] [--bfloat16]
+
+--bfloat16 adds the fixed float32 cells again in bfloat16 (checked against eager in float32 on
+the same rounded numbers, within 5e-2 or 1.5 times eager-in-bfloat16's own error, and summarised
+apart from the others).
 
 FILTER: comma-separated cell indices (as --list numbers them) or substrings of a cell's label,
 e.g. --cells "20000 32-64-17 sigmoid float32" or --cells 3,17,"relu float64".
@@ -74,18 +78,30 @@ def fixed_cells():
     return cells
 
 
-def all_cells():
-    """The drawn cells, then the fixed ones not drawn already: the indices --cells takes."""
+def bfloat16_cells():
+    """The fixed float32 cells again in bfloat16 (--bfloat16): the same networks, so that each
+    bfloat16 cell has a float32 twin in the sweep. A dtype of their own rather than a value of
+    the grid's dtype axis, which would change the drawn cells of every earlier run."""
+    return [cell._replace(dtype="bfloat16") for cell in fixed_cells() if cell.dtype == "float32"]
+
+
+def all_cells(bfloat16=False):
+    """The drawn cells, then the fixed ones not drawn already, then (bfloat16) the bfloat16
+    cells: the indices --cells takes."""
     cells = drawn_cells()
     for cell in fixed_cells():
         if cell not in cells:
             cells.append(cell)
+    if bfloat16:
+        cells += bfloat16_cells()
     return cells
 
 
 def source(cell, drawn=None, fixed=None):
     drawn = set(drawn_cells()) if drawn is None else drawn
     fixed = set(fixed_cells()) if fixed is None else fixed
+    if cell.dtype == "bfloat16":
+        return "bfloat16"
     return "+".join(name for name, cells in (("drawn", drawn), ("fixed", fixed)) if cell in cells)
 
 
@@ -179,11 +195,28 @@ def measure_cell(cell, timing_budget, rounds=ROUNDS):
     import step_peers
 
     dtype = getattr(torch, cell.dtype)
-    X, Y, params = common.make_problem((cell.m, cell.n0, cell.n1, cell.n2), dtype=dtype)
+    shape = (cell.m, cell.n0, cell.n1, cell.n2)
+    low = dtype in (torch.bfloat16, torch.float16)
+    # A low-precision cell's problem is drawn in float32 and rounded, as a net's weights are.
+    X, Y, params = common.make_problem(shape, dtype=torch.float32 if low else dtype)
+    X, Y, params = X.to(dtype), Y.to(dtype), [p.to(dtype) for p in params]
     eager, eager_result = step_peers.build("eager", X, Y, params, cell.activation)
     twolayer, twolayer_result = step_peers.build("twolayer", X, Y, params, cell.activation)
-    err = step_peers.relative_error(twolayer_result(), eager_result())
-    tol = step_peers.CHECK_RTOL_BY_DTYPE[dtype]
+    check = {}
+    if low:
+        # Checked against eager in float32 on the same rounded numbers: eager in bfloat16 rounds
+        # its activations, cost and sums to 8 bits and is no reference. Within the dtype's
+        # tolerance, or no worse than eager in bfloat16 is (step_peers.LOW_PRECISION_EAGER_FACTOR):
+        # where ATen sums a product's m terms in bfloat16 (1.13), dW1 and dW2 are off in both.
+        reference = step_peers.build("eager", X.float(), Y.float(), [p.float() for p in params],
+                                     cell.activation)[1]()
+        err = step_peers.relative_error(twolayer_result(), reference)
+        check["eager_relative_error"] = step_peers.relative_error(eager_result(), reference)
+        tol = max(step_peers.CHECK_RTOL_BY_DTYPE[dtype],
+                  step_peers.LOW_PRECISION_EAGER_FACTOR * check["eager_relative_error"])
+    else:
+        err = step_peers.relative_error(twolayer_result(), eager_result())
+        tol = step_peers.CHECK_RTOL_BY_DTYPE[dtype]
     if not err <= tol:
         raise CheckFailed(f"twolayer disagrees with eager autograd at {label(cell)}: "
                           f"relative error {err:.2e} > {tol:g}")
@@ -197,7 +230,7 @@ def measure_cell(cell, timing_budget, rounds=ROUNDS):
     return {
         "label": label(cell),
         "cell": cell._asdict(),
-        "check": {"relative_error": err, "tolerance": tol, "passed": True},
+        "check": {"relative_error": err, "tolerance": tol, "passed": True, **check},
         "peers": {peer: t.to_json() for peer, t in timings.items()},
         "medians_us": med,
         "ratios": {"twolayer/eager": ratio_eager, "twolayer/mm_floor": ratio_floor},
@@ -217,6 +250,8 @@ def parse_args(argv):
                    help=f"seconds of timed calls per peer per cell (default {DEFAULT_BUDGET_S})")
     p.add_argument("--cells", metavar="FILTER", help="a subset of the cells (see above)")
     p.add_argument("--list", action="store_true", help="print the cells and exit")
+    p.add_argument("--bfloat16", action="store_true",
+                   help="add the fixed float32 cells again in bfloat16 (summarised apart)")
     # bench_step.py runs the sweep after printing the machine itself.
     p.add_argument("--in-suite", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -229,15 +264,16 @@ def progress(message):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
-    cells = all_cells()
+    cells = all_cells(args.bfloat16)
     chosen = select(cells, args.cells)
     if args.list:
         drawn, fixed = set(drawn_cells()), set(fixed_cells())
         for i, cell in chosen:
             print(f"{i:4d}  {label(cell):<34} {source(cell, drawn, fixed)}")
+        extra = len(bfloat16_cells()) if args.bfloat16 else 0
         print(f"{len(chosen)} of {len(cells)} cells: {DRAWN} drawn with seed {SEED} from the "
-              f"grid of {len(grid())}, and the {len(cells) - DRAWN} of the {len(fixed)} fixed "
-              "ones not drawn")
+              f"grid of {len(grid())}, and the {len(cells) - DRAWN - extra} of the {len(fixed)} "
+              "fixed ones not drawn" + (f", and {extra} bfloat16 ones" if extra else ""))
         return 0
     if not machine.threads_fixed_at(THREADS):
         # OpenBLAS takes its thread count from the environment when it loads, so only a fresh
@@ -276,8 +312,12 @@ def main(argv=None):
         "floor_variant": FLOOR_VARIANT,
         "grid": GRID, "seed": SEED, "drawn": DRAWN,
         "cells": results,
-        "summary": summarize(results),
+        # The bfloat16 cells apart: the targets and the median are the float32/float64 sweep's.
+        "summary": summarize([r for r in results if r["cell"]["dtype"] != "bfloat16"] or results),
     }
+    low = [r for r in results if r["cell"]["dtype"] == "bfloat16"]
+    if low and len(low) < len(results):
+        sweep["summary_bfloat16"] = summarize(low)
     print(report.sweep(sweep), flush=True)
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:

@@ -47,9 +47,15 @@ void TwoLayerNetImpl::reset() {
   TORCH_CHECK(n0 >= 1 && n1 >= 1 && n2 >= 1,
               "twolayer: TwoLayerNet needs n0, n1, n2 >= 1, but got n0 = ", n0, ", n1 = ", n1,
               ", n2 = ", n2);
-  TORCH_CHECK(options.dtype() == at::kFloat || options.dtype() == at::kDouble,
-              "twolayer: TwoLayerNet dtype must be float32 or float64, but got ",
-              dtype_name(options.dtype()));
+  // The operators' dtypes. float16 is taken on every LibTorch, as torch::nn::Linear takes it:
+  // on 1.x the CPU has no float16 matrix products and the operators refuse the net's first call
+  // there (saying to use bfloat16 or float32), but the net can still be made, saved, loaded and
+  // moved to CUDA or to another dtype.
+  const at::ScalarType dtype = options.dtype();
+  TORCH_CHECK(dtype == at::kFloat || dtype == at::kDouble || dtype == at::kBFloat16 ||
+                  dtype == at::kHalf,
+              "twolayer: TwoLayerNet dtype must be float32, float64, bfloat16 or float16, but got ",
+              dtype_name(dtype));
   parse_activation(options.activation());
   parse_output(options.output());
   activation_ = options.activation();
@@ -93,7 +99,8 @@ void TwoLayerNetImpl::write_activation_name() {
 void TwoLayerNetImpl::reset_parameters() {
   // The lecture's initialisation: random weights break the symmetry between hidden units, and
   // small ones keep tanh and sigmoid away from their flat tails. Drawn in float32 whatever the
-  // dtype, so that C++ and Python draw the same numbers from the same seed.
+  // dtype, so that C++ and Python draw the same numbers from the same seed (a bfloat16 or
+  // float16 net holds them rounded by copy_).
   c10::optional<at::Generator> generator;
   if (options.seed().has_value()) generator = at::detail::createCPUGenerator(*options.seed());
   auto small_random = [&](const at::Tensor& like) {
@@ -117,9 +124,20 @@ at::Tensor TwoLayerNetImpl::logits(const at::Tensor& X) {
   return ops::logits().call(X, W1, b1, W2, b2, activation_);
 }
 
+namespace {
+
+// The dtype labels are converted to: the net's, but float32 for a bfloat16 or float16 net, whose
+// Y the operators take in float32 (soft labels and regression targets keep their digits; 0/1
+// labels are exact in either). Python: _inputs.label_dtype.
+at::ScalarType label_dtype(at::ScalarType net) {
+  return net == at::kBFloat16 || net == at::kHalf ? at::kFloat : net;
+}
+
+}  // namespace
+
 at::Tensor TwoLayerNetImpl::loss(const at::Tensor& X, const at::Tensor& Y) {
   const at::Tensor labels =
-      labels_for_cost(X, Y, W2.size(0), W1.scalar_type(), parse_output(output_));
+      labels_for_cost(X, Y, W2.size(0), label_dtype(W1.scalar_type()), parse_output(output_));
   return twolayer::loss(X, labels, W1, b1, W2, b2, activation_, output_);
 }
 
@@ -127,7 +145,7 @@ at::Tensor TwoLayerNetImpl::fit(const at::Tensor& X, const at::Tensor& Y, int64_
                                 double learning_rate, const FitProgress& progress,
                                 int64_t progress_every) {
   const at::Tensor labels =
-      labels_for_cost(X, Y, W2.size(0), W1.scalar_type(), parse_output(output_));
+      labels_for_cost(X, Y, W2.size(0), label_dtype(W1.scalar_type()), parse_output(output_));
   return twolayer::fit_(W1, b1, W2, b2, X, labels, iterations, learning_rate, activation_, output_,
                         progress, progress_every);
 }

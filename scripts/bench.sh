@@ -15,9 +15,10 @@
 # two products and a null operator, over the six shapes at 1 and 2 threads and the sweep's cells
 # at 1 thread) and the C++ Google Benchmark twolayer_bench_step, and prints their tables. JSON
 # goes to build/benchmarks/: results.json (Python, the sweep under "sweep"), forward.json
-# (inference), outputs.json (the output layers, benchmarks/bench_outputs.py), cpp_results.json
-# (C++ medians and ratios) and cpp_threads<N>.json (Google Benchmark's own output). Its last lines
-# say where the JSON, the log (build/logs/bench.log) and the plot are.
+# (inference), outputs.json (the output layers, benchmarks/bench_outputs.py), low_precision.json
+# (bfloat16 and float16, as tensors and under autocast, benchmarks/bench_low_precision.py),
+# cpp_results.json (C++ medians and ratios) and cpp_threads<N>.json (Google Benchmark's own
+# output). Its last lines say where the JSON, the log (build/logs/bench.log) and the plot are.
 source "$(dirname "$0")/common.sh"
 
 quick=()
@@ -40,7 +41,7 @@ elif [ $torch2 = 1 ]; then
   where_is "benchmark JSON" "$BUILD_DIR/benchmarks-torch2" "against PyTorch 2.x"
 else
   where_is "benchmark JSON" "$BUILD_DIR/benchmarks" \
-    "results.json, forward.json, cpp_results.json, cpp_threads<N>.json"
+    "results.json, forward.json, outputs.json, low_precision.json, cpp_results.json, cpp_threads<N>.json"
 fi
 
 if [ $pypi = 1 ]; then
@@ -89,6 +90,12 @@ fi
 log "Python: benchmarks/bench_outputs.py ${quick[*]} (sigmoid, softmax and identity outputs)"
 "$PACKAGE_PYTHON" "$TWOLAYER_ROOT/benchmarks/bench_outputs.py" "${quick[@]}" \
   --json "$OUT/outputs.json"
+
+log "Python: benchmarks/bench_low_precision.py ${quick[*]} (bfloat16 and float16: tensors and autocast)"
+# One process at 1 thread: OpenBLAS takes its count from the environment when it loads.
+OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+  "$PACKAGE_PYTHON" "$TWOLAYER_ROOT/benchmarks/bench_low_precision.py" "${quick[@]}" \
+  --json "$OUT/low_precision.json"
 
 log "Python: benchmarks/bench_forward.py ${quick[*]} (inference: forward under no_grad)"
 "$PACKAGE_PYTHON" "$TWOLAYER_ROOT/benchmarks/bench_forward.py" "${quick[@]}" "${null_op[@]}" \

@@ -34,6 +34,10 @@ struct TWOLAYER_API TwoLayerNetOptions {
   // as Python's TwoLayerNet(seed=...)); without one, from the global generator
   // (torch::manual_seed).
   TORCH_ARG(c10::optional<uint64_t>, seed) = c10::nullopt;
+  // float32, float64, bfloat16 or float16. A bfloat16 or float16 net runs its six matrix
+  // products in that dtype and the rest in float32: forward() returns its dtype, loss() and
+  // fit()'s costs float32 (docs/low_precision.md). float16 on the CPU needs LibTorch 2.0 or
+  // later: on 1.x such a net is made, but its first computation on the CPU is refused.
   TORCH_ARG(at::ScalarType, dtype) = at::kFloat;
 };
 
@@ -71,9 +75,12 @@ class TWOLAYER_API TwoLayerNetImpl : public torch::nn::Cloneable<TwoLayerNetImpl
   // (one-hot) for softmax, any values for identity. Also taken: for one sigmoid output, 0/1
   // labels of shape (m,); for one identity output, targets of shape (m,); for softmax, int64
   // class indices of shape (m,), each from 0 to n2 - 1 (made one-hot). Integer or bool labels
-  // are converted to the net's dtype (0 or 1 only, for sigmoid and softmax rows).
+  // are converted to the net's dtype (0 or 1 only, for sigmoid and softmax rows), to float32 for
+  // a bfloat16 or float16 net, which also takes float32 Y. J has the net's dtype, float32 for a
+  // bfloat16 or float16 net.
   at::Tensor loss(const at::Tensor& X, const at::Tensor& Y);
-  // Gradient descent on the parameters in place, as twolayer::fit_ (ops.h); returns the costs.
+  // Gradient descent on the parameters in place, as twolayer::fit_ (ops.h); returns the costs
+  // (float32 for a bfloat16 or float16 net, whose parameters are updated in their own dtype).
   // Y as for loss().
   at::Tensor fit(const at::Tensor& X, const at::Tensor& Y, int64_t iterations, double learning_rate,
                  const FitProgress& progress = nullptr, int64_t progress_every = 1000);

@@ -26,15 +26,26 @@ def as_input(X, like: torch.Tensor) -> torch.Tensor:
 
 @torch.jit.unused
 def as_labels(Y, like: torch.Tensor, name: str = "Y") -> torch.Tensor:
-    """Labels as a tensor: floating array-likes get `like`'s dtype; integer and bool ones keep
-    theirs, so that labels_for_cost can check that they are 0 or 1. On `like`'s device."""
+    """Labels as a tensor: floating array-likes get label_dtype(`like`'s dtype); integer and
+    bool ones keep theirs, so that labels_for_cost can check that they are 0 or 1. On `like`'s
+    device."""
     if isinstance(Y, torch.Tensor):
         return Y
-    return _converted(name, Y, like, keep_integers=True)
+    return _converted(name, Y, like, keep_integers=True, dtype=label_dtype(like.dtype))
+
+
+def label_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The dtype labels are converted to for a net of `dtype`: its own, but float32 for bfloat16
+    and float16, which the operators take as Y of such a net (soft labels and regression
+    targets keep their digits; 0/1 labels are exact in either)."""
+    if dtype == torch.bfloat16 or dtype == torch.float16:
+        return torch.float32
+    return dtype
 
 
 @torch.jit.unused
-def _converted(name: str, value, like: torch.Tensor, keep_integers: bool) -> torch.Tensor:
+def _converted(name: str, value, like: torch.Tensor, keep_integers: bool,
+               dtype: Optional[torch.dtype] = None) -> torch.Tensor:
     try:
         tensor = torch.as_tensor(value)
     except (TypeError, ValueError, RuntimeError) as error:
@@ -43,7 +54,7 @@ def _converted(name: str, value, like: torch.Tensor, keep_integers: bool) -> tor
                         f"array, nested lists), but got {type(value).__name__}") from error
     # Complex numbers stay as they are, for the operator to refuse.
     if not tensor.is_complex() and (tensor.is_floating_point() or not keep_integers):
-        tensor = tensor.to(like.dtype)
+        tensor = tensor.to(like.dtype if dtype is None else dtype)
     return tensor.to(like.device)
 
 
@@ -57,6 +68,9 @@ def labels_for_cost(X: torch.Tensor, Y: torch.Tensor, n2: int, dtype: torch.dtyp
       check that each is in [0, n2);
     - integer or bool labels become `dtype`; for sigmoid and softmax they must be 0 or 1 (for
       identity they are targets like any other).
+
+    `dtype` is the labels' dtype: the net's, or float32 for a bfloat16 or float16 net
+    (label_dtype).
 
     Anything else goes on unchanged, for the operator to check and report as the user gave it.
     """

@@ -13,6 +13,10 @@ ACTIVATION_BUFFER = "activation_name"
 # existed hold no such buffer and load as sigmoid, the only output layer there was.
 OUTPUT_BUFFER = "output_name"
 PARAMETERS = ("W1", "b1", "W2", "b2")
+# The dtypes of a net, the operators' (docs/low_precision.md): float32 and float64 compute in
+# their own precision; bfloat16 and float16 run the six products in that dtype and the rest in
+# float32, and their costs come back float32.
+DTYPES = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
 
 
 def _activation_bytes(name: str) -> torch.Tensor:
@@ -86,13 +90,19 @@ class TwoLayerNet(torch.nn.Module):
             sigmoid start in their steep middle).
         seed: draw the weights from a private generator with this seed (the same weights as
             the C++ ``twolayer::TwoLayerNet`` with that seed); None uses the global one.
-        device, dtype: as for ``torch.nn.Linear``; dtype float32 or float64 (default:
-            ``torch.get_default_dtype()``).
+        device, dtype: as for ``torch.nn.Linear``; dtype float32, float64, bfloat16 or
+            float16 (default: ``torch.get_default_dtype()``). A bfloat16 or float16 net runs
+            its six matrix products in that dtype and everything else in float32: ``forward``
+            and ``predict_proba`` return its dtype, ``loss`` and ``fit``'s costs float32
+            (docs/low_precision.md). float16 on the CPU needs PyTorch 2.0 or later: on 1.x
+            such a net is made (to be moved to CUDA, say), but its first computation on the
+            CPU is refused with a message that says to use bfloat16 or float32.
 
-    Shapes: X (m, n0) -> forward -> A2 (m, n2); labels Y (m, n2) with X's dtype: in [0, 1] for
-    sigmoid, rows of probabilities (one-hot) for softmax, any values for identity. ``loss`` and
-    ``fit`` also take 0/1 labels of shape (m,) for one sigmoid output, targets of shape (m,) for
-    one identity output and int64 class indices of shape (m,) for softmax.
+    Shapes: X (m, n0) -> forward -> A2 (m, n2); labels Y (m, n2) with X's dtype (or float32
+    for a bfloat16 or float16 net, which keeps soft labels' digits): in [0, 1] for sigmoid,
+    rows of probabilities (one-hot) for softmax, any values for identity. ``loss`` and ``fit``
+    also take 0/1 labels of shape (m,) for one sigmoid output, targets of shape (m,) for one
+    identity output and int64 class indices of shape (m,) for softmax.
     Parameters: W1 (n1, n0), b1 (n1,), W2 (n2, n1), b2 (n2,). The state dict also carries the
     activation and the output layer (buffers ``activation_name`` and ``output_name``), and
     loading a checkpoint of another activation, output layer or other shapes is refused before
@@ -121,7 +131,8 @@ class TwoLayerNet(torch.nn.Module):
         activation: "tanh", "relu", "sigmoid" or "leaky_relu"; output: "sigmoid", "softmax" or
         "identity". The weights start as
         ``init_scale * N(0, 1)`` (seeded by ``seed``, if given), the biases at zero, as in the
-        lecture. device and dtype (float32 or float64) as for ``torch.nn.Linear``.
+        lecture. device and dtype (float32, float64, bfloat16 or float16) as for
+        ``torch.nn.Linear``; the weights are drawn in float32 and rounded to the dtype.
         """
         super().__init__()
         # The names first: a wrong one is refused before anything is allocated or drawn.
@@ -130,11 +141,16 @@ class TwoLayerNet(torch.nn.Module):
         n0, n1, n2 = (_size(name, value) for name, value in (("n0", n0), ("n1", n1), ("n2", n2)))
         dtype = torch.get_default_dtype() if dtype is None else dtype
         if not isinstance(dtype, torch.dtype):
-            raise TypeError("twolayer: TwoLayerNet dtype must be a torch.dtype (torch.float32 or "
-                            f"torch.float64), but got {dtype!r} of type {type(dtype).__name__}")
-        if dtype not in (torch.float32, torch.float64):
-            raise TypeError("twolayer: TwoLayerNet dtype must be float32 or float64, but got "
-                            + str(dtype).replace("torch.", ""))
+            raise TypeError("twolayer: TwoLayerNet dtype must be a torch.dtype (torch.float32, "
+                            "torch.float64, torch.bfloat16 or torch.float16), but got "
+                            f"{dtype!r} of type {type(dtype).__name__}")
+        # float16 is taken on every torch, as torch.nn.Linear takes it: on PyTorch 1.x the CPU
+        # has no float16 matrix products and the operators refuse such a net's first call there
+        # (their message says to use bfloat16 or float32), but the net can still be built,
+        # saved, loaded and moved to CUDA or to another dtype.
+        if dtype not in DTYPES:
+            raise TypeError("twolayer: TwoLayerNet dtype must be float32, float64, bfloat16 or "
+                            "float16, but got " + str(dtype).replace("torch.", ""))
         self.init_scale = float(init_scale)
         self.seed = seed
         factory = {"device": device, "dtype": dtype}
@@ -235,13 +251,15 @@ class TwoLayerNet(torch.nn.Module):
 
     @torch.jit.export
     def loss(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
-        """The cost J (0-dim) for X (m, n0) and labels Y (m, n2) of X's dtype.
+        """The cost J (0-dim) for X (m, n0) and labels Y (m, n2) of X's dtype (float32 too for
+        a bfloat16 or float16 net). J has the net's dtype, but float32 for bfloat16 and float16
+        nets, whose cost is computed in float32.
 
         Y: for sigmoid, labels in [0, 1] (for one output, 0/1 labels of shape (m,) too); for
         softmax, rows of probabilities (one-hot rows) or int64 class indices of shape (m,), each
         from 0 to n2 - 1, made one-hot here; for identity, the targets (for one output, shape
         (m,) too). Integer or bool labels are converted to the net's dtype (for sigmoid and
-        softmax rows they must be 0 or 1).
+        softmax rows they must be 0 or 1); for a bfloat16 or float16 net they become float32.
 
         ``loss(X, Y).backward()`` fills the parameters' ``.grad`` through the hand-written
         backward, for any ``torch.optim`` optimizer.
@@ -249,7 +267,8 @@ class TwoLayerNet(torch.nn.Module):
         if not torch.jit.is_scripting():
             X = _inputs.as_input(X, self.W1)
             Y = _inputs.as_labels(Y, self.W1)
-        Y = _inputs.labels_for_cost(X, Y, self.W2.size(0), self.W1.dtype, self.output)
+        Y = _inputs.labels_for_cost(X, Y, self.W2.size(0), _inputs.label_dtype(self.W1.dtype),
+                                    self.output)
         return torch.ops.twolayer.loss(X, Y, self.W1, self.b1, self.W2, self.b2, self.activation,
                                        self.output)
 
@@ -272,12 +291,13 @@ class TwoLayerNet(torch.nn.Module):
             every: iterations between the lines or the callable's calls.
 
         Returns the cost of every iteration, shape (iterations,), each taken before that
-        iteration's update, as ``twolayer.fit_``.
+        iteration's update, as ``twolayer.fit_``: float32 for a bfloat16 or float16 net (whose
+        parameters are updated in their own dtype), else the net's dtype.
         """
         iterations = _inputs.iterations(iterations)
         X = _inputs.as_input(X, self.W1)
         Y = _inputs.labels_for_cost(X, _inputs.as_labels(Y, self.W1), self.W2.size(0),
-                                    self.W1.dtype, self.output)
+                                    _inputs.label_dtype(self.W1.dtype), self.output)
         # A parametrized weight (torch.nn.utils.parametrize) is recomputed from its original at
         # every access: fit_ would update a temporary and report falling costs while the net
         # stays as it was. (named_parameters, not _parameters: a scripted net runs this too.)

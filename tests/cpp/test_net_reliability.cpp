@@ -1,5 +1,5 @@
 // twolayer::TwoLayerNet refusals that must leave the net whole: a checkpoint of another shape or
-// activation, a half-precision net, and a negative iteration count with a progress callback;
+// activation, a dtype the operators refuse, and a negative iteration count with a progress callback;
 // and the callback's last report. A caller that catches the error must still hold a usable net.
 
 #include <cstdint>
@@ -54,11 +54,14 @@ void load(TwoLayerNet& net, const std::string& bytes) {
   torch::load(net, stream);
 }
 
-TEST(TwoLayerNetReliability, HalfPrecisionIsRefusedWithTheOpsWording) {
-  EXPECT_EQ(error_message([] { TwoLayerNet(TwoLayerNetOptions(2, 4, 1).dtype(at::kHalf)); }),
-            "twolayer: TwoLayerNet dtype must be float32 or float64, but got float16");
-  EXPECT_EQ(error_message([] { TwoLayerNet(TwoLayerNetOptions(2, 4, 1).dtype(at::kBFloat16)); }),
-            "twolayer: TwoLayerNet dtype must be float32 or float64, but got bfloat16");
+TEST(TwoLayerNetReliability, DtypesTheOpsRefuseAreRefused) {
+  // bfloat16 and float16 nets: test_net_low_precision.cpp.
+  EXPECT_EQ(error_message([] { TwoLayerNet(TwoLayerNetOptions(2, 4, 1).dtype(at::kLong)); }),
+            "twolayer: TwoLayerNet dtype must be float32, float64, bfloat16 or float16, but got "
+            "int64");
+  EXPECT_EQ(error_message([] { TwoLayerNet(TwoLayerNetOptions(2, 4, 1).dtype(at::kInt)); }),
+            "twolayer: TwoLayerNet dtype must be float32, float64, bfloat16 or float16, but got "
+            "int32");
 }
 
 TEST(TwoLayerNetReliability, TheActivationIsSavedAsABuffer) {

@@ -10,6 +10,10 @@ Usage: save_checkpoints.py OUTDIR
                                   OrderedDict, for TwoLayerNet::load
   OUTDIR/python_scripted_net.pt   torch.jit.save(torch.jit.script(net)) of the same net
                                   (C++ reads it with torch::load(net, path))
+  OUTDIR/python_bfloat16_state_dict.pt, OUTDIR/python_bfloat16_scripted_net.pt
+                                  the same two forms of a bfloat16 TwoLayerNet(2, 4, 1) after
+                                  HALF steps (C++'s TwoLayerNet::load makes bfloat16 nets of
+                                  both, with the same parameters)
   OUTDIR/python_expected.txt      what C++ must find, in hexadecimal floating point: the
                                   parameters after HALF steps, the training data, and the
                                   parameters after 2 * HALF uninterrupted steps (for the test
@@ -104,6 +108,10 @@ def main(argv):
     # The OrderedDict itself, as users save it: C++'s TwoLayerNet::load reads it or says why not.
     torch.save(net.state_dict(), os.path.join(outdir, "python_state_dict_ordered.pt"))
     torch.jit.save(torch.jit.script(net), os.path.join(outdir, "python_scripted_net.pt"))
+    low = twolayer.TwoLayerNet(N0, N1, N2, seed=SEED, dtype=torch.bfloat16)
+    low.fit(X.bfloat16(), Y.float(), HALF, LEARNING_RATE)
+    torch.save(dict(low.state_dict()), os.path.join(outdir, "python_bfloat16_state_dict.pt"))
+    torch.jit.save(torch.jit.script(low), os.path.join(outdir, "python_bfloat16_scripted_net.pt"))
     expected = {p: getattr(net, p).detach().clone() for p in PARAMS}   # fit_ works in place
     expected["X"], expected["Y"] = X, Y
     expected["learning_rate"] = torch.tensor(LEARNING_RATE, dtype=torch.float64)
@@ -117,7 +125,8 @@ def main(argv):
               f"{LEARNING_RATE.hex()}")
     write_values(os.path.join(outdir, "python_expected.txt"), expected, header)
     print(f"wrote python_state_dict.pt, python_state_dict_ordered.pt, python_scripted_net.pt, "
-          f"python_expected.txt to {outdir}")
+          f"python_bfloat16_state_dict.pt, python_bfloat16_scripted_net.pt, python_expected.txt "
+          f"to {outdir}")
 
 
 if __name__ == "__main__":

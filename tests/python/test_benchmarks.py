@@ -1,5 +1,6 @@
-"""The benchmark suite's own logic (benchmarks/): the sweep's cells, its target rule
-and summary, the thread settings bench_step resolves, and one tiny timed sweep of two cells.
+"""The benchmark suite's own logic (benchmarks/): the sweep's cells (its bfloat16 ones too), its
+target rule and summary, the thread settings bench_step resolves, one tiny timed sweep of three
+cells, and quick runs of the output-layer and low-precision benchmarks.
 
 benchmarks/ is a directory of scripts, not a package: it goes on sys.path, as bench_step.py puts
 itself there. Where it cannot be imported (an installed package tested without the source tree)
@@ -62,6 +63,18 @@ def test_every_fixed_cell_is_in_the_sweep_once():
     # Nothing else: the drawn cells plus the fixed ones not drawn.
     assert len(cells) == 64 + len(set(FIXED) - drawn)
     assert set(cells) == drawn | set(FIXED)
+
+
+def test_bfloat16_cells_are_the_fixed_float32_ones_after_the_others():
+    low = [tuple(c) for c in sweep.bfloat16_cells()]
+    assert low == [c[:5] + ("bfloat16",) for c in FIXED if c[5] == "float32"]
+    assert len(low) == 30
+    plain = [tuple(c) for c in sweep.all_cells()]
+    assert [tuple(c) for c in sweep.all_cells(bfloat16=True)] == plain + low
+    assert sweep.source(sweep.bfloat16_cells()[0]) == "bfloat16"
+    hits = sweep.select(sweep.all_cells(bfloat16=True), "1000 2-4-20 sigmoid bfloat16")
+    assert [i for i, _ in hits] == [len(plain) + low.index((1000, 2, 4, 20, "sigmoid",
+                                                            "bfloat16"))]
 
 
 def test_cell_filter_by_index_and_label():
@@ -155,11 +168,15 @@ def test_measure_cell_smoke():
     from common import TimingBudget
     budget = TimingBudget(budget_s=0.01, min_reps=3, max_reps=30, warmup_s=0.0, min_warmup=1)
     for cell in (sweep.Cell(1000, 2, 4, 20, "sigmoid", "float32"),
-                 sweep.Cell(1000, 2, 16, 5, "leaky_relu", "float64")):
+                 sweep.Cell(1000, 2, 16, 5, "leaky_relu", "float64"),
+                 sweep.Cell(1000, 2, 4, 20, "sigmoid", "bfloat16")):
         result = json.loads(json.dumps(sweep.measure_cell(cell, budget, rounds=3)))
         assert result["label"] == f"1000 2-{cell.n1}-{cell.n2} {cell.activation} {cell.dtype}"
         assert result["check"]["passed"] is True
-        assert result["check"]["relative_error"] <= (2e-3 if cell.dtype == "float32" else 1e-8)
+        tolerance = {"float32": 2e-3, "float64": 1e-8, "bfloat16": 5e-2}[cell.dtype]
+        if cell.dtype == "bfloat16":  # or no worse than eager in bfloat16, 1.5 times its error
+            tolerance = max(tolerance, 1.5 * result["check"]["eager_relative_error"])
+        assert result["check"]["relative_error"] <= tolerance
         med = result["medians_us"]
         assert set(med) == {"twolayer", "eager", "mm_floor"}
         assert all(v > 0 for v in med.values())
@@ -237,3 +254,47 @@ def test_the_output_layers_benchmark_times_every_layer_and_writes_json(tmp_path)
             assert r[f"{kind}_twolayer/eager"] > 0
             assert r[kind]["twolayer"]["reps"] >= 1 and r[kind]["eager"]["reps"] >= 1
     assert json.loads(out.read_text())["rows"] == rows
+
+
+# ---- low precision: bench_low_precision ----
+
+def test_the_low_precision_benchmark_times_every_mode_and_writes_json(tmp_path):
+    import torch
+
+    import bench_low_precision
+    out = tmp_path / "low_precision.json"
+    results = bench_low_precision.main(["--quick", "--shapes", "S", "--budget", "0.002",
+                                        "--json", str(out)])
+    modes = ["bfloat16", "autocast_bfloat16"]
+    if int(torch.__version__.split(".")[0]) >= 2:
+        modes += ["float16", "autocast_float16"]
+    assert results["modes"] == modes
+    assert [(r["shape"], r["mode"]) for r in results["rows"]] == [("S", m) for m in modes]
+    for r in results["rows"]:
+        assert r["dims"] == [400, 2, 4, 1]
+        assert r["autocast"] == r["mode"].startswith("autocast_")
+        for mine, eager in (("twolayer", "eager"), ("twolayer_forward", "eager_forward")):
+            assert r["check"][mine] <= max(5e-2, 1.5 * r["check"][eager])
+        for kind in ("step", "forward"):
+            med = {p: r[kind][p]["median_us"] for p in ("twolayer", "eager", "twolayer_float32")}
+            assert all(v > 0 for v in med.values())
+            assert all(r[kind][p]["reps"] >= 1 for p in med)
+            assert r[f"{kind}_ratios"]["twolayer/eager"] == pytest.approx(
+                med["twolayer"] / med["eager"])
+            assert r[f"{kind}_ratios"]["twolayer/twolayer_float32"] == pytest.approx(
+                med["twolayer"] / med["twolayer_float32"])
+    # One shape: each mode's medians over the shapes are that shape's ratios.
+    for r in results["rows"]:
+        assert results["summary"][r["mode"]]["step twolayer/eager"] == pytest.approx(
+            r["step_ratios"]["twolayer/eager"])
+    machine_info = results["machine"]
+    assert set(machine_info) == {"cpu_model", "avx512_bf16", "amx_bf16"}
+    assert all(isinstance(machine_info[f], bool) for f in ("avx512_bf16", "amx_bf16"))
+    assert results["threads"] == 1 and results["torch"] == torch.__version__
+    assert json.loads(out.read_text()) == json.loads(json.dumps(results))
+
+
+def test_the_low_precision_benchmark_refuses_an_unknown_shape():
+    import bench_low_precision
+    with pytest.raises(SystemExit, match="no shape XL"):
+        bench_low_precision.main(["--shapes", "S,XL", "--json", ""])

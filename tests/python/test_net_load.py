@@ -113,7 +113,8 @@ def _state(**changes):
                            "activation: the checkpoint is damaged, or was saved from a net whose "
                            "buffer was never written"),
     ("a list", "twolayer: {path} holds a list, not the state dict of a TwoLayerNet"),
-    ("float16", "twolayer: TwoLayerNet dtype must be float32 or float64, but got float16"),
+    ("int32", "twolayer: TwoLayerNet dtype must be float32, float64, bfloat16 or float16, but "
+              "got int32"),
 ])
 def test_a_file_that_is_no_twolayer_checkpoint_is_refused(tmp_path, case, message):
     path = tmp_path / "bad.pt"
@@ -127,11 +128,11 @@ def test_a_file_that_is_no_twolayer_checkpoint_is_refused(tmp_path, case, messag
         "damaged activation": lambda: _state(activation_name=torch.tensor([1, 2, 3],
                                                                           dtype=torch.uint8)),
         "a list": lambda: [torch.zeros(2)],
-        "float16": lambda: {k: v.half() if v.is_floating_point() else v
-                            for k, v in _state().items()},
+        "int32": lambda: {k: v.int() if v.is_floating_point() else v
+                          for k, v in _state().items()},
     }[case]()
     torch.save(content, path)
-    with pytest.raises(RuntimeError if case != "float16" else TypeError,
+    with pytest.raises(RuntimeError if case != "int32" else TypeError,
                        match=_exactly(message.format(path=path))):
         twolayer.TwoLayerNet.load(path)
 
