@@ -10,9 +10,10 @@
 //
 // On a CPU without instructions for the dtype (AVX512-BF16 or AMX-BF16 for bfloat16,
 // AVX512-FP16 or AMX-FP16 for float16) ATen's low-precision products are emulated, an order of
-// magnitude slower than float32's. There the products read their low-precision operands into
-// float32 and run float32 GEMM: the same products of the same numbers, summed in float32 as
-// the low-precision kernels sum them, rounded to the network's dtype as they round.
+// magnitude slower than float32's, and PyTorch 1.13's sum in bfloat16. There, and on PyTorch
+// 1.x always, the products read their low-precision operands into float32 and run float32 GEMM: the
+// same products of the same numbers, summed in float32 as the low-precision kernels sum them,
+// rounded to the network's dtype as they round.
 //
 // A small network (cpu_paths.h) spends its time in fixed costs, not in products: it runs the
 // float32 small-net kernel on float32 copies of its few values, rounded back to the network's
