@@ -32,6 +32,8 @@ import sys
 import torch
 import torch.nn.functional as F
 
+import twolayer._testing
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 import machine  # noqa: E402
@@ -151,8 +153,9 @@ def summary(rows):
 
 def header(info, threads, blas_threads):
     flags = ", ".join(f"{flag} {'yes' if info[flag] else 'no'}" for flag in machine.BF16_FLAGS)
-    return (f"Low precision: {info['cpu_model']} ({flags}); {threads} torch thread(s), "
-            f"OpenBLAS threads {blas_threads}; torch {torch.__version__}; tanh, sigmoid output")
+    return (f"Low precision: {info['cpu_model']} ({flags}); twolayer's bfloat16 products: "
+            f"{info['products']}; {threads} torch thread(s), OpenBLAS threads {blas_threads}; "
+            f"torch {torch.__version__}; tanh, sigmoid output")
 
 
 def table(rows):
@@ -209,7 +212,10 @@ def main(argv=None):
     if args.budget is not None:
         budget = dataclasses.replace(budget, budget_s=args.budget)
     rounds = common.QUICK_ROUNDS if args.quick else common.FULL_ROUNDS
-    info = machine.bf16_support()
+    # "native" (ATen's bfloat16 kernels) or "float32" (float32 GEMM on the bfloat16 numbers):
+    # how twolayer runs the products here (csrc/ops/cpu/low_precision_path.h).
+    info = dict(machine.bf16_support(),
+                products=twolayer._testing.low_precision_products(torch.bfloat16))
     load_start = os.getloadavg()[0]
     rows = measure(names, MODES, budget, rounds)
     load = [load_start, os.getloadavg()[0]]

@@ -288,7 +288,8 @@ def test_the_low_precision_benchmark_times_every_mode_and_writes_json(tmp_path):
         assert results["summary"][r["mode"]]["step twolayer/eager"] == pytest.approx(
             r["step_ratios"]["twolayer/eager"])
     machine_info = results["machine"]
-    assert set(machine_info) == {"cpu_model", "avx512_bf16", "amx_bf16"}
+    assert set(machine_info) == {"cpu_model", "avx512_bf16", "amx_bf16", "products"}
+    assert machine_info["products"] in ("native", "float32")
     assert all(isinstance(machine_info[f], bool) for f in ("avx512_bf16", "amx_bf16"))
     assert results["threads"] == 1 and results["torch"] == torch.__version__
     assert json.loads(out.read_text()) == json.loads(json.dumps(results))
