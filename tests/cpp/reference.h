@@ -76,6 +76,17 @@ inline NetInputs random_inputs(const Shape& s, at::ScalarType dtype) {
           in.b1.to(dtype), in.W2.to(dtype), in.b2.to(dtype)};
 }
 
+// Labels as each output layer's users give them, from random labels Y in [0, 1): rows of
+// probabilities for softmax, any reals for identity, Y itself for sigmoid.
+inline at::Tensor targets_for(const std::string& output, const at::Tensor& Y) {
+  if (output == "softmax") {
+    const at::Tensor positive = Y + 0.05;
+    return positive / positive.sum(1, /*keepdim=*/true);
+  }
+  if (output == "identity") return torch::randn_like(Y) * 2;
+  return Y;
+}
+
 // A random incoming gradient away from 1, so that a backward ignoring grad_output fails.
 inline at::Tensor random_scalar_grad(at::ScalarType dtype) {
   return (torch::rand({}, torch::kDouble) * 1.5 + 1.25).to(dtype);

@@ -32,15 +32,6 @@ const std::vector<Shape> kPathShapes = {
 constexpr double kUnitRoundoff = 1.0 / 256;
 constexpr double kCostTolerance = 0.02;
 
-at::Tensor targets(const std::string& output, const at::Tensor& Y) {
-  if (output == "softmax") {
-    const at::Tensor positive = Y + 0.05;
-    return positive / positive.sum(1, /*keepdim=*/true);
-  }
-  if (output == "identity") return torch::randn_like(Y) * 2;
-  return Y;
-}
-
 // The inputs rounded to bfloat16, and the same numbers in float64 for the reference.
 NetInputs round_to(const NetInputs& in, at::ScalarType dtype) {
   return {in.X.to(dtype),  in.Y.to(dtype),  in.W1.to(dtype),
@@ -88,7 +79,7 @@ TEST(LowPrecision, BFloat16LossGivesFloat32CostAndBFloat16GradientsNearFloat64) 
           trace << output << " " << activation << " " << shape << " Y " << dtype_tag(y_dtype);
           SCOPED_TRACE(trace.str());
           NetInputs data = random_inputs(shape, at::kDouble);
-          data.Y = targets(output, data.Y);
+          data.Y = targets_for(output, data.Y);
           NetInputs low = round_to(data, at::kBFloat16);
           low.Y = data.Y.to(y_dtype);
           const NetInputs ours = low.leaves();

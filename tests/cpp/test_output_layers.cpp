@@ -19,16 +19,6 @@ using twolayer_reference::all_outputs;
 // The small net, the row passes with outputs in the pass and by BLAS.
 const std::vector<Shape> kPathShapes = {{9, 2, 4, 3}, {70, 6, 9, 3}, {50, 3, 11, 6}};
 
-// Targets as each layer's users give them: rows of probabilities for softmax, any reals for
-// identity, [0, 1) for sigmoid.
-at::Tensor targets(const std::string& output, const at::Tensor& Y) {
-  if (output == "softmax") {
-    const at::Tensor positive = Y + 0.05;
-    return positive / positive.sum(1, /*keepdim=*/true);
-  }
-  if (output == "identity") return torch::randn_like(Y) * 2;
-  return Y;
-}
 
 TEST(OutputLayers, LossForwardAndGradientsMatchTheReference) {
   torch::manual_seed(77);
@@ -39,7 +29,7 @@ TEST(OutputLayers, LossForwardAndGradientsMatchTheReference) {
         trace << output << " " << shape << " " << dtype_tag(dtype);
         SCOPED_TRACE(trace.str());
         NetInputs data = random_inputs(shape, dtype);
-        data.Y = targets(output, data.Y);
+        data.Y = targets_for(output, data.Y);
         const NetInputs ours = data.leaves(), ref = data.leaves();
         at::Tensor J = twolayer::loss(ours.X, ours.Y, ours.W1, ours.b1, ours.W2, ours.b2, "tanh",
                                       output);
@@ -68,7 +58,7 @@ TEST(OutputLayers, FitMatchesManualDescentAndReportsProgress) {
   for (const std::string& output : {std::string("softmax"), std::string("identity")}) {
     SCOPED_TRACE(output);
     NetInputs data = random_inputs({40, 3, 6, 4}, at::kDouble);
-    data.Y = targets(output, data.Y);
+    data.Y = targets_for(output, data.Y);
     at::Tensor W1 = data.W1.clone(), b1 = data.b1.clone(), W2 = data.W2.clone(),
                b2 = data.b2.clone();
     int64_t reports = 0;
