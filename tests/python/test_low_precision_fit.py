@@ -1,13 +1,11 @@
 """Training in low precision (the low-precision contract): fit_ in bfloat16 (and float16 on
-PyTorch 2.x) against a manual loop of eager autograd in the same precision, the planar flower
-trained in bfloat16 against float32, and TwoLayerNet(dtype=torch.bfloat16) end to end.
+PyTorch 2.x) against a manual loop of eager autograd in the same precision, and the planar
+flower trained in bfloat16 against float32 (TwoLayerNet in low precision:
+test_net_low_precision.py).
 
 The manual loop is eager PyTorch (reference.py's network on the low-precision tensors, autograd,
 W := W - lr dW in place in p): nothing of twolayer computes an expected value.
 """
-import contextlib
-import io
-
 import pytest
 import torch
 
@@ -23,15 +21,6 @@ PARAMS = ("W1", "b1", "W2", "b2")
 
 def name_of(dtype):
     return str(dtype).replace("torch.", "")
-
-
-def eager_loss(X, Y, W1, b1, W2, b2, activation, output):
-    """reference.py's network in whatever dtype it gets, the cost included; the squared error by
-    hand (mse_loss has no CPU bfloat16 kernel on PyTorch 1.13)."""
-    Z2 = reference_logits(X, W1, b1, W2, b2, activation)
-    if output == "identity":
-        return ((Z2 - Y) ** 2).sum() / (2 * Z2.shape[0])
-    return reference_cost(Z2, Y, output)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,94 +124,3 @@ def test_flower_trained_in_low_precision_reaches_the_float32_accuracy(low):
     assert costs.dtype == F32
     assert costs[-1] < 0.5 * costs[0], (costs[0].item(), costs[-1].item())
     assert abs(acc_low - acc32) <= 0.03, f"{name_of(low)} {acc_low:.2%} vs float32 {acc32:.2%}"
-
-
-# ---------------------------------------------------------------------------------------------
-# 6. TwoLayerNet(dtype=low)
-# ---------------------------------------------------------------------------------------------
-
-def quadrants(m=200, seed=3):
-    gen = torch.Generator().manual_seed(seed)
-    X = torch.randn(m, 2, generator=gen)
-    y = (X[:, 0] * X[:, 1] > 0).to(torch.int64)
-    return X, y
-
-
-@pytest.mark.parametrize("low", LOWS, ids=name_of)
-def test_net_of_low_precision_computes_in_it(low):
-    net = twolayer.TwoLayerNet(2, 4, 1, seed=1, init_scale=1.0, dtype=low)
-    for name in PARAMS:
-        assert getattr(net, name).dtype == low, name
-    X, y = quadrants()
-    Xl = X.to(low)
-    A2 = net(Xl)
-    assert A2.dtype == low and A2.shape == (200, 1)
-    # the operator on the net's own parameters, and the eager network, agree
-    expected = torch.sigmoid(reference_logits(Xl.double(), net.W1.double(), net.b1.double(),
-                                              net.W2.double(), net.b2.double(), "tanh"))
-    assert rel_err(A2, expected) <= 4 * torch.finfo(low).eps
-    J = net.loss(Xl, y)
-    assert J.dtype == F32 and J.shape == ()
-    J.backward()
-    for name in PARAMS:
-        assert getattr(net, name).grad.dtype == low, name
-    labels = net.predict(Xl)
-    assert labels.dtype == torch.int64 and labels.shape == (200,)
-    assert torch.equal(labels, (A2[:, 0] > 0.5).to(torch.int64))
-
-
-@pytest.mark.parametrize("low", LOWS, ids=name_of)
-@pytest.mark.parametrize("progress", (False, True))
-def test_net_of_low_precision_fits(low, progress):
-    X, y = quadrants()
-    net = twolayer.TwoLayerNet(2, 4, 1, seed=1, init_scale=1.0, dtype=low)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        costs = net.fit(X.to(low), y, 2000, 1.2, progress=progress, every=500)
-    assert costs.dtype == F32 and costs.shape == (2000,)
-    assert costs[-1] < 0.6 * costs[0]
-    for name in PARAMS:
-        assert getattr(net, name).dtype == low, name
-    if progress:
-        text = out.getvalue()
-        assert "Cost after iteration 0" in text and "Cost after iteration 1500" in text, text
-    else:
-        assert out.getvalue() == ""
-    assert net.score(X.to(low), y) > 0.8
-
-
-@pytest.mark.parametrize("low", LOWS, ids=name_of)
-def test_net_of_low_precision_round_trips_through_a_state_dict(low, tmp_path):
-    X, y = quadrants()
-    net = twolayer.TwoLayerNet(2, 4, 1, seed=1, init_scale=1.0, dtype=low)
-    net.fit(X.to(low), y, 50, 1.2)
-    path = tmp_path / "net.pt"
-    torch.save(net.state_dict(), path)
-    loaded = twolayer.TwoLayerNet.load(path)
-    other = twolayer.TwoLayerNet(2, 4, 1, seed=2, dtype=low)
-    other.load_state_dict(torch.load(path))
-    for copy in (loaded, other):
-        for name in PARAMS:
-            got, want = getattr(copy, name), getattr(net, name)
-            assert got.dtype == low, name
-            assert torch.equal(got.detach(), want.detach()), name
-        assert torch.equal(copy(X.to(low)), net(X.to(low)))
-
-
-@pytest.mark.parametrize("low", LOWS, ids=name_of)
-def test_scripted_net_of_low_precision(low, tmp_path):
-    X, y = quadrants()
-    net = twolayer.TwoLayerNet(2, 4, 1, seed=1, init_scale=1.0, dtype=low)
-    scripted = torch.jit.script(net)
-    Xl = X.to(low)
-    A2 = scripted(Xl)
-    assert A2.dtype == low
-    assert torch.equal(A2, net(Xl))
-    Y = y.to(low).unsqueeze(1)
-    J = scripted.loss(Xl, Y)
-    assert J.dtype == F32
-    assert torch.equal(J, net.loss(Xl, Y))
-    assert torch.equal(scripted.predict(Xl, None), net.predict(Xl))
-    path = str(tmp_path / "net.ts")
-    scripted.save(path)
-    assert torch.equal(torch.jit.load(path)(Xl), A2)
