@@ -114,7 +114,7 @@ def within_eager(what, ours, eager, ref, low, factor=2.0, floor_units=2.0):
 
 
 # ---------------------------------------------------------------------------------------------
-# 1. dtypes of the results and the gradients
+# The dtypes of the results and the gradients
 # ---------------------------------------------------------------------------------------------
 
 def low_inputs(low, shape=(7, 3, 5, 3), output="sigmoid", y_dtype=None, seed=0):
@@ -227,7 +227,7 @@ def test_float16_is_refused_before_pytorch_2_with_what_to_use():
 
 
 # ---------------------------------------------------------------------------------------------
-# 2. Accuracy on every CPU path, activation and output layer
+# Accuracy on every CPU path, activation and output layer
 # ---------------------------------------------------------------------------------------------
 
 ACCURACY_SAMPLES = samples(per_path=True, dtypes=(F64,))
@@ -418,7 +418,7 @@ def test_autocast_leaves_float64_in_float64(low):
 
 
 # ---------------------------------------------------------------------------------------------
-# 4. Double backward
+# Double backward
 # ---------------------------------------------------------------------------------------------
 
 DOUBLE_BACKWARD_SAMPLES = samples(shapes=("lecture", "3_outputs", "batch"), dtypes=(F64,))
@@ -464,7 +464,7 @@ def test_double_backward_as_accurate_as_eager(sample, low):
 
 
 # ---------------------------------------------------------------------------------------------
-# 7. PyTorch 2.x: opcheck and torch.compile in low precision
+# PyTorch 2.x: opcheck and torch.compile in low precision
 # ---------------------------------------------------------------------------------------------
 
 # Two small networks, every output layer, a smooth and a kinked activation: the dtype handling
