@@ -9,6 +9,7 @@
 
 #include "math/activation.h"
 #include "math/output_layer.h"
+#include "math/precision.h"
 #include "net_checkpoint.h"
 #include "net_labels.h"
 #include "ops/op_handles.h"
@@ -124,20 +125,11 @@ at::Tensor TwoLayerNetImpl::logits(const at::Tensor& X) {
   return ops::logits().call(X, W1, b1, W2, b2, activation_);
 }
 
-namespace {
-
-// The dtype labels are converted to: the net's, but float32 for a bfloat16 or float16 net, whose
-// Y the operators take in float32 (soft labels and regression targets keep their digits; 0/1
-// labels are exact in either). Python: _inputs.label_dtype.
-at::ScalarType label_dtype(at::ScalarType net) {
-  return net == at::kBFloat16 || net == at::kHalf ? at::kFloat : net;
-}
-
-}  // namespace
-
+// Labels in the cost's dtype: float32 for a bfloat16 or float16 net, whose Y the operators take
+// in float32 (soft labels and regression targets keep their digits). Python: _inputs.label_dtype.
 at::Tensor TwoLayerNetImpl::loss(const at::Tensor& X, const at::Tensor& Y) {
   const at::Tensor labels =
-      labels_for_cost(X, Y, W2.size(0), label_dtype(W1.scalar_type()), parse_output(output_));
+      labels_for_cost(X, Y, W2.size(0), compute_type(W1.scalar_type()), parse_output(output_));
   return twolayer::loss(X, labels, W1, b1, W2, b2, activation_, output_);
 }
 
@@ -145,7 +137,7 @@ at::Tensor TwoLayerNetImpl::fit(const at::Tensor& X, const at::Tensor& Y, int64_
                                 double learning_rate, const FitProgress& progress,
                                 int64_t progress_every) {
   const at::Tensor labels =
-      labels_for_cost(X, Y, W2.size(0), label_dtype(W1.scalar_type()), parse_output(output_));
+      labels_for_cost(X, Y, W2.size(0), compute_type(W1.scalar_type()), parse_output(output_));
   return twolayer::fit_(W1, b1, W2, b2, X, labels, iterations, learning_rate, activation_, output_,
                         progress, progress_every);
 }
