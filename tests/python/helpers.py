@@ -58,6 +58,8 @@ SHAPES = (
     Shape("batch", (64, 10, 16, 1), "row_blocks/outputs_in_row_pass",
           "a batch large enough for the sums over examples to matter"),
     Shape("one_hidden_unit", (33, 5, 1, 3), "small_net", "n1 = 1"),
+    Shape("narrow_hidden_layer", (37, 20, 3, 2), "row_blocks/outputs_in_row_pass",
+          "fewer hidden units than a vector has lanes, on the row passes: rows taken as flat runs"),
     Shape("small_net", (13, 2, 4, 1), "small_net", "the small net, one output", per_path=True),
     Shape("small_net_8_outputs", (9, 2, 4, 8), "small_net", "the small net, 8 outputs",
           per_path=True),
