@@ -5,8 +5,10 @@ them as the operators ``torch.ops.twolayer_testing.*``, apart from the network's
 - ``cpu_path(m, n0, n1, n2)``: which CPU path, and for the row paths which output regime, a
   call with these sizes takes: one of ``cpu_paths()``, ``"small_net"``,
   ``"row_blocks/outputs_in_row_pass"``, ``"row_blocks/outputs_by_blas"``,
-  ``"whole_batch/outputs_in_row_pass"`` or ``"whole_batch/outputs_by_blas"``
-  (csrc/ops/cpu/cpu_paths.h), for float32 and float64. bfloat16 and float16 networks take one
+  ``"row_blocks/hidden_in_rows/outputs_in_row_pass"``,
+  ``"row_blocks/hidden_in_rows/outputs_by_blas"`` (the hidden layer in the row kernel, its
+  product included, instead of Z1 by BLAS), ``"whole_batch/outputs_in_row_pass"`` or
+  ``"whole_batch/outputs_by_blas"`` (csrc/ops/cpu/cpu_paths.h), for float32 and float64. bfloat16 and float16 networks take one
   path whatever their sizes (csrc/ops/cpu/low_precision_path.h).
 - ``low_precision_products(dtype)``: ``"native"`` or ``"float32"``, how that path runs the
   products of a bfloat16 or float16 network on this CPU (``TWOLAYER_LOW_PRECISION_PRODUCTS``

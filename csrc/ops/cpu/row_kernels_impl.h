@@ -53,6 +53,61 @@ void bias_activation_span(T* Z, const T* b1, const std::vector<T>& tile, int64_t
   }
 }
 
+// The first `count` values of v to p (count <= the lanes).
+template <typename V, typename T>
+inline __attribute__((always_inline)) void store_first(T* p, V v, int64_t count) {
+  if (count == Lanes<V>::count) return store(p, v);
+  std::memcpy(p, &v, static_cast<size_t>(count) * sizeof(T));
+}
+
+// Tiles of kTileRows rows by two vectors of units: eight sums in registers, each step of the
+// product one load of W1^T per vector and one broadcast of X per row. A tile's rows past `end`
+// repeat its last row; they are computed and not stored.
+template <typename T, typename G>
+void hidden_rows_for(const HiddenRows<T>& p, int64_t begin, int64_t end) {
+  using V = Vector<T>;
+  constexpr int L = Lanes<V>::count;
+  constexpr int kTileRows = 4;
+  const int64_t n0 = p.n0, n1 = p.n1, n1p = p.n1p;
+  for (int64_t i = begin; i < end; i += kTileRows) {
+    const int64_t rows = std::min<int64_t>(kTileRows, end - i);
+    const T* x[kTileRows];
+    for (int r = 0; r < kTileRows; ++r) x[r] = p.X + (i + std::min<int64_t>(r, rows - 1)) * n0;
+    T* a = p.A1 + i * n1;
+    int64_t j = 0;
+    for (; j + 2 * L <= n1p; j += 2 * L) {
+      V lo[kTileRows], hi[kTileRows];
+      const V b_lo = load<V>(p.b1 + j), b_hi = load<V>(p.b1 + j + L);
+      for (int r = 0; r < kTileRows; ++r) lo[r] = b_lo, hi[r] = b_hi;
+      const T* w = p.W1t + j;
+      for (int64_t k = 0; k < n0; ++k, w += n1p) {  // Z1 = X W1^T + b1
+        const V w_lo = load<V>(w), w_hi = load<V>(w + L);
+        for (int r = 0; r < kTileRows; ++r) {
+          const V xr = splat<V>(x[r][k]);
+          lo[r] += xr * w_lo;
+          hi[r] += xr * w_hi;
+        }
+      }
+      for (int r = 0; r < rows; ++r) {  // A1 = g1(Z1)
+        store_first(a + r * n1 + j, G::value(lo[r]), std::min<int64_t>(L, n1 - j));
+        if (j + L < n1) store_first(a + r * n1 + j + L, G::value(hi[r]), std::min<int64_t>(L, n1 - j - L));
+      }
+    }
+    if (j < n1p) {  // one vector of units left
+      V z[kTileRows];
+      for (int r = 0; r < kTileRows; ++r) z[r] = load<V>(p.b1 + j);
+      const T* w = p.W1t + j;
+      for (int64_t k = 0; k < n0; ++k, w += n1p) {
+        const V wk = load<V>(w);
+        for (int r = 0; r < kTileRows; ++r) z[r] += splat<V>(x[r][k]) * wk;
+      }
+      for (int r = 0; r < rows; ++r) {
+        store_first(a + r * n1 + j, G::value(z[r]), std::min<int64_t>(L, n1 - j));
+      }
+    }
+  }
+}
+
 template <typename T, typename G>
 void bias_activation_rows_for(T* Z, const T* b1, int64_t n1, int64_t begin, int64_t end) {
   bias_activation_span<T, G>(Z, b1, tiled_bias(b1, n1), n1, begin, end);
@@ -225,7 +280,7 @@ void output_rows_for(const OutputRows<T>& p, int64_t begin, int64_t end, double*
   double cost = 0.0;
   // Rows of whole vectors take the activation in the sweep of their dot products; the others
   // take it first, over the current rows at once (bias_activation_span).
-  const std::vector<T> tile = tiled_bias(p.b1, n1);
+  const std::vector<T> tile = p.activated ? std::vector<T>() : tiled_bias(p.b1, n1);
   const bool activated_first = !tile.empty();
   for (int64_t first = begin; first < end; first += kRowsPerFlush) {
     const int64_t last = std::min(end, first + kRowsPerFlush);
@@ -240,13 +295,13 @@ void output_rows_for(const OutputRows<T>& p, int64_t begin, int64_t end, double*
       int64_t j = 0;
       for (; j + L <= n1; j += L) {
         V h = load<V>(a + j);
-        if (!activated_first) {
+        if (!activated_first && !p.activated) {
           h = G::value(h + load<V>(p.b1 + j));
           store(a + j, h);
         }
         for (int64_t o = 0; o < n2; ++o) dot[o] += h * load<V>(p.W2 + o * n1 + j);
       }
-      for (; j < n1; ++j) {  // only where activated_first
+      for (; j < n1; ++j) {  // only where activated_first or p.activated
         for (int64_t o = 0; o < n2; ++o) tail_dot[o] += a[j] * p.W2[o * n1 + j];
       }
       T* z = z_rows + (i - first) * n2;
@@ -374,6 +429,13 @@ void delta_rows(const DeltaRows<T>& p, int64_t begin, int64_t end, double* sums)
   visit_activation(p.activation, [&](auto tag) {
     using G = FunctorFor<decltype(tag)>;
     delta_rows_for<T, G, kRowsMaxOutputs>(p, begin, end, sums);
+  });
+}
+
+template <typename T>
+void hidden_rows(const HiddenRows<T>& p, int64_t begin, int64_t end) {
+  visit_activation(p.activation, [&](auto tag) {
+    hidden_rows_for<T, FunctorFor<decltype(tag)>>(p, begin, end);
   });
 }
 

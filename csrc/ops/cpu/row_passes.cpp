@@ -92,11 +92,35 @@ at::Tensor rows_of(const at::Tensor& matrix, int64_t first, int64_t n) {
   return matrix_at(matrix.data_ptr<T>() + first * cols, n, cols, matrix.options());
 }
 
-// `per_owner` elements for each owner, from the caller thread's block workspace.
+// `per_owner` elements for each owner after `shared` ones, from the caller thread's block
+// workspace.
 template <typename T>
-T* owner_memory(const RowSchedule& r, int64_t per_owner) {
-  if (per_owner == 0) return nullptr;
-  return static_cast<T*>(block_workspace(static_cast<size_t>(r.owners * per_owner) * sizeof(T)));
+T* owner_memory(const RowSchedule& r, int64_t per_owner, int64_t shared = 0) {
+  const int64_t size = shared + r.owners * per_owner;
+  if (size == 0) return nullptr;
+  return static_cast<T*>(block_workspace(static_cast<size_t>(size) * sizeof(T)));
+}
+
+// W1^T and b1 as hidden_rows reads them, into `packed` (n0 x n1p, then n1p): zeros past n1.
+template <typename T>
+HiddenRows<T> packed_hidden_layer(const NetworkInputs& in, T* packed) {
+  const NetworkShape& s = in.shape;
+  const int64_t n1p = hidden_units_padded(s.n1, sizeof(T));
+  const T* W1 = in.W1.data_ptr<T>();
+  const T* b1 = in.b1.data_ptr<T>();
+  std::fill(packed, packed + (s.n0 + 1) * n1p, T(0));
+  for (int64_t j = 0; j < s.n1; ++j) {
+    for (int64_t k = 0; k < s.n0; ++k) packed[k * n1p + j] = W1[j * s.n0 + k];
+    packed[s.n0 * n1p + j] = b1[j];
+  }
+  HiddenRows<T> h{};
+  h.W1t = packed;
+  h.b1 = packed + s.n0 * n1p;
+  h.n0 = s.n0;
+  h.n1 = s.n1;
+  h.n1p = n1p;
+  h.activation = in.activation;
+  return h;
 }
 
 template <typename T>
@@ -116,7 +140,13 @@ ForwardResult forward_for(const NetworkInputs& in, ForwardOutput output, const a
   const int64_t a1_size = A1.defined() ? 0 : r.block_rows * s.n1;
   const int64_t z2_size = outputs_in_pass || keep_Z2 || !cost ? 0 : r.block_rows * s.n2;
   const int64_t per_owner = a1_size + z2_size;
-  T* memory = owner_memory<T>(r, per_owner);
+  // The hidden layer by hidden_rows (W1^T and b1 packed first), else Z1 by BLAS.
+  const bool fused = hidden_layer_in_rows(s);
+  const int64_t packed_size = fused ? (s.n0 + 1) * hidden_units_padded(s.n1, sizeof(T)) : 0;
+  T* shared = owner_memory<T>(r, per_owner, packed_size);
+  T* memory = shared + packed_size;
+  HiddenRows<T> hidden_layer{};
+  if (fused) hidden_layer = packed_hidden_layer(in, shared);
   const at::Tensor W1t = in.W1.t(), W2t = in.W2.t();
   const T* Y = cost ? in.Y.data_ptr<T>() : nullptr;
   std::vector<double> costs(r.chunks, 0.0);
@@ -124,7 +154,14 @@ ForwardResult forward_for(const NetworkInputs& in, ForwardOutput output, const a
     T* mine = memory + b.owner * per_owner;
     const int64_t logits = b.first * s.n2;  // the block's first logit
     at::Tensor a1 = a1_size ? matrix_at(mine, b.n, s.n1, options) : rows_of<T>(A1, b.first, b.n);
-    at::cpu::mm_out(a1, rows_of<T>(in.X, b.first, b.n), W1t);  // Z1 = X W1^T
+    if (fused) {  // A1 = g1(X W1^T + b1)
+      HiddenRows<T> h = hidden_layer;
+      h.X = in.X.data_ptr<T>() + b.first * s.n0;
+      h.A1 = a1.data_ptr<T>();
+      b.rows([&](int64_t, int64_t begin, int64_t end) { hidden_rows(h, begin, end); });
+    } else {
+      at::cpu::mm_out(a1, rows_of<T>(in.X, b.first, b.n), W1t);  // Z1 = X W1^T
+    }
     if (outputs_in_pass) {  // A1 = g1(Z1 + b1), Z2 = A1 W2^T + b2 and the cost or A2, per row
       OutputRows<T> p{};
       p.A1 = a1.data_ptr<T>();
@@ -138,15 +175,18 @@ ForwardResult forward_for(const NetworkInputs& in, ForwardOutput output, const a
       p.n2 = s.n2;
       p.activation = in.activation;
       p.output = in.output;
+      p.activated = fused;
       b.rows([&](int64_t slot, int64_t begin, int64_t end) {
         output_rows(p, begin, end, &costs[slot]);
       });
       return;
     }
     T* hidden = a1.data_ptr<T>();
-    b.rows([&](int64_t, int64_t begin, int64_t end) {  // A1 = g1(Z1 + b1)
-      bias_activation_rows(hidden, in.b1.data_ptr<T>(), s.n1, begin, end, in.activation);
-    });
+    if (!fused) {
+      b.rows([&](int64_t, int64_t begin, int64_t end) {  // A1 = g1(Z1 + b1)
+        bias_activation_rows(hidden, in.b1.data_ptr<T>(), s.n1, begin, end, in.activation);
+      });
+    }
     at::Tensor z2 = !cost     ? rows_of<T>(out.A2, b.first, b.n)
                     : keep_Z2 ? rows_of<T>(out.Z2, b.first, b.n)
                               : matrix_at(mine + a1_size, b.n, s.n2, options);
