@@ -5,8 +5,8 @@ them as the operators ``torch.ops.twolayer_testing.*``, apart from the network's
 - ``cpu_path(m, n0, n1, n2)``: which CPU path, and for the row paths which output regime, a
   call with these sizes takes: one of ``cpu_paths()``, ``"small_net"``,
   ``"row_blocks/outputs_in_row_pass"``, ``"row_blocks/outputs_by_blas"``,
-  ``"row_blocks/hidden_in_rows/outputs_in_row_pass"``,
-  ``"row_blocks/hidden_in_rows/outputs_by_blas"`` (the hidden layer in the row kernel, its
+  ``"row_blocks/dense_rows/outputs_in_row_pass"``,
+  ``"row_blocks/dense_rows/outputs_by_dense_rows"`` (the hidden layer in the row kernel, its
   product included, instead of Z1 by BLAS), ``"whole_batch/outputs_in_row_pass"`` or
   ``"whole_batch/outputs_by_blas"`` (csrc/ops/cpu/cpu_paths.h), for float32 and float64. bfloat16 and float16 networks take one
   path whatever their sizes (csrc/ops/cpu/low_precision_path.h).

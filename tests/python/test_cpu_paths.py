@@ -47,8 +47,8 @@ def test_the_path_follows_the_documented_limits():
     assert _testing.cpu_path(1, 2, 4, 15) == "row_blocks/outputs_by_blas"  # 68
     assert _testing.cpu_path(1, 60, 64, 4) == "row_blocks/outputs_in_row_pass"  # 4096
     # On the row blocks, the hidden layer in the row kernel for <= 32 inputs and >= 8 units.
-    assert _testing.cpu_path(1, 32, 8, 1) == "row_blocks/hidden_in_rows/outputs_in_row_pass"
-    assert _testing.cpu_path(1, 2, 16, 5) == "row_blocks/hidden_in_rows/outputs_by_blas"
+    assert _testing.cpu_path(1, 32, 8, 1) == "row_blocks/dense_rows/outputs_in_row_pass"
+    assert _testing.cpu_path(1, 2, 16, 5) == "row_blocks/dense_rows/outputs_by_dense_rows"
     assert _testing.cpu_path(1, 33, 8, 1) == "row_blocks/outputs_in_row_pass"
     assert _testing.cpu_path(1, 32, 7, 2) == "row_blocks/outputs_in_row_pass"
     assert _testing.cpu_path(1, 32, 1000, 1) == "whole_batch/outputs_in_row_pass"  # 33000
@@ -178,8 +178,8 @@ def test_fit_takes_the_steps_of_the_manual_loop(entry, activation):
 MANY_ROWS = (
     ("row_blocks/outputs_in_row_pass", (4500, 40, 256, 3)),
     ("row_blocks/outputs_by_blas", (4500, 40, 256, 7)),
-    ("row_blocks/hidden_in_rows/outputs_in_row_pass", (4500, 20, 256, 3)),
-    ("row_blocks/hidden_in_rows/outputs_by_blas", (4500, 20, 256, 7)),
+    ("row_blocks/dense_rows/outputs_in_row_pass", (4500, 20, 256, 3)),
+    ("row_blocks/dense_rows/outputs_by_dense_rows", (4500, 20, 256, 7)),
     ("whole_batch/outputs_in_row_pass", (4500, 100, 400, 2)),
     ("whole_batch/outputs_by_blas", (4500, 100, 400, 6)),
 )

@@ -74,6 +74,14 @@ struct LeakyReluFn {
   }
 };
 
+// g(z) = z: the logits of a layer with no function of its own (dense_rows for Z2).
+struct IdentityFn {
+  template <typename V>
+  static TWOLAYER_INLINE V value(V z) {
+    return z;
+  }
+};
+
 // The functor of an activation, from the tag visit_activation passes.
 template <Activation A>
 struct ActivationFunctor;

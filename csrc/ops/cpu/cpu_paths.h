@@ -8,8 +8,8 @@
 // | row passes, in blocks   | <= kRowBlocksMaxWeights       | row_passes.cpp     |
 // | row passes, whole batch | more weights                  | row_passes.cpp     |
 // and on the row passes, the output layer in the passes up to 4 outputs, else by BLAS; on the
-// row blocks, the hidden layer by the row kernel hidden_rows for few inputs
-// (hidden_layer_in_rows), else Z1 by BLAS.
+// row blocks, the layers by the row kernel dense_rows for few inputs (hidden_layer_by_dense_rows,
+// logits_by_dense_rows), else by BLAS.
 //
 // The limits were chosen with the benchmark suite (benchmarks/bench_step.py, S M L L10, and
 // `--shapes` for others) on a 2-core x86-64 with AVX2:
@@ -57,51 +57,64 @@ inline CpuPath cpu_path(const NetworkShape& s) {
   return weights <= kRowBlocksMaxWeights ? CpuPath::RowBlocks : CpuPath::WholeBatch;
 }
 
-// On the row blocks, with few inputs (n0 <= kHiddenRowsMaxInputs) and at least
-// kHiddenRowsMinUnits hidden units, the hidden layer is the row kernel hidden_rows, its
-// product included: A1 = g1(X W1^T + b1) with each unit's sum in a register from its bias to its
+// On the row blocks, with few inputs (n0 <= kDenseRowsMaxInputs) and at least
+// kDenseRowsMinUnits hidden units, the hidden layer is the row kernel dense_rows, its product
+// included: A1 = g1(X W1^T + b1) with each unit's sum in a register from its bias to its
 // activation, where BLAS would pack X and W1 for a product of short dot products and a pass
 // would add b1 and take g1 after it. Measured by turns, one process, 1 thread, forward under
-// no_grad (hidden_rows / BLAS and pass): 20000 rows 2-64-5 relu 0.67, 32-64-1 relu 0.72,
-// 32-64-16 relu 0.77, 32-64-1 sigmoid 0.79, 32-512-4 relu 0.89, 2-512-5 tanh 0.84, 8-64-1 tanh
-// 0.83, 32-16-3 sigmoid 0.83, 32-64-32 tanh float64 0.88, (200000, 16, 32, 1) tanh 0.76, 1000
-// rows 2-512-17 sigmoid float64 0.79, 32-512-16 sigmoid 0.98; 2 threads alike (0.65-0.91).
-// Not taken where it lost: more inputs (128-64-1 1.03, 128-256-1 1.08, 300-64-16 1.12, and at
-// 64 inputs M (4096, 64, 256, 1) 1.09), the whole batch (32-1024-10 1.02, 32-2048-1 1.12), and
-// fewer units than 8 floats, whose vector would be half empty (20000 32-4-17 tanh 1.14).
-constexpr int64_t kHiddenRowsMaxInputs = 32;
-constexpr int64_t kHiddenRowsMinUnits = 8;
+// no_grad (dense_rows with tiles of 4 rows / BLAS and pass): 20000 rows 2-64-5 relu 0.67,
+// 32-64-1 relu 0.72, 32-64-16 relu 0.77, 32-64-1 sigmoid 0.79, 32-512-4 relu 0.89, 2-512-5 tanh
+// 0.84, 8-64-1 tanh 0.83, 32-16-3 sigmoid 0.83, 32-64-32 tanh float64 0.88, (200000, 16, 32, 1)
+// tanh 0.76, 1000 rows 2-512-17 sigmoid float64 0.79, 32-512-16 sigmoid 0.98; 2 threads alike
+// (0.65-0.91). Tiles of 6 rows then gave 0.83-0.94 of those of 4 with relu, the same with tanh
+// and sigmoid. Not taken where it lost: more inputs (128-64-1 1.03, 128-256-1 1.08, 300-64-16
+// 1.12, and at 64 inputs M (4096, 64, 256, 1) 1.09), the whole batch (32-1024-10 1.02,
+// 32-2048-1 1.12), and fewer units than 8 floats, whose vector would be half empty (20000
+// 32-4-17 tanh 1.14).
+constexpr int64_t kDenseRowsMaxInputs = 32;
+constexpr int64_t kDenseRowsMinUnits = 8;
 
-inline bool hidden_layer_in_rows(const NetworkShape& s) {
-  return cpu_path(s) == CpuPath::RowBlocks && s.n0 <= kHiddenRowsMaxInputs &&
-         s.n1 >= kHiddenRowsMinUnits;
+inline bool hidden_layer_by_dense_rows(const NetworkShape& s) {
+  return cpu_path(s) == CpuPath::RowBlocks && s.n0 <= kDenseRowsMaxInputs &&
+         s.n1 >= kDenseRowsMinUnits;
+}
+
+// Where the hidden layer is dense_rows', so are the logits Z2 = A1 W2^T + b2 when BLAS would
+// make them (more than kRowsMaxOutputs outputs): measured as above, forward under no_grad 0.81
+// (20000 32-64-5 relu), 0.87-0.88 (32-64-16 relu, 32-64-32 relu float64, 1000 32-512-16 sigmoid,
+// 32-64-32 sigmoid), 0.95-0.98 (1000 2-64-16 tanh, 20000 2-512-17 relu, 32-64-17 sigmoid,
+// 32-512-16 sigmoid float64) of Z2 by BLAS; the training step 0.84-0.97, and 1.04 and 1.12 at
+// 1000 rows 32-64-32 sigmoid and 2-64-16 tanh (within the run-to-run noise of about 8 %).
+inline bool logits_by_dense_rows(const NetworkShape& s) {
+  return hidden_layer_by_dense_rows(s) && s.n2 > kRowsMaxOutputs;
 }
 
 // The names of the paths and output regimes, as the test hook twolayer_testing::cpu_path gives
 // them (testing_hooks.cpp): the small net does its outputs in its one pass whatever their number;
-// on the row blocks, "hidden_in_rows" where hidden_rows makes the hidden layer, else Z1 is BLAS's.
+// on the row blocks, "dense_rows" where that kernel makes the hidden layer (and, past
+// kRowsMaxOutputs outputs, the logits), else BLAS's products.
 constexpr const char* kCpuPathNames[] = {"small_net",
                                          "row_blocks/outputs_in_row_pass",
                                          "row_blocks/outputs_by_blas",
-                                         "row_blocks/hidden_in_rows/outputs_in_row_pass",
-                                         "row_blocks/hidden_in_rows/outputs_by_blas",
+                                         "row_blocks/dense_rows/outputs_in_row_pass",
+                                         "row_blocks/dense_rows/outputs_by_dense_rows",
                                          "whole_batch/outputs_in_row_pass",
                                          "whole_batch/outputs_by_blas"};
 
 inline const char* cpu_path_name(const NetworkShape& s) {
-  const int by_blas = s.n2 > kRowsMaxOutputs ? 1 : 0;
+  const int wide = s.n2 > kRowsMaxOutputs ? 1 : 0;  // the second output regime of each path
   switch (cpu_path(s)) {
     case CpuPath::SmallNet: return kCpuPathNames[0];
-    case CpuPath::RowBlocks: return kCpuPathNames[(hidden_layer_in_rows(s) ? 3 : 1) + by_blas];
+    case CpuPath::RowBlocks: return kCpuPathNames[(hidden_layer_by_dense_rows(s) ? 3 : 1) + wide];
     case CpuPath::WholeBatch: break;
   }
-  return kCpuPathNames[5 + by_blas];
+  return kCpuPathNames[5 + wide];
 }
 
-// n1 rounded up to whole vectors of `itemsize`-byte elements (32-byte vectors, simd.h).
-inline int64_t hidden_units_padded(int64_t n1, int64_t itemsize) {
+// `units` rounded up to whole vectors of `itemsize`-byte elements (32-byte vectors, simd.h).
+inline int64_t units_padded(int64_t units, int64_t itemsize) {
   const int64_t lanes = 32 / itemsize;
-  return (n1 + lanes - 1) / lanes * lanes;
+  return (units + lanes - 1) / lanes * lanes;
 }
 
 // The rows of one block for n1 hidden units of `itemsize` bytes.

@@ -15,17 +15,19 @@
 namespace twolayer {
 namespace cpu {
 
-// The hidden layer of rows, product included: A1 = g1(X W1^T + b1), each row of X read once and
-// each unit's sum kept in a register from its bias to its activation. W1 comes transposed, its
-// rows padded with zeros to a whole number of vectors (n1p units), as does b1.
+// A layer of rows, its product included: out = g(in W^T + b), each row of `in` read once and
+// each unit's sum kept in a register from its bias to its function g: the hidden layer
+// A1 = g1(X W1^T + b1), or the logits Z2 = A1 W2^T + b2 (g the identity). W comes transposed, its
+// rows padded with zeros to a whole number of vectors (`padded` units), as does b.
 template <typename T>
-struct HiddenRows {
-  const T* X;    // m x n0, row-major
-  const T* W1t;  // n0 x n1p
-  const T* b1;   // n1p
-  T* A1;         // m x n1, row-major
-  int64_t n0, n1, n1p;
+struct DenseRows {
+  const T* in;  // rows of `inputs` values, row-major
+  const T* Wt;  // inputs x padded
+  const T* b;   // padded
+  T* out;       // rows of `units` values, row-major
+  int64_t inputs, units, padded;
   Activation activation;
+  bool identity;  // g is the identity (the logits), not `activation`
 };
 
 // Forward propagation after the product Z1 = X W1^T, each row once while it is in cache:
@@ -43,7 +45,7 @@ struct OutputRows {
   int64_t n1, n2;
   Activation activation;
   OutputLayer output;
-  bool activated;  // A1 already holds g1(Z1 + b1) (hidden_rows made it)
+  bool activated;  // A1 already holds g1(Z1 + b1) (dense_rows made it)
 };
 
 // Backpropagation from the cache, each row once: dZ2 = A2 - Y, db2, dW2 += dZ2^T A1

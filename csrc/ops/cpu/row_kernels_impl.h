@@ -60,27 +60,28 @@ inline __attribute__((always_inline)) void store_first(T* p, V v, int64_t count)
   std::memcpy(p, &v, static_cast<size_t>(count) * sizeof(T));
 }
 
-// Tiles of kTileRows rows by two vectors of units: eight sums in registers, each step of the
-// product one load of W1^T per vector and one broadcast of X per row. A tile's rows past `end`
-// repeat its last row; they are computed and not stored.
+// Tiles of kTileRows rows by two vectors of units: twelve sums in registers (enough to keep both
+// FMA pipes busy through their latency), each step of the product one load of W^T per vector
+// and one broadcast of `in` per row. A tile's rows past `end` repeat its last row; they are
+// computed and not stored.
 template <typename T, typename G>
-void hidden_rows_for(const HiddenRows<T>& p, int64_t begin, int64_t end) {
+void dense_rows_for(const DenseRows<T>& p, int64_t begin, int64_t end) {
   using V = Vector<T>;
   constexpr int L = Lanes<V>::count;
-  constexpr int kTileRows = 4;
-  const int64_t n0 = p.n0, n1 = p.n1, n1p = p.n1p;
+  constexpr int kTileRows = 6;
+  const int64_t inputs = p.inputs, units = p.units, padded = p.padded;
   for (int64_t i = begin; i < end; i += kTileRows) {
     const int64_t rows = std::min<int64_t>(kTileRows, end - i);
     const T* x[kTileRows];
-    for (int r = 0; r < kTileRows; ++r) x[r] = p.X + (i + std::min<int64_t>(r, rows - 1)) * n0;
-    T* a = p.A1 + i * n1;
+    for (int r = 0; r < kTileRows; ++r) x[r] = p.in + (i + std::min<int64_t>(r, rows - 1)) * inputs;
+    T* out = p.out + i * units;
     int64_t j = 0;
-    for (; j + 2 * L <= n1p; j += 2 * L) {
+    for (; j + 2 * L <= padded; j += 2 * L) {
       V lo[kTileRows], hi[kTileRows];
-      const V b_lo = load<V>(p.b1 + j), b_hi = load<V>(p.b1 + j + L);
+      const V b_lo = load<V>(p.b + j), b_hi = load<V>(p.b + j + L);
       for (int r = 0; r < kTileRows; ++r) lo[r] = b_lo, hi[r] = b_hi;
-      const T* w = p.W1t + j;
-      for (int64_t k = 0; k < n0; ++k, w += n1p) {  // Z1 = X W1^T + b1
+      const T* w = p.Wt + j;
+      for (int64_t k = 0; k < inputs; ++k, w += padded) {  // in W^T + b
         const V w_lo = load<V>(w), w_hi = load<V>(w + L);
         for (int r = 0; r < kTileRows; ++r) {
           const V xr = splat<V>(x[r][k]);
@@ -88,21 +89,22 @@ void hidden_rows_for(const HiddenRows<T>& p, int64_t begin, int64_t end) {
           hi[r] += xr * w_hi;
         }
       }
-      for (int r = 0; r < rows; ++r) {  // A1 = g1(Z1)
-        store_first(a + r * n1 + j, G::value(lo[r]), std::min<int64_t>(L, n1 - j));
-        if (j + L < n1) store_first(a + r * n1 + j + L, G::value(hi[r]), std::min<int64_t>(L, n1 - j - L));
+      for (int r = 0; r < rows; ++r) {  // g
+        T* o = out + r * units + j;
+        store_first(o, G::value(lo[r]), std::min<int64_t>(L, units - j));
+        if (j + L < units) store_first(o + L, G::value(hi[r]), std::min<int64_t>(L, units - j - L));
       }
     }
-    if (j < n1p) {  // one vector of units left
+    if (j < padded) {  // one vector of units left
       V z[kTileRows];
-      for (int r = 0; r < kTileRows; ++r) z[r] = load<V>(p.b1 + j);
-      const T* w = p.W1t + j;
-      for (int64_t k = 0; k < n0; ++k, w += n1p) {
+      for (int r = 0; r < kTileRows; ++r) z[r] = load<V>(p.b + j);
+      const T* w = p.Wt + j;
+      for (int64_t k = 0; k < inputs; ++k, w += padded) {
         const V wk = load<V>(w);
         for (int r = 0; r < kTileRows; ++r) z[r] += splat<V>(x[r][k]) * wk;
       }
       for (int r = 0; r < rows; ++r) {
-        store_first(a + r * n1 + j, G::value(z[r]), std::min<int64_t>(L, n1 - j));
+        store_first(out + r * units + j, G::value(z[r]), std::min<int64_t>(L, units - j));
       }
     }
   }
@@ -433,9 +435,10 @@ void delta_rows(const DeltaRows<T>& p, int64_t begin, int64_t end, double* sums)
 }
 
 template <typename T>
-void hidden_rows(const HiddenRows<T>& p, int64_t begin, int64_t end) {
+void dense_rows(const DenseRows<T>& p, int64_t begin, int64_t end) {
+  if (p.identity) return dense_rows_for<T, IdentityFn>(p, begin, end);
   visit_activation(p.activation, [&](auto tag) {
-    hidden_rows_for<T, FunctorFor<decltype(tag)>>(p, begin, end);
+    dense_rows_for<T, FunctorFor<decltype(tag)>>(p, begin, end);
   });
 }
 

@@ -1,6 +1,8 @@
 // The row-pass path (cpu_paths.h), for every network larger than the small net: the products by
 // BLAS with the 1/m folded in, everything between them in vectorised passes over the rows
-// (row_kernels.h), each row read while it is in cache.
+// (row_kernels.h), each row read while it is in cache. With few inputs forward propagation's
+// layers are the row kernel dense_rows instead, product, bias and function in one: A1 and,
+// with more than kRowsMaxOutputs outputs, Z2.
 //
 // One driver, two schedules (RowSchedule):
 // - blocks: each thread's chunk of rows goes block by block through the step, every product of a
@@ -101,26 +103,39 @@ T* owner_memory(const RowSchedule& r, int64_t per_owner, int64_t shared = 0) {
   return static_cast<T*>(block_workspace(static_cast<size_t>(size) * sizeof(T)));
 }
 
-// W1^T and b1 as hidden_rows reads them, into `packed` (n0 x n1p, then n1p): zeros past n1.
+// A layer's W^T and b as dense_rows reads them, into `packed` (inputs x padded, then padded):
+// zeros past `units`. Returns the layer with no rows yet; the size is packed_layer_size's.
 template <typename T>
-HiddenRows<T> packed_hidden_layer(const NetworkInputs& in, T* packed) {
-  const NetworkShape& s = in.shape;
-  const int64_t n1p = hidden_units_padded(s.n1, sizeof(T));
-  const T* W1 = in.W1.data_ptr<T>();
-  const T* b1 = in.b1.data_ptr<T>();
-  std::fill(packed, packed + (s.n0 + 1) * n1p, T(0));
-  for (int64_t j = 0; j < s.n1; ++j) {
-    for (int64_t k = 0; k < s.n0; ++k) packed[k * n1p + j] = W1[j * s.n0 + k];
-    packed[s.n0 * n1p + j] = b1[j];
+DenseRows<T> packed_layer(const at::Tensor& W, const at::Tensor& b, T* packed) {
+  const int64_t units = W.size(0), inputs = W.size(1);
+  const int64_t padded = units_padded(units, sizeof(T));
+  const T* w = W.data_ptr<T>();
+  const T* bias = b.data_ptr<T>();
+  std::fill(packed, packed + (inputs + 1) * padded, T(0));
+  for (int64_t j = 0; j < units; ++j) {
+    for (int64_t k = 0; k < inputs; ++k) packed[k * padded + j] = w[j * inputs + k];
+    packed[inputs * padded + j] = bias[j];
   }
-  HiddenRows<T> h{};
-  h.W1t = packed;
-  h.b1 = packed + s.n0 * n1p;
-  h.n0 = s.n0;
-  h.n1 = s.n1;
-  h.n1p = n1p;
-  h.activation = in.activation;
-  return h;
+  DenseRows<T> layer{};
+  layer.Wt = packed;
+  layer.b = packed + inputs * padded;
+  layer.inputs = inputs;
+  layer.units = units;
+  layer.padded = padded;
+  return layer;
+}
+
+template <typename T>
+int64_t packed_layer_size(int64_t inputs, int64_t units) {
+  return (inputs + 1) * units_padded(units, sizeof(T));
+}
+
+// Runs `layer` over the block's rows, from `in` (the block's first input row) to `out`.
+template <typename T>
+void dense_block(const RowBlock& b, DenseRows<T> layer, const T* in, T* out) {
+  layer.in = in;
+  layer.out = out;
+  b.rows([&](int64_t, int64_t begin, int64_t end) { dense_rows(layer, begin, end); });
 }
 
 template <typename T>
@@ -140,13 +155,23 @@ ForwardResult forward_for(const NetworkInputs& in, ForwardOutput output, const a
   const int64_t a1_size = A1.defined() ? 0 : r.block_rows * s.n1;
   const int64_t z2_size = outputs_in_pass || keep_Z2 || !cost ? 0 : r.block_rows * s.n2;
   const int64_t per_owner = a1_size + z2_size;
-  // The hidden layer by hidden_rows (W1^T and b1 packed first), else Z1 by BLAS.
-  const bool fused = hidden_layer_in_rows(s);
-  const int64_t packed_size = fused ? (s.n0 + 1) * hidden_units_padded(s.n1, sizeof(T)) : 0;
-  T* shared = owner_memory<T>(r, per_owner, packed_size);
-  T* memory = shared + packed_size;
-  HiddenRows<T> hidden_layer{};
-  if (fused) hidden_layer = packed_hidden_layer(in, shared);
+  // The layers by dense_rows (their weights packed first) where cpu_paths.h says, else their
+  // products by BLAS.
+  const bool dense_hidden = hidden_layer_by_dense_rows(s);
+  const bool dense_logits = !outputs_in_pass && logits_by_dense_rows(s);
+  const int64_t hidden_size = dense_hidden ? packed_layer_size<T>(s.n0, s.n1) : 0;
+  const int64_t logits_size = dense_logits ? packed_layer_size<T>(s.n1, s.n2) : 0;
+  T* shared = owner_memory<T>(r, per_owner, hidden_size + logits_size);
+  T* memory = shared + hidden_size + logits_size;
+  DenseRows<T> hidden_layer{}, output_layer{};
+  if (dense_hidden) {
+    hidden_layer = packed_layer(in.W1, in.b1, shared);
+    hidden_layer.activation = in.activation;
+  }
+  if (dense_logits) {
+    output_layer = packed_layer(in.W2, in.b2, shared + hidden_size);
+    output_layer.identity = true;
+  }
   const at::Tensor W1t = in.W1.t(), W2t = in.W2.t();
   const T* Y = cost ? in.Y.data_ptr<T>() : nullptr;
   std::vector<double> costs(r.chunks, 0.0);
@@ -154,15 +179,12 @@ ForwardResult forward_for(const NetworkInputs& in, ForwardOutput output, const a
     T* mine = memory + b.owner * per_owner;
     const int64_t logits = b.first * s.n2;  // the block's first logit
     at::Tensor a1 = a1_size ? matrix_at(mine, b.n, s.n1, options) : rows_of<T>(A1, b.first, b.n);
-    if (fused) {  // A1 = g1(X W1^T + b1)
-      HiddenRows<T> h = hidden_layer;
-      h.X = in.X.data_ptr<T>() + b.first * s.n0;
-      h.A1 = a1.data_ptr<T>();
-      b.rows([&](int64_t, int64_t begin, int64_t end) { hidden_rows(h, begin, end); });
+    if (dense_hidden) {  // A1 = g1(X W1^T + b1)
+      dense_block(b, hidden_layer, in.X.data_ptr<T>() + b.first * s.n0, a1.data_ptr<T>());
     } else {
       at::cpu::mm_out(a1, rows_of<T>(in.X, b.first, b.n), W1t);  // Z1 = X W1^T
     }
-    if (outputs_in_pass) {  // A1 = g1(Z1 + b1), Z2 = A1 W2^T + b2 and the cost or A2, per row
+    if (outputs_in_pass) {  // [A1 = g1(Z1 + b1),] Z2 = A1 W2^T + b2 and the cost or A2, per row
       OutputRows<T> p{};
       p.A1 = a1.data_ptr<T>();
       p.b1 = in.b1.data_ptr<T>();
@@ -175,14 +197,14 @@ ForwardResult forward_for(const NetworkInputs& in, ForwardOutput output, const a
       p.n2 = s.n2;
       p.activation = in.activation;
       p.output = in.output;
-      p.activated = fused;
+      p.activated = dense_hidden;
       b.rows([&](int64_t slot, int64_t begin, int64_t end) {
         output_rows(p, begin, end, &costs[slot]);
       });
       return;
     }
     T* hidden = a1.data_ptr<T>();
-    if (!fused) {
+    if (!dense_hidden) {
       b.rows([&](int64_t, int64_t begin, int64_t end) {  // A1 = g1(Z1 + b1)
         bias_activation_rows(hidden, in.b1.data_ptr<T>(), s.n1, begin, end, in.activation);
       });
@@ -190,7 +212,11 @@ ForwardResult forward_for(const NetworkInputs& in, ForwardOutput output, const a
     at::Tensor z2 = !cost     ? rows_of<T>(out.A2, b.first, b.n)
                     : keep_Z2 ? rows_of<T>(out.Z2, b.first, b.n)
                               : matrix_at(mine + a1_size, b.n, s.n2, options);
-    at::cpu::addmm_out(z2, in.b2, a1, W2t);  // Z2 = A1 W2^T + b2
+    if (dense_logits) {  // Z2 = A1 W2^T + b2
+      dense_block(b, output_layer, static_cast<const T*>(hidden), z2.data_ptr<T>());
+    } else {
+      at::cpu::addmm_out(z2, in.b2, a1, W2t);
+    }
     T* logit = z2.data_ptr<T>();
     b.rows([&](int64_t slot, int64_t begin, int64_t end) {
       if (cost) {

@@ -11,7 +11,8 @@
 //   to *cost (unless the cache is read or A2_out is set, which takes the probabilities
 //   instead) and, if p.gradients, the gradient sums to sums[0, gradient_sums_size); writes the
 //   rows of the cache and dX, as asked.
-// - hidden_rows: A1 = g1(X W1^T + b1) for the rows, the product included (row_kernels.h).
+// - dense_rows: a layer of the rows, its product included (row_kernels.h): A1 = g1(X W1^T + b1)
+//   or Z2 = A1 W2^T + b2.
 // - bias_activation_rows: Z1 (m x n1) becomes A1 = g1(Z1 + b1), in place.
 // - output_rows: A1 = g1(Z1 + b1) in place, Z2 = A1 W2^T + b2, and adds the cost to *cost or,
 //   if p.A2 is set, writes A2 = g2(Z2) and leaves *cost alone (it may be null).
@@ -37,7 +38,7 @@
   X(small_net_pass,                                                                            \
     (const SmallNetProblem<T>& p, int64_t begin, int64_t end, double* cost, double* sums),     \
     (p, begin, end, cost, sums))                                                               \
-  X(hidden_rows, (const HiddenRows<T>& p, int64_t begin, int64_t end), (p, begin, end))       \
+  X(dense_rows, (const DenseRows<T>& p, int64_t begin, int64_t end), (p, begin, end))         \
   X(bias_activation_rows,                                                                      \
     (T * Z, const T* b1, int64_t n1, int64_t begin, int64_t end, Activation activation),       \
     (Z, b1, n1, begin, end, activation))                                                       \
