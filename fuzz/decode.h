@@ -102,7 +102,7 @@ inline Case decode(const uint8_t* bytes, size_t size) {
   // The CPU paths (csrc/ops/cpu/cpu_paths.h): n1 (n0 + n2) <= 64 weights the small net, up to
   // 32768 the row blocks, more (n0 = 190 with n1 = 180) the whole-batch rows path; on the row
   // paths n2 <= 4 outputs in the row pass, more (5, 17) by BLAS; on the row blocks the hidden
-  // layer in the row kernel for n0 <= 32 with n1 >= 8 (24, 180), else Z1 by BLAS (n0 = 190, or
+  // layer in the row kernel for n0 <= 64 with n1 >= 8 (24, 180), else Z1 by BLAS (n0 = 190, or
   // n1 = 4, 7). Sizes are appended to their tables, so that the corpus's older files decode as
   // before.
   const int64_t m = pick<int64_t>(in, {1, 2, 3, 5, 9, 1, 4});

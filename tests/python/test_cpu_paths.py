@@ -45,11 +45,11 @@ def test_the_path_follows_the_documented_limits():
     # on the row paths up to 4 outputs in the row pass.
     assert _testing.cpu_path(1, 2, 4, 14) == "small_net"  # 4 (2 + 14) = 64 weights
     assert _testing.cpu_path(1, 2, 4, 15) == "row_blocks/outputs_by_blas"  # 68
-    assert _testing.cpu_path(1, 60, 64, 4) == "row_blocks/outputs_in_row_pass"  # 4096
-    # On the row blocks, the hidden layer in the row kernel for <= 32 inputs and >= 8 units.
-    assert _testing.cpu_path(1, 32, 8, 1) == "row_blocks/dense_rows/outputs_in_row_pass"
+    assert _testing.cpu_path(1, 70, 64, 4) == "row_blocks/outputs_in_row_pass"  # 4736
+    # On the row blocks, the layers by dense_rows for <= 64 inputs and >= 8 hidden units.
+    assert _testing.cpu_path(1, 64, 8, 1) == "row_blocks/dense_rows/outputs_in_row_pass"
     assert _testing.cpu_path(1, 2, 16, 5) == "row_blocks/dense_rows/outputs_by_dense_rows"
-    assert _testing.cpu_path(1, 33, 8, 1) == "row_blocks/outputs_in_row_pass"
+    assert _testing.cpu_path(1, 65, 8, 1) == "row_blocks/outputs_in_row_pass"
     assert _testing.cpu_path(1, 32, 7, 2) == "row_blocks/outputs_in_row_pass"
     assert _testing.cpu_path(1, 32, 1000, 1) == "whole_batch/outputs_in_row_pass"  # 33000
     assert _testing.cpu_path(1, 100, 318, 3) == "row_blocks/outputs_in_row_pass"  # 32754
@@ -176,8 +176,8 @@ def test_fit_takes_the_steps_of_the_manual_loop(entry, activation):
 # several chunks. At 1 and 2 threads, as the slots of the sums and the owners of the block
 # memory follow the thread count.
 MANY_ROWS = (
-    ("row_blocks/outputs_in_row_pass", (4500, 40, 256, 3)),
-    ("row_blocks/outputs_by_blas", (4500, 40, 256, 7)),
+    ("row_blocks/outputs_in_row_pass", (4500, 70, 256, 3)),
+    ("row_blocks/outputs_by_blas", (4500, 70, 256, 7)),
     ("row_blocks/dense_rows/outputs_in_row_pass", (4500, 20, 256, 3)),
     ("row_blocks/dense_rows/outputs_by_dense_rows", (4500, 20, 256, 7)),
     ("whole_batch/outputs_in_row_pass", (4500, 100, 400, 2)),

@@ -67,11 +67,12 @@ inline CpuPath cpu_path(const NetworkShape& s) {
 // 0.84, 8-64-1 tanh 0.83, 32-16-3 sigmoid 0.83, 32-64-32 tanh float64 0.88, (200000, 16, 32, 1)
 // tanh 0.76, 1000 rows 2-512-17 sigmoid float64 0.79, 32-512-16 sigmoid 0.98; 2 threads alike
 // (0.65-0.91). Tiles of 6 rows then gave 0.83-0.94 of those of 4 with relu, the same with tanh
-// and sigmoid. Not taken where it lost: more inputs (128-64-1 1.03, 128-256-1 1.08, 300-64-16
-// 1.12, and at 64 inputs M (4096, 64, 256, 1) 1.09), the whole batch (32-1024-10 1.02,
-// 32-2048-1 1.12), and fewer units than 8 floats, whose vector would be half empty (20000
-// 32-4-17 tanh 1.14).
-constexpr int64_t kDenseRowsMaxInputs = 32;
+// and sigmoid, and with them, at 64 inputs: 64-64-16 relu 0.71, 64-64-4 tanh 0.79, M (4096, 64,
+// 256, 1) 1.02 (its training step 0.93), 1000 rows 64-512-10 relu 1.02. Not taken where it
+// lost or gained nothing: more inputs (128-64-1 sigmoid 1.00, 128-128-1 relu float64 1.13,
+// 300-64-16 1.12 with tiles of 4), the whole batch (32-1024-10 1.02, 32-2048-1 1.12), and fewer
+// units than 8 floats, whose vector would be half empty (20000 32-4-17 tanh 1.14).
+constexpr int64_t kDenseRowsMaxInputs = 64;
 constexpr int64_t kDenseRowsMinUnits = 8;
 
 inline bool hidden_layer_by_dense_rows(const NetworkShape& s) {
