@@ -101,10 +101,10 @@ inline Case decode(const uint8_t* bytes, size_t size) {
   const at::ScalarType dtype = in.ConsumeBool() ? at::kFloat : at::kDouble;
   // The CPU paths (csrc/ops/cpu/cpu_paths.h): n1 (n0 + n2) <= 64 weights the small net, up to
   // 32768 the row blocks, more (n0 = 190 with n1 = 180) the whole-batch rows path; on the row
-  // paths n2 <= 4 outputs in the row pass, more (5, 17) by BLAS; on the row blocks the hidden
-  // layer in the row kernel for n0 <= 64 with n1 >= 8 (24, 180), else Z1 by BLAS (n0 = 190, or
-  // n1 = 4, 7). Sizes are appended to their tables, so that the corpus's older files decode as
-  // before.
+  // paths n2 <= 4 outputs in the row pass, more (5, 17) by BLAS; on the row blocks the layers
+  // by the row kernel dense_rows for n0 <= 64 with n1 >= 4 (4, 7, 24, 180), else by BLAS
+  // (n0 = 190, or n1 = 1, 2). Sizes are appended to their tables, so that the corpus's older
+  // files decode as before.
   const int64_t m = pick<int64_t>(in, {1, 2, 3, 5, 9, 1, 4});
   const int64_t n0 = pick<int64_t>(in, {1, 2, 3, 5, 190});
   const int64_t n1 = pick<int64_t>(in, {1, 2, 4, 7, 24, 180});

@@ -44,13 +44,14 @@ def test_the_path_follows_the_documented_limits():
     # cpu_paths.h: <= 64 weights the small net, <= 32768 the row blocks, more the whole batch;
     # on the row paths up to 4 outputs in the row pass.
     assert _testing.cpu_path(1, 2, 4, 14) == "small_net"  # 4 (2 + 14) = 64 weights
-    assert _testing.cpu_path(1, 2, 4, 15) == "row_blocks/outputs_by_blas"  # 68
+    assert _testing.cpu_path(1, 2, 4, 15) == "row_blocks/dense_rows/outputs_by_dense_rows"  # 68
+    assert _testing.cpu_path(1, 70, 4, 15) == "row_blocks/outputs_by_blas"
     assert _testing.cpu_path(1, 70, 64, 4) == "row_blocks/outputs_in_row_pass"  # 4736
-    # On the row blocks, the layers by dense_rows for <= 64 inputs and >= 8 hidden units.
-    assert _testing.cpu_path(1, 64, 8, 1) == "row_blocks/dense_rows/outputs_in_row_pass"
+    # On the row blocks, the layers by dense_rows for <= 64 inputs and >= 4 hidden units.
+    assert _testing.cpu_path(1, 64, 4, 1) == "row_blocks/dense_rows/outputs_in_row_pass"
     assert _testing.cpu_path(1, 2, 16, 5) == "row_blocks/dense_rows/outputs_by_dense_rows"
     assert _testing.cpu_path(1, 65, 8, 1) == "row_blocks/outputs_in_row_pass"
-    assert _testing.cpu_path(1, 32, 7, 2) == "row_blocks/outputs_in_row_pass"
+    assert _testing.cpu_path(1, 32, 3, 2) == "row_blocks/outputs_in_row_pass"
     assert _testing.cpu_path(1, 32, 1000, 1) == "whole_batch/outputs_in_row_pass"  # 33000
     assert _testing.cpu_path(1, 100, 318, 3) == "row_blocks/outputs_in_row_pass"  # 32754
     assert _testing.cpu_path(1, 100, 319, 3) == "whole_batch/outputs_in_row_pass"  # 32857

@@ -71,9 +71,15 @@ inline CpuPath cpu_path(const NetworkShape& s) {
 // 256, 1) 1.02 (its training step 0.93), 1000 rows 64-512-10 relu 1.02. Not taken where it
 // lost or gained nothing: more inputs (128-64-1 sigmoid 1.00, 128-128-1 relu float64 1.13,
 // 300-64-16 1.12 with tiles of 4), the whole batch (32-1024-10 1.02, 32-2048-1 1.12), and fewer
-// units than 8 floats, whose vector would be half empty (20000 32-4-17 tanh 1.14).
+// than 4 hidden units (20000 64-1-3 relu 1.19; 32-2-1 tanh 0.98). From 4 units on, rows shorter
+// than a vector take g as one flat run over the tile (their vector of sums is partly empty):
+// 20000 rows 32-4-1 tanh float64 0.58, 32-4-17 tanh 0.89, 32-4-20 leaky_relu 0.84, 32-4-32
+// leaky_relu float64 0.81, 2-4-16 sigmoid float64 0.90, 32-5-3 tanh 0.92, 1000 rows 32-4-1
+// leaky_relu 0.80, 2-4-20 sigmoid 0.84; in training 0.83-0.96, and 1.05 at 1000 32-4-1.
+// Logits by dense_rows after a hidden layer by BLAS (more inputs) gained 0-6 % under no_grad and
+// nothing in training: those keep BLAS.
 constexpr int64_t kDenseRowsMaxInputs = 64;
-constexpr int64_t kDenseRowsMinUnits = 8;
+constexpr int64_t kDenseRowsMinUnits = 4;
 
 inline bool hidden_layer_by_dense_rows(const NetworkShape& s) {
   return cpu_path(s) == CpuPath::RowBlocks && s.n0 <= kDenseRowsMaxInputs &&

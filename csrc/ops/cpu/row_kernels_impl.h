@@ -103,8 +103,17 @@ void dense_rows_for(const DenseRows<T>& p, int64_t begin, int64_t end) {
         const V wk = load<V>(w);
         for (int r = 0; r < kTileRows; ++r) z[r] += splat<V>(x[r][k]) * wk;
       }
-      for (int r = 0; r < rows; ++r) {
-        store_first(out + r * units + j, G::value(z[r]), std::min<int64_t>(L, units - j));
+      if (units < L) {  // rows shorter than a vector: g over the tile's rows as one flat run
+        for (int r = 0; r < rows; ++r) store_first(out + r * units, z[r], units);
+        T* run = out;
+        const int64_t n = rows * units;
+        int64_t k = 0;
+        for (; k + L <= n; k += L) store(run + k, G::value(load<V>(run + k)));
+        for (; k < n; ++k) run[k] = G::value(run[k]);
+      } else {
+        for (int r = 0; r < rows; ++r) {
+          store_first(out + r * units + j, G::value(z[r]), std::min<int64_t>(L, units - j));
+        }
       }
     }
   }
